@@ -1,0 +1,152 @@
+package actorkit
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// StopPolicy says how shutdown stops an actor once its children are gone.
+type StopPolicy int
+
+const (
+	// StopDrain poisons the actor: it handles everything already queued, then stops.
+	StopDrain StopPolicy = iota
+	// StopNow stops the actor without handling its queue; for actors whose
+	// mailbox may be suspended (a connection waiting out a backoff) and whose
+	// Stopping handler finishes their work anyway.
+	StopNow
+)
+
+type propsConfig struct {
+	supervisor actor.SupervisorStrategy
+	stopPolicy StopPolicy
+}
+
+// Option tunes Props.
+type Option func(*propsConfig)
+
+// WithSupervisor sets the strategy that supervises the actor's children.
+func WithSupervisor(s actor.SupervisorStrategy) Option {
+	return func(c *propsConfig) { c.supervisor = s }
+}
+
+// WithStopPolicy sets how shutdown stops the actor.
+func WithStopPolicy(p StopPolicy) Option {
+	return func(c *propsConfig) { c.stopPolicy = p }
+}
+
+// Props builds the Props of an actor of the given kind ("connection",
+// "sqlwriter", ...). Every actor in daz is spawned from Props made here.
+func (s *System) Props(kind string, producer func() actor.Actor, opts ...Option) *actor.Props {
+	cfg := propsConfig{}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	popts := []actor.PropsOption{
+		actor.WithMailbox(actor.Unbounded()),
+		actor.WithReceiverMiddleware(s.lifecycleMiddleware()),
+		actor.WithSpawnFunc(s.spawner(kind, cfg.stopPolicy)),
+	}
+	if cfg.supervisor != nil {
+		popts = append(popts, actor.WithSupervisor(cfg.supervisor))
+	}
+	return actor.PropsFromProducer(func() actor.Actor { return producer() }, popts...)
+}
+
+// spawner registers the node before the actor starts and captures its
+// mailbox so the debug endpoint can read the queue depth.
+func (s *System) spawner(kind string, policy StopPolicy) actor.SpawnFunc {
+	return func(as *actor.ActorSystem, id string, props *actor.Props, parent actor.SpawnerContext) (*actor.PID, error) {
+		n := &node{id: id, kind: kind, stopPolicy: policy}
+		if p := parent.Self(); p != nil {
+			n.parent = p.Id
+		}
+		withMailbox := props.Clone(actor.WithMailbox(func() actor.Mailbox {
+			mb := actor.Unbounded()()
+			n.mu.Lock()
+			n.mailbox = mb
+			n.mu.Unlock()
+			return mb
+		}))
+		s.tree.add(n)
+		pid, err := actor.DefaultSpawner(as, id, withMailbox, parent)
+		if err != nil {
+			s.tree.remove(id)
+			return pid, fmt.Errorf("spawn %s %q: %w", kind, id, err)
+		}
+		n.mu.Lock()
+		n.pid = pid
+		n.mu.Unlock()
+		return pid, nil
+	}
+}
+
+// lifecycleMiddleware keeps the tree node current and logs a panic once,
+// with its stack, before protoactor hands the failure to the supervisor.
+func (s *System) lifecycleMiddleware() actor.ReceiverMiddleware {
+	return func(next actor.ReceiverFunc) actor.ReceiverFunc {
+		return func(ctx actor.ReceiverContext, env *actor.MessageEnvelope) {
+			id := ctx.Self().Id
+			switch env.Message.(type) {
+			case *actor.Restarting:
+				if n := s.tree.get(id); n != nil {
+					n.mu.Lock()
+					n.restarts++
+					n.mu.Unlock()
+					n.dropSubscriptions(s)
+				}
+			case *actor.Stopping:
+				if n := s.tree.get(id); n != nil {
+					n.dropSubscriptions(s)
+				}
+			case *actor.Started:
+				if n := s.tree.get(id); n != nil {
+					n.mu.Lock()
+					n.started = s.clock.Now()
+					n.mu.Unlock()
+				}
+			}
+			defer func() {
+				if r := recover(); r != nil {
+					s.recordPanic(id, r, env.Message)
+					panic(r)
+				}
+			}()
+			next(ctx, env)
+			if _, ok := env.Message.(*actor.Stopped); ok {
+				s.tree.remove(id)
+			}
+		}
+	}
+}
+
+func (s *System) recordPanic(id string, reason any, msg any) {
+	now := s.clock.Now()
+	if n := s.tree.get(id); n != nil {
+		n.mu.Lock()
+		n.lastFailure = fmt.Sprint(reason)
+		n.lastFailureAt = now
+		n.mu.Unlock()
+	}
+	if _, expected := reason.(ExpectedFailure); expected {
+		// A deliberate failure (a dropped connection) is logged by its actor
+		// with context; a stack would only be noise.
+		return
+	}
+	s.logger.Error("actor panicked",
+		slog.String("actor", id),
+		slog.String("message_type", fmt.Sprintf("%T", msg)),
+		slog.Any("panic", reason),
+		slog.String("stack", string(debug.Stack())))
+}
+
+// ExpectedFailure marks a failure an actor raises on purpose so that its
+// supervisor applies its strategy (for example a connection attempt that
+// failed). It is recorded on the tree but logged without a stack.
+type ExpectedFailure interface {
+	error
+	ExpectedFailure()
+}

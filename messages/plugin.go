@@ -1,0 +1,24 @@
+package messages
+
+import "time"
+
+// Command is a routed chat or PM command delivered to the plugin that owns it
+// (topic plugin.request.command).
+type Command struct {
+	Channel string
+	Name    string   // canonical command name (aliases resolved)
+	Invoked string   // what the user typed, without the prefix
+	Args    []string // whitespace-separated arguments
+	ArgText string   // everything after the command word, trimmed
+	User    string
+	Rank    float64
+	PM      bool // answer by PM instead of in chat
+	At      time.Time
+}
+
+// PluginNotify carries an event a plugin subscribed to (topic
+// plugin.request.notify), e.g. a user joining for the tell plugin.
+type PluginNotify struct {
+	Channel string
+	Event   *Event
+}
