@@ -1,6 +1,10 @@
 package messages
 
-import "time"
+import (
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
 
 // RouteDecision is what the EventFilter did with one event.
 type RouteDecision string
@@ -24,4 +28,25 @@ type Route struct {
 	Plugin   string
 	Reason   string
 	At       time.Time
+}
+
+// CommandSpec declares one command and the preconditions the EventFilter
+// checks before the owning plugin ever sees it.
+type CommandSpec struct {
+	Name        string
+	Aliases     []string
+	MinRank     float64
+	Cooldown    time.Duration // per user and command
+	PMAllowed   bool
+	Description string
+	Usage       string
+}
+
+// RegisterCommands is sent by a plugin to its channel's EventFilter when it
+// starts (and again after a restart); the EventFilter records the commands in
+// daz_eventfilter_cmds and routes them to Owner.
+type RegisterCommands struct {
+	Plugin   string
+	Owner    *actor.PID
+	Commands []CommandSpec
 }

@@ -1,6 +1,10 @@
 package messages
 
-import "time"
+import (
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
 
 // Command is a routed chat or PM command delivered to the plugin that owns it
 // (topic plugin.request.command).
@@ -21,4 +25,23 @@ type Command struct {
 type PluginNotify struct {
 	Channel string
 	Event   *Event
+}
+
+// PluginRequest is a request from one plugin to another, routed by the
+// EventFilter by plugin name (topic plugin.request.<Kind>). Plugins never hold
+// each other's PIDs. The answer, if any, goes back to ReplyTo as a
+// PluginResponse.
+type PluginRequest struct {
+	Channel string
+	Plugin  string // target plugin name
+	Kind    string
+	Args    map[string]string
+	ReplyTo *actor.PID
+}
+
+// PluginResponse answers a PluginRequest.
+type PluginResponse struct {
+	Kind   string
+	Values map[string]string
+	Err    error
 }

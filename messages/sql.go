@@ -1,5 +1,7 @@
 package messages
 
+import "errors"
+
 // SQLKind says whether a statement returns rows.
 type SQLKind int
 
@@ -28,3 +30,7 @@ type SQLResponse struct {
 	RowsAffected int64
 	Err          error
 }
+
+// ErrDatabaseUnavailable is the SQLResponse error while PostgreSQL cannot be
+// reached; commands answer briefly instead of hanging.
+var ErrDatabaseUnavailable = errors.New("database unavailable")
