@@ -1,0 +1,166 @@
+// Package metrics owns daz's Prometheus collectors. It uses its own registry
+// (no global state) and every method is safe on a nil *Metrics, so
+// components take an optional *Metrics and tests can pass none.
+package metrics
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics is the set of daz's collectors.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	events         *prometheus.CounterVec
+	decodeErrors   *prometheus.CounterVec
+	rowsWritten    prometheus.Counter
+	batchSize      prometheus.Histogram
+	writeLatency   prometheus.Histogram
+	buffered       prometheus.Gauge
+	spilled        prometheus.Gauge
+	reconnects     *prometheus.CounterVec
+	commandLatency *prometheus.HistogramVec
+	routes         *prometheus.CounterVec
+	pluginRestarts *prometheus.CounterVec
+	outboundDepth  *prometheus.GaugeVec
+	throttleWaits  *prometheus.CounterVec
+	throttleWait   *prometheus.HistogramVec
+}
+
+// New registers every collector, plus the Go and process collectors, on a
+// fresh registry.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "daz_events_total", Help: "Server events received, by channel and event type.",
+		}, []string{"channel", "event"}),
+		decodeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "daz_decode_errors_total", Help: "Frames or payloads that could not be decoded (kept as raw events).",
+		}, []string{"channel"}),
+		rowsWritten: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "daz_chatlog_rows_written_total", Help: "Rows committed to daz_core_chat_log.",
+		}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "daz_chatlog_batch_size", Help: "Events per chat-log batch.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 8),
+		}),
+		writeLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "daz_chatlog_write_seconds", Help: "Time to commit one chat-log batch.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+		buffered: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "daz_chatlog_buffered_events", Help: "Events accepted but not yet committed (memory).",
+		}),
+		spilled: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "daz_chatlog_spilled_events", Help: "Events waiting in the on-disk spill file.",
+		}),
+		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "daz_reconnects_total", Help: "Failed connection attempts, by channel and reason.",
+		}, []string{"channel", "reason"}),
+		commandLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "daz_command_seconds", Help: "From a command's frame arriving to its reply being queued.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}, []string{"command"}),
+		routes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "daz_eventfilter_routes_total", Help: "EventFilter decisions, by decision.",
+		}, []string{"channel", "decision"}),
+		pluginRestarts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "daz_plugin_restarts_total", Help: "Plugin restarts after a panic.",
+		}, []string{"plugin"}),
+		outboundDepth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "daz_outbound_queue_depth", Help: "Messages waiting in a channel's outbound queue.",
+		}, []string{"channel"}),
+		throttleWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "daz_outbound_throttle_waits_total", Help: "Times the outbound queue waited for the flood limiter or a server cooldown.",
+		}, []string{"channel", "cause"}),
+		throttleWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "daz_outbound_throttle_wait_seconds", Help: "How long the outbound queue waited.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
+		}, []string{"channel"}),
+	}
+	m.Registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.events, m.decodeErrors, m.rowsWritten, m.batchSize, m.writeLatency, m.buffered, m.spilled,
+		m.reconnects, m.commandLatency, m.routes, m.pluginRestarts, m.outboundDepth, m.throttleWaits, m.throttleWait,
+	)
+	return m
+}
+
+// EventReceived counts one server event.
+func (m *Metrics) EventReceived(channel, event string) {
+	if m != nil {
+		m.events.WithLabelValues(channel, event).Inc()
+	}
+}
+
+// DecodeError counts one undecodable frame or payload.
+func (m *Metrics) DecodeError(channel string) {
+	if m != nil {
+		m.decodeErrors.WithLabelValues(channel).Inc()
+	}
+}
+
+// BatchWritten records one committed chat-log batch.
+func (m *Metrics) BatchWritten(rows int, took time.Duration) {
+	if m != nil {
+		m.rowsWritten.Add(float64(rows))
+		m.batchSize.Observe(float64(rows))
+		m.writeLatency.Observe(took.Seconds())
+	}
+}
+
+// Buffered sets how many events wait in memory and on disk.
+func (m *Metrics) Buffered(memory, spilled int) {
+	if m != nil {
+		m.buffered.Set(float64(memory))
+		m.spilled.Set(float64(spilled))
+	}
+}
+
+// Reconnect counts one failed connection attempt.
+func (m *Metrics) Reconnect(channel, reason string) {
+	if m != nil {
+		m.reconnects.WithLabelValues(channel, reason).Inc()
+	}
+}
+
+// CommandHandled records a command's latency.
+func (m *Metrics) CommandHandled(command string, took time.Duration) {
+	if m != nil {
+		m.commandLatency.WithLabelValues(command).Observe(took.Seconds())
+	}
+}
+
+// Routed counts one EventFilter decision.
+func (m *Metrics) Routed(channel, decision string) {
+	if m != nil {
+		m.routes.WithLabelValues(channel, decision).Inc()
+	}
+}
+
+// PluginRestarted counts one plugin restart.
+func (m *Metrics) PluginRestarted(plugin string) {
+	if m != nil {
+		m.pluginRestarts.WithLabelValues(plugin).Inc()
+	}
+}
+
+// OutboundDepth sets a channel's outbound queue depth.
+func (m *Metrics) OutboundDepth(channel string, depth int) {
+	if m != nil {
+		m.outboundDepth.WithLabelValues(channel).Set(float64(depth))
+	}
+}
+
+// ThrottleWaited records one wait of the outbound queue.
+func (m *Metrics) ThrottleWaited(channel, cause string, took time.Duration) {
+	if m != nil {
+		m.throttleWaits.WithLabelValues(channel, cause).Inc()
+		m.throttleWait.WithLabelValues(channel).Observe(took.Seconds())
+	}
+}

@@ -1,0 +1,212 @@
+package migrations
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+func migratedConn(t *testing.T) *pgx.Conn {
+	t.Helper()
+	dbURL := freshDatabase(t)
+	if _, err := Up(t.Context(), dbURL); err != nil {
+		t.Fatalf("Up: %v", err)
+	}
+	return connect(t, dbURL)
+}
+
+func TestSchemaHasTablesAndIndexes(t *testing.T) {
+	t.Parallel()
+	conn := migratedConn(t)
+
+	wantTables := []string{
+		"daz_analytics_media",
+		"daz_core_chat_log",
+		"daz_core_retry_state",
+		"daz_customcmd_commands",
+		"daz_eventfilter_cmds",
+		"daz_eventfilter_ignored_users",
+		"daz_eventfilter_user_limits",
+		"daz_remind_reminders",
+		"daz_tell_messages",
+	}
+	rows, err := conn.Query(t.Context(),
+		`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'daz\_%' ORDER BY tablename`)
+	if err != nil {
+		t.Fatalf("list tables: %v", err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatalf("read tables: %v", err)
+	}
+	if !slices.Equal(tables, wantTables) {
+		t.Fatalf("tables = %v, want %v", tables, wantTables)
+	}
+
+	// Each index must exist and its definition must contain every fragment.
+	wantIndexes := []struct {
+		table, index string
+		fragments    []string
+	}{
+		{"daz_core_chat_log", "daz_core_chat_log_pkey", []string{"UNIQUE", "(id)"}},
+		{"daz_core_chat_log", "daz_core_chat_log_channel_ts_idx", []string{"(channel, \"timestamp\")"}},
+		{"daz_core_chat_log", "daz_core_chat_log_channel_user_ts_idx", []string{"(channel, lower(username), \"timestamp\")"}},
+		{"daz_core_chat_log", "daz_core_chat_log_ts_idx", []string{"(\"timestamp\")"}},
+		{"daz_core_chat_log", "daz_core_chat_log_event_ts_idx", []string{"(event_type, \"timestamp\")"}},
+		{"daz_core_chat_log", "daz_core_chat_log_dedup_key", []string{"UNIQUE", "(channel, dedup_key)", "WHERE (dedup_key IS NOT NULL)"}},
+		{"daz_core_retry_state", "daz_core_retry_state_pkey", []string{"UNIQUE", "(channel)"}},
+		{"daz_eventfilter_cmds", "daz_eventfilter_cmds_pkey", []string{"UNIQUE", "(name)"}},
+		{"daz_eventfilter_ignored_users", "daz_eventfilter_ignored_users_key", []string{"UNIQUE", "(channel, lower(username))"}},
+		{"daz_eventfilter_user_limits", "daz_eventfilter_user_limits_key", []string{"UNIQUE", "(channel, lower(username))"}},
+		{"daz_customcmd_commands", "daz_customcmd_commands_pkey", []string{"UNIQUE", "(channel, name)"}},
+		{"daz_tell_messages", "daz_tell_messages_pending_idx", []string{"(channel, lower(to_user))", "WHERE (delivered_at IS NULL)"}},
+		{"daz_remind_reminders", "daz_remind_reminders_due_idx", []string{"(due_at)", "WHERE (delivered_at IS NULL)"}},
+		{"daz_analytics_media", "daz_analytics_media_channel_started_idx", []string{"(channel, started_at DESC)"}},
+	}
+	for _, want := range wantIndexes {
+		var def string
+		err := conn.QueryRow(t.Context(),
+			`SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = $1 AND indexname = $2`,
+			want.table, want.index).Scan(&def)
+		if errors.Is(err, pgx.ErrNoRows) {
+			t.Errorf("index %s on %s missing", want.index, want.table)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("look up index %s: %v", want.index, err)
+		}
+		for _, f := range want.fragments {
+			if !strings.Contains(def, f) {
+				t.Errorf("index %s = %q, lacks %q", want.index, def, f)
+			}
+		}
+	}
+}
+
+// The chat log writer's exact insert: a replayed join-burst line carries the
+// same dedup_key and must be stored once; keyless events are never merged.
+func TestChatLogDedupKeyStoresReplayOnce(t *testing.T) {
+	t.Parallel()
+	conn := migratedConn(t)
+	const insert = `
+		INSERT INTO daz_core_chat_log (timestamp, channel, username, message, event_type, dedup_key)
+		VALUES (to_timestamp($1::double precision / 1000), $2, $3, $4, 'chatMsg', $5)
+		ON CONFLICT (channel, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING`
+	lines := []struct {
+		channel, key string // key "" stores NULL
+		inserted     int64
+	}{
+		{"testchan", "alice|1700000000123|hi", 1},
+		{"testchan", "alice|1700000000123|hi", 0}, // replayed in the next join burst
+		{"otherchan", "alice|1700000000123|hi", 1},
+		{"testchan", "", 1},
+		{"testchan", "", 1},
+	}
+	for i, l := range lines {
+		var key *string
+		if l.key != "" {
+			key = &l.key
+		}
+		tag, err := conn.Exec(t.Context(), insert, 1700000000123, l.channel, "alice", "hi", key)
+		if err != nil {
+			t.Fatalf("line %d: insert: %v", i, err)
+		}
+		if tag.RowsAffected() != l.inserted {
+			t.Errorf("line %d (%s, %q): inserted %d rows, want %d", i, l.channel, l.key, tag.RowsAffected(), l.inserted)
+		}
+	}
+	var metadata string
+	if err := conn.QueryRow(t.Context(), `SELECT metadata::text FROM daz_core_chat_log LIMIT 1`).Scan(&metadata); err != nil {
+		t.Fatalf("read metadata: %v", err)
+	}
+	if metadata != "{}" {
+		t.Errorf("default metadata = %s, want {}", metadata)
+	}
+}
+
+func TestSchemaConstraints(t *testing.T) {
+	t.Parallel()
+	conn := migratedConn(t)
+	const (
+		ok             = ""
+		uniqueViolated = "23505"
+		checkViolated  = "23514"
+	)
+	// Statements run in order on one database, so later rows meet earlier ones.
+	steps := []struct {
+		name, sql string
+		args      []any
+		wantCode  string
+	}{
+		{"ignore Bob", `INSERT INTO daz_eventfilter_ignored_users (channel, username) VALUES ($1, $2)`, []any{"testchan", "Bob"}, ok},
+		{"ignore bOB again", `INSERT INTO daz_eventfilter_ignored_users (channel, username) VALUES ($1, $2)`, []any{"testchan", "bOB"}, uniqueViolated},
+		{"ignore Bob elsewhere", `INSERT INTO daz_eventfilter_ignored_users (channel, username) VALUES ($1, $2)`, []any{"otherchan", "bob"}, ok},
+		{"limit Alice", `INSERT INTO daz_eventfilter_user_limits (channel, username, max_per_minute) VALUES ($1, $2, 5)`, []any{"testchan", "Alice"}, ok},
+		{"limit ALICE again", `INSERT INTO daz_eventfilter_user_limits (channel, username, max_per_minute) VALUES ($1, $2, 9)`, []any{"testchan", "ALICE"}, uniqueViolated},
+		{"register help", `INSERT INTO daz_eventfilter_cmds (name, plugin, min_rank, aliases) VALUES ($1, 'core', 1.5, $2)`, []any{"help", []string{"h", "commands"}}, ok},
+		{"register Help", `INSERT INTO daz_eventfilter_cmds (name, plugin) VALUES ($1, 'core')`, []any{"Help"}, checkViolated},
+		{"upper-case alias", `INSERT INTO daz_eventfilter_cmds (name, plugin, aliases) VALUES ($1, 'core', $2)`, []any{"seen", []string{"Last"}}, checkViolated},
+		{"negative cooldown", `INSERT INTO daz_eventfilter_cmds (name, plugin, cooldown_ms) VALUES ($1, 'core', -1)`, []any{"roll"}, checkViolated},
+		{"custom !rules", `INSERT INTO daz_customcmd_commands (channel, name, response) VALUES ($1, $2, 'be nice')`, []any{"testchan", "rules"}, ok},
+		{"custom !rules again", `INSERT INTO daz_customcmd_commands (channel, name, response) VALUES ($1, $2, 'x')`, []any{"testchan", "rules"}, uniqueViolated},
+		{"custom !Rules", `INSERT INTO daz_customcmd_commands (channel, name, response) VALUES ($1, $2, 'x')`, []any{"testchan", "Rules"}, checkViolated},
+		{"retry state", `INSERT INTO daz_core_retry_state (channel, retry_count) VALUES ($1, 3)`, []any{"testchan"}, ok},
+		{"negative retries", `INSERT INTO daz_core_retry_state (channel, retry_count) VALUES ($1, -1)`, []any{"otherchan"}, checkViolated},
+	}
+	for _, s := range steps {
+		_, err := conn.Exec(t.Context(), s.sql, s.args...)
+		var pgErr *pgconn.PgError
+		switch {
+		case s.wantCode == ok && err != nil:
+			t.Errorf("%s: %v", s.name, err)
+		case s.wantCode != ok && !errors.As(err, &pgErr):
+			t.Errorf("%s: err = %v, want SQLSTATE %s", s.name, err, s.wantCode)
+		case s.wantCode != ok && pgErr.Code != s.wantCode:
+			t.Errorf("%s: SQLSTATE %s (%s), want %s", s.name, pgErr.Code, pgErr.Message, s.wantCode)
+		}
+	}
+}
+
+// The hot lookups must be able to use their index; with sequential scans
+// disabled the planner picks the index whenever the index can answer.
+func TestHotQueriesCanUseTheirIndex(t *testing.T) {
+	t.Parallel()
+	conn := migratedConn(t)
+	if _, err := conn.Exec(t.Context(), "SET enable_seqscan = off"); err != nil {
+		t.Fatalf("disable seqscan: %v", err)
+	}
+	const channel, user, instant = "testchan", "Alice", "2024-01-01T00:00:00Z"
+	queries := []struct {
+		name, sql string
+		args      []any
+		index     string
+	}{
+		{"!seen", `SELECT timestamp FROM daz_core_chat_log WHERE channel = $1 AND lower(username) = lower($2) ORDER BY timestamp DESC LIMIT 1`,
+			[]any{channel, user}, "daz_core_chat_log_channel_user_ts_idx"},
+		{"recent chat", `SELECT message FROM daz_core_chat_log WHERE channel = $1 AND timestamp > $2::timestamptz ORDER BY timestamp`,
+			[]any{channel, instant}, "daz_core_chat_log_channel_ts_idx"},
+		{"pending tells", `SELECT id FROM daz_tell_messages WHERE channel = $1 AND lower(to_user) = lower($2) AND delivered_at IS NULL`,
+			[]any{channel, user}, "daz_tell_messages_pending_idx"},
+		{"due reminders", `SELECT id FROM daz_remind_reminders WHERE delivered_at IS NULL AND due_at <= $1::timestamptz ORDER BY due_at`,
+			[]any{instant}, "daz_remind_reminders_due_idx"},
+		{"recent media", `SELECT title FROM daz_analytics_media WHERE channel = $1 ORDER BY started_at DESC LIMIT 10`,
+			[]any{channel}, "daz_analytics_media_channel_started_idx"},
+	}
+	for _, q := range queries {
+		rows, err := conn.Query(t.Context(), "EXPLAIN "+q.sql, q.args...)
+		if err != nil {
+			t.Fatalf("%s: explain: %v", q.name, err)
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatalf("%s: read plan: %v", q.name, err)
+		}
+		if plan := strings.Join(lines, "\n"); !strings.Contains(plan, q.index) {
+			t.Errorf("%s does not use %s:\n%s", q.name, q.index, plan)
+		}
+	}
+}
