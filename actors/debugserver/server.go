@@ -1,0 +1,153 @@
+// Package debugserver is the daemon's local HTTP endpoint: the live actor
+// tree (JSON and a self-refreshing page), health, readiness, Prometheus
+// metrics and pprof. Handlers are thin wrappers over typed reports that the
+// app produces (nats-server's monitoring endpoints follow the same split).
+package debugserver
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"strings"
+	"time"
+
+	"github.com/daz-bot/daz/actors/actorkit"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Introspector produces the typed reports the handlers serve.
+type Introspector interface {
+	Actors() ActorsReport
+	Ready(ctx context.Context) Readiness
+}
+
+// ActorsReport is the body of /debug/actors.
+type ActorsReport struct {
+	GeneratedAt time.Time           `json:"generated_at"`
+	Version     string              `json:"version"`
+	Actors      []actorkit.NodeInfo `json:"actors"`
+}
+
+// Readiness is the body of /readyz.
+type Readiness struct {
+	Ready    bool               `json:"ready"`
+	Database CheckResult        `json:"database"`
+	Channels []ChannelReadiness `json:"channels"`
+}
+
+// CheckResult is one dependency check.
+type CheckResult struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+}
+
+// ChannelReadiness says whether one channel is where it should be: online,
+// or deliberately stopped (banned, bad credentials).
+type ChannelReadiness struct {
+	Channel string `json:"channel"`
+	State   string `json:"state"`
+	Ready   bool   `json:"ready"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// Config configures the endpoint.
+type Config struct {
+	Addr     string
+	Token    string // required unless Addr is a loopback address
+	Reports  Introspector
+	Registry *prometheus.Registry // nil: no /metrics
+	Logger   *slog.Logger
+}
+
+// ErrTokenRequired is returned for a non-loopback address without a token.
+var ErrTokenRequired = errors.New("debug.addr is not a loopback address: set debug.token so the endpoint is not open to the network")
+
+// Server is the debug HTTP server.
+type Server struct {
+	cfg    Config
+	ln     net.Listener
+	server *http.Server
+}
+
+// Listen validates the configuration and binds the address; Serve starts it.
+func Listen(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if !IsLoopback(cfg.Addr) && cfg.Token == "" {
+		return nil, fmt.Errorf("debug endpoint %q: %w", cfg.Addr, ErrTokenRequired)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("debug endpoint: listen on %s: %w", cfg.Addr, err)
+	}
+	s := &Server{cfg: cfg, ln: ln}
+	s.server = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	return s, nil
+}
+
+// Addr is the bound address (useful with port 0).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Serve serves until Shutdown.
+func (s *Server) Serve() error {
+	err := s.server.Serve(s.ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops the server gracefully.
+func (s *Server) Shutdown(ctx context.Context) error { return s.server.Shutdown(ctx) }
+
+// Handler returns the routes, behind the token check when a token is set.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/actors", s.handleActors)
+	mux.HandleFunc("GET /debug/actors.html", s.handleActorsPage)
+	mux.HandleFunc("GET /debug/{$}", s.handleIndex)
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	if s.cfg.Registry != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{Registry: s.cfg.Registry}))
+	}
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if s.cfg.Token == "" {
+		return mux
+	}
+	want := []byte("Bearer " + s.cfg.Token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="daz"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// IsLoopback reports whether addr (host:port) only listens on loopback.
+// An empty host or 0.0.0.0 listens everywhere, so it is not loopback.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
