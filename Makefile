@@ -1,0 +1,45 @@
+# daz — see README.md. `make run` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+GOLANGCI_LINT_VERSION ?= v2.15.0
+BENCHTIME ?= 1x
+
+.PHONY: build run test lint bench fuzz migrate sandbox postgres clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/daz ./cmd/daz
+
+postgres:
+	@bash .ci/ensure-postgres
+
+# The demo: a local PostgreSQL, the CyTube sandbox and the daemon. With
+# DAZ_CYTUBE_CHANNEL set it joins that channel on DAZ_CYTUBE_SERVER_URL instead.
+run: build postgres
+	@bash .ci/run-demo
+
+test: postgres
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@command -v golangci-lint >/dev/null || $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" golangci-lint run ./...
+
+bench: postgres
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecodeFrame -fuzztime 60s -fuzzminimizetime 3s ./actors/connection/frame/
+
+migrate: build postgres
+	./bin/daz migrate
+
+sandbox: build
+	./bin/daz sandbox
+
+clean:
+	rm -rf bin data
