@@ -50,3 +50,48 @@ type RegisterCommands struct {
 	Owner    *actor.PID
 	Commands []CommandSpec
 }
+
+// SubscribeEvents is sent by a plugin to its channel's EventFilter, alongside
+// RegisterCommands, to receive live server events by Socket.IO name ("chatMsg",
+// "addUser", "changeMedia", ...) as PluginNotify. A new SubscribeEvents from
+// the same Plugin replaces its earlier list. Replayed join-backlog chat is
+// never forwarded.
+type SubscribeEvents struct {
+	Plugin string
+	Owner  *actor.PID
+	Events []string
+}
+
+// EventFilterReady is published on the EventStream each time a channel's
+// EventFilter starts with an empty registry (first start or restart); plugins
+// answer by sending RegisterCommands and SubscribeEvents again.
+type EventFilterReady struct {
+	Channel string
+}
+
+// ListCommands asks the EventFilter for its current command table; it answers
+// the sender with a CommandList.
+type ListCommands struct {
+	Channel string
+}
+
+// CommandInfo is one routed command as the EventFilter applies it: the
+// plugin's declaration with the operator's overrides from
+// daz_eventfilter_cmds already merged in.
+type CommandInfo struct {
+	Name        string
+	Plugin      string
+	Aliases     []string
+	MinRank     float64
+	Cooldown    time.Duration
+	PMAllowed   bool
+	Enabled     bool
+	Description string
+	Usage       string
+}
+
+// CommandList answers ListCommands, sorted by name.
+type CommandList struct {
+	Channel  string
+	Commands []CommandInfo
+}

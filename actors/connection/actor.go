@@ -1,0 +1,373 @@
+package connection
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/daz-bot/daz/actors/actorkit"
+	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/actors/connection/frame"
+	"github.com/daz-bot/daz/messages"
+)
+
+// ErrNotOnline answers a send while the connection is not online.
+var ErrNotOnline = errors.New("connection not online")
+
+// Props returns the Props of a channel's connection actor. The channel
+// actor spawns it as its child "connection" and supervises it with
+// supervision.ConnectionStrategy: every failed attempt is a failure of this
+// actor carrying a *Failure.
+func Props(sys *actorkit.System, cfg Config) *actor.Props {
+	cfg = cfg.withDefaults(sys.Clock(), sys.Logger())
+	return sys.Props("connection", func() actor.Actor {
+		return &connActor{sys: sys, cfg: cfg}
+	}, actorkit.WithStopPolicy(actorkit.StopNow))
+}
+
+// connActor is the state machine of one attempt. A new instance is made for
+// every attempt (a restart by the supervisor), so it never carries state
+// from a failed socket.
+type connActor struct {
+	sys *actorkit.System
+	cfg Config
+	log *slog.Logger
+
+	self, parent *actor.PID
+	info         AttemptInfo
+	cur          *attempt
+
+	phase        messages.ConnState
+	nsConnected  bool // got 40{sid}
+	online       bool
+	loginName    string
+	rank         float64
+	sentChanPass bool
+	pingLimit    time.Duration
+
+	gate, handshake, liveness clock.Timer
+}
+
+func (a *connActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		a.self, a.parent = ctx.Self(), ctx.Parent()
+		a.log = a.cfg.Logger.With(slog.String("channel", a.cfg.Channel), slog.String("actor", a.self.Id))
+		if err := a.cfg.validate(); err != nil {
+			a.failWith(fail(KindConfig, "", err))
+		}
+		a.begin(ctx)
+	case *beginAttempt:
+		if m.owner == a && a.cur == nil {
+			a.begin(ctx)
+		}
+	case *actor.Stopping:
+		a.cleanup(true)
+	case *actor.Restarting:
+		a.cleanup(false)
+	case *messages.SendChat:
+		a.send(ctx, m.Channel, func() ([]byte, error) { return frame.EncodeChatMsg(m.Msg, m.Meta) })
+	case *messages.SendPM:
+		a.send(ctx, m.Channel, func() ([]byte, error) { return frame.EncodePM(m.To, m.Msg, m.Meta) })
+	case *messages.SendEvent:
+		a.send(ctx, m.Channel, func() ([]byte, error) { return frame.EncodeEvent(m.Name, m.Payload) })
+	default:
+		a.receiveAttempt(ctx, m)
+	}
+}
+
+// receiveAttempt handles what the attempt's goroutine and timers report.
+func (a *connActor) receiveAttempt(ctx actor.Context, msg any) {
+	switch m := msg.(type) {
+	case *discovered:
+		if a.current(m.at) {
+			a.log.Debug("discovered", slog.String("url", m.wsURL), slog.Int("attempt", a.info.Number))
+			a.setPhase(ctx, messages.StateConnecting)
+		}
+	case *attemptFailed:
+		if a.current(m.at) {
+			a.failWith(m.failure)
+		}
+	case *readFailed:
+		if a.current(m.at) {
+			a.failWith(fail(KindClosed, "", fmt.Errorf("socket closed: %w", m.err)))
+		}
+	case *serverPacket:
+		if a.current(m.at) {
+			a.onPacket(ctx, &m.packet)
+		}
+	case *serverEvent:
+		if a.current(m.at) {
+			a.onEvent(ctx, m.ev)
+		}
+	case *handshakeTimedOut:
+		if a.current(m.at) && !a.online {
+			a.failWith(fail(KindHandshakeTimeout, "", fmt.Errorf("not online after %s (phase %s)", a.cfg.HandshakeTimeout, a.phase)))
+		}
+	case *livenessCheck:
+		if a.current(m.at) {
+			a.checkLiveness()
+		}
+	}
+}
+
+func (a *connActor) current(at *attempt) bool { return at != nil && at == a.cur }
+
+// begin starts an attempt, or waits first when the strategy says so (a
+// cooldown persisted before a daemon restart).
+func (a *connActor) begin(ctx actor.Context) {
+	a.info = AttemptInfo{Number: 1}
+	if a.cfg.Attempts != nil {
+		a.info = a.cfg.Attempts.BeginAttempt()
+	}
+	now := a.cfg.Clock.Now()
+	if a.info.NotBefore.After(now) {
+		wait := a.info.WaitState
+		if wait == "" {
+			wait = messages.StateCoolingDown
+		}
+		a.log.Info("waiting before connecting", slog.Int("attempt", a.info.Number),
+			slog.String("state", string(wait)), slog.Time("until", a.info.NotBefore))
+		self := a.self
+		a.gate = a.cfg.Clock.AfterFunc(a.info.NotBefore.Sub(now), func() { a.sys.Send(self, &beginAttempt{owner: a}) })
+		a.publish(ctx, wait, a.info.NotBefore) // after the timer: see ConnectionStrategy.HandleFailure
+		return
+	}
+	a.log.Info("connecting", slog.Int("attempt", a.info.Number), slog.String("server_url", a.cfg.ServerURL))
+	at := startAttempt(a.info.Number, &a.cfg, a.sys, a.self, a.log)
+	a.cur = at
+	self := a.self
+	a.handshake = a.cfg.Clock.AfterFunc(a.cfg.HandshakeTimeout, func() { a.sys.Send(self, &handshakeTimedOut{at: at}) })
+	a.setPhase(ctx, messages.StateDiscovering)
+}
+
+func (a *connActor) onPacket(ctx actor.Context, p *frame.Packet) {
+	switch p.Type {
+	case frame.TypeOpen:
+		if a.pingLimit > 0 {
+			return // one handshake per socket
+		}
+		a.pingLimit = p.Open.PingIntervalDuration() + p.Open.PingTimeoutDuration()
+		a.scheduleLiveness(a.pingLimit)
+		a.write(frame.FrameConnect)
+	case frame.TypeConnect:
+		if a.nsConnected {
+			return
+		}
+		a.nsConnected = true
+		join, err := frame.EncodeJoinChannel(a.cfg.Channel, a.cfg.ChannelPassword)
+		if err != nil {
+			a.failWith(fail(KindConfig, "", fmt.Errorf("encode joinChannel: %w", err)))
+		}
+		a.setPhase(ctx, messages.StateJoining)
+		a.writeBytes(join)
+		if a.cfg.Username == "" {
+			return
+		}
+		login, err := frame.EncodeLogin(a.cfg.Username, a.cfg.Password)
+		if err != nil {
+			a.failWith(fail(KindConfig, "", fmt.Errorf("encode login: %w", err)))
+		}
+		a.setPhase(ctx, messages.StateLoggingIn)
+		a.writeBytes(login)
+	case frame.TypeConnectError:
+		if strings.Contains(strings.ToLower(p.Message), "rate limit") {
+			a.failWith(fail(KindRateLimited, p.Message, nil))
+		}
+		a.failWith(fail(KindProtocol, p.Message, errors.New("namespace connect refused (44)")))
+	case frame.TypeDisconnect:
+		a.failWith(fail(KindClosed, "", errors.New("server disconnected the namespace (41)")))
+	case frame.TypeClose:
+		a.failWith(fail(KindClosed, "", errors.New("server closed the engine.io session (1)")))
+	}
+}
+
+func (a *connActor) onEvent(ctx actor.Context, ev *messages.Event) {
+	switch b := ev.Body.(type) {
+	case *messages.Login:
+		a.onLogin(ctx, b)
+	case *messages.Kick:
+		kind := kickKind(b.Reason)
+		a.log.Warn("kicked by the server", slog.String("reason", b.Reason), slog.String("kind", string(kind)),
+			slog.Int("attempt", a.info.Number))
+		a.failWith(fail(kind, b.Reason, nil))
+	case *messages.Rank:
+		a.rank = b.Rank
+		if a.online {
+			a.setPhase(ctx, messages.StateOnline)
+		}
+	case *messages.NeedPassword:
+		a.onNeedPassword(b)
+	case *messages.ErrorMsg:
+		a.log.Warn("server error message", slog.String("error", b.Msg), slog.Int("attempt", a.info.Number))
+	case *messages.PartitionChange:
+		a.failWith(fail(KindPartitionChange, string(b.Config), errors.New("channel moved; rediscovering")))
+	case *messages.UserList, *messages.ChannelNotRegistered:
+		// An anonymous socket gets no reply to joinChannel; the end of the
+		// join burst is the proof that it is in the channel.
+		if a.cfg.Username == "" && a.nsConnected && !a.online {
+			a.goOnline(ctx, "")
+		}
+	}
+}
+
+func (a *connActor) onLogin(ctx actor.Context, l *messages.Login) {
+	if a.cfg.Username == "" || a.online {
+		return
+	}
+	if l.Success {
+		a.goOnline(ctx, l.Name)
+		return
+	}
+	kind := loginErrorKind(l.Error)
+	a.log.Error("login refused by the server", slog.String("username", a.cfg.Username),
+		slog.String("error", l.Error), slog.String("kind", string(kind)), slog.Int("attempt", a.info.Number))
+	a.failWith(fail(kind, l.Error, errors.New("login refused")))
+}
+
+// onNeedPassword: a channel password from the config is offered once with
+// channelPassword (the server may ignore "pw" in joinChannel); a second
+// request, or none configured, is final.
+func (a *connActor) onNeedPassword(np *messages.NeedPassword) {
+	switch {
+	case a.cfg.ChannelPassword == "":
+		a.failWith(fail(KindNeedPassword, "channel needs a password; set cytube.channel_password", nil))
+	case np.Wrong || a.sentChanPass:
+		a.failWith(fail(KindNeedPassword, "channel password rejected; check cytube.channel_password", nil))
+	default:
+		a.sentChanPass = true
+		f, err := frame.EncodeEvent("channelPassword", a.cfg.ChannelPassword)
+		if err != nil {
+			a.failWith(fail(KindConfig, "", fmt.Errorf("encode channelPassword: %w", err)))
+		}
+		a.writeBytes(f)
+	}
+}
+
+func (a *connActor) goOnline(ctx actor.Context, name string) {
+	a.online = true
+	a.loginName = name
+	if a.handshake != nil {
+		a.handshake.Stop()
+	}
+	if a.cfg.Attempts != nil {
+		a.cfg.Attempts.LoginConfirmed()
+	}
+	a.log.Info("online", slog.Int("attempt", a.info.Number), slog.String("username", name))
+	a.setPhase(ctx, messages.StateOnline)
+}
+
+func (a *connActor) scheduleLiveness(d time.Duration) {
+	at, self := a.cur, a.self
+	a.liveness = a.cfg.Clock.AfterFunc(d, func() { a.sys.Send(self, &livenessCheck{at: at}) })
+}
+
+// checkLiveness declares the link dead when the server has not pinged for
+// pingInterval+pingTimeout; otherwise it checks again when that would be.
+func (a *connActor) checkLiveness() {
+	last := time.Unix(0, a.cur.lastPing.Load())
+	silent := a.cfg.Clock.Now().Sub(last)
+	if silent >= a.pingLimit {
+		a.failWith(fail(KindDeadLink, "", fmt.Errorf("no ping from the server for %s (limit %s)", silent, a.pingLimit)))
+	}
+	a.scheduleLiveness(a.pingLimit - silent)
+}
+
+// send writes an outbound request, answering the sender when there is one.
+func (a *connActor) send(ctx actor.Context, channel string, encode func() ([]byte, error)) {
+	var err error
+	switch {
+	case channel != "" && channel != a.cfg.Channel:
+		err = fmt.Errorf("send for channel %q reached the connection of %q", channel, a.cfg.Channel)
+	case !a.online:
+		err = ErrNotOnline
+	default:
+		var f []byte
+		if f, err = encode(); err == nil {
+			err = a.cur.socket().write(f)
+		}
+	}
+	if ctx.Sender() != nil {
+		ctx.Respond(&messages.SendResult{Channel: a.cfg.Channel, Err: err})
+	}
+	if err != nil && a.online && !errors.Is(err, ErrNotOnline) {
+		a.log.Warn("send failed", slog.Any("error", err), slog.Int("attempt", a.info.Number))
+	}
+}
+
+func (a *connActor) write(f string) { a.writeBytes([]byte(f)) }
+
+// writeBytes writes a protocol frame; a socket that cannot be written is a
+// dead attempt.
+func (a *connActor) writeBytes(f []byte) {
+	sock := a.cur.socket()
+	if sock == nil {
+		a.failWith(fail(KindProtocol, "", errors.New("write before the socket was open")))
+	}
+	if err := sock.write(f); err != nil {
+		a.failWith(fail(KindClosed, "", fmt.Errorf("write: %w", err)))
+	}
+}
+
+// failWith ends the attempt and fails the actor so that its supervisor
+// decides what comes next. The socket is closed and the reader has finished
+// before the panic, so nothing read is lost and nothing keeps running while
+// the strategy waits.
+func (a *connActor) failWith(f *Failure) {
+	a.cleanup(false)
+	a.log.Info("connection attempt failed", slog.Int("attempt", a.info.Number),
+		slog.String("kind", string(f.Kind)), slog.String("error", f.Error()))
+	panic(f)
+}
+
+// cleanup stops the timers and the attempt. polite says goodbye first
+// (41, as socket.io-client does) when the namespace is connected.
+func (a *connActor) cleanup(polite bool) {
+	for _, t := range []clock.Timer{a.gate, a.handshake, a.liveness} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	a.gate, a.handshake, a.liveness = nil, nil, nil
+	if at := a.cur; at != nil {
+		a.cur = nil
+		if sock := at.socket(); polite && sock != nil && a.nsConnected {
+			_ = sock.write([]byte(frame.FrameDisconnect))
+		}
+		at.shutdown()
+	}
+	a.online = false
+}
+
+func (a *connActor) setPhase(ctx actor.Context, phase messages.ConnState) {
+	a.phase = phase
+	a.publish(ctx, phase, time.Time{})
+}
+
+// publish records the state on the tree for the debug endpoint, on the
+// EventStream, and tells the parent (which resets the retry count on
+// online).
+func (a *connActor) publish(ctx actor.Context, phase messages.ConnState, until time.Time) {
+	st := messages.ConnectionState{
+		Channel:   a.cfg.Channel,
+		State:     phase,
+		Attempt:   a.info.Number,
+		Until:     until,
+		LastError: a.info.LastError,
+		At:        a.cfg.Clock.Now(),
+	}
+	if phase == messages.StateOnline {
+		st.Username = a.loginName
+		st.Rank = a.rank
+	}
+	a.sys.Tree().SetState(a.self.Id, st)
+	msg := &st
+	a.sys.Publish(msg)
+	if a.parent != nil {
+		ctx.Send(a.parent, msg)
+	}
+}

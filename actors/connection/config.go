@@ -1,0 +1,129 @@
+package connection
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/gorilla/websocket"
+
+	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/messages"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultHandshakeTimeout = 30 * time.Second
+	DefaultWriteTimeout     = 10 * time.Second
+	defaultHTTPTimeout      = 15 * time.Second
+	// maxFrameBytes bounds one websocket frame. CyTube announces a
+	// maxPayload of 1 MB but sends bigger frames itself (a 2000-item
+	// playlist is ~730 KB, bigger playlists exceed 1 MB), so allow more.
+	maxFrameBytes = 16 << 20
+)
+
+// Config describes one channel connection. The zero values of the optional
+// fields get sensible defaults.
+type Config struct {
+	Channel         string
+	ServerURL       string // e.g. https://cytu.be; discovery runs against it
+	Username        string // empty: stay anonymous
+	Password        string // empty with a Username: guest login
+	ChannelPassword string // sent with joinChannel on password channels
+
+	// Sinks receive every decoded *messages.Event, in receive order, straight
+	// from the reader goroutine (the SQL writer, the EventFilter, ...).
+	Sinks []*actor.PID
+
+	HTTPClient       *http.Client      // discovery; default has a 15 s timeout
+	Dialer           *websocket.Dialer // default: websocket.DefaultDialer settings
+	HandshakeTimeout time.Duration     // from discovery to online (clock time)
+	WriteTimeout     time.Duration     // per websocket write (socket deadline)
+	Clock            clock.Clock       // default: the actor system's clock
+	Logger           *slog.Logger      // default: the actor system's logger
+
+	// Attempts is asked before every attempt for its number and the earliest
+	// time it may start; the supervisor strategy implements it. Nil means
+	// every incarnation is attempt 1 and starts at once.
+	Attempts AttemptSource
+
+	// Counters, when set, is updated by the reader; the owner reads it.
+	Counters *Counters
+}
+
+// AttemptSource tells a starting connection which attempt it is and when it
+// may begin, and hears when an attempt logged in. It is safe for concurrent
+// use. The connection reports the login itself, on its own goroutine, so
+// the report can never arrive after the failure of the same attempt (a
+// state message to the parent can: protoactor hands failures to the
+// supervisor ahead of queued messages).
+type AttemptSource interface {
+	BeginAttempt() AttemptInfo
+	LoginConfirmed()
+}
+
+// AttemptInfo answers BeginAttempt. When NotBefore lies in the future the
+// connection shows WaitState until NotBefore and then asks again.
+type AttemptInfo struct {
+	Number    int
+	LastError string
+	NotBefore time.Time
+	WaitState messages.ConnState // StateBackingOff or StateCoolingDown
+}
+
+// LogValue keeps the passwords out of every log line.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("channel", c.Channel),
+		slog.String("server_url", c.ServerURL),
+		slog.String("username", c.Username),
+		slog.Bool("password_set", c.Password != ""),
+		slog.Bool("channel_password_set", c.ChannelPassword != ""),
+		slog.Int("sinks", len(c.Sinks)),
+	)
+}
+
+// validate reports configuration mistakes that no retry can fix.
+func (c Config) validate() error {
+	if strings.TrimSpace(c.Channel) == "" {
+		return fmt.Errorf("connection: empty channel name")
+	}
+	u, err := url.Parse(c.ServerURL)
+	if err != nil {
+		return fmt.Errorf("connection: server url %q: %w", c.ServerURL, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("connection: server url %q: want http(s)://host", c.ServerURL)
+	}
+	return nil
+}
+
+func (c Config) withDefaults(sysClock clock.Clock, sysLogger *slog.Logger) Config {
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: defaultHTTPTimeout}
+	}
+	if c.Dialer == nil {
+		d := *websocket.DefaultDialer
+		c.Dialer = &d
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.Clock == nil {
+		c.Clock = sysClock
+	}
+	if c.Logger == nil {
+		c.Logger = sysLogger
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}

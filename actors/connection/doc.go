@@ -1,0 +1,20 @@
+// Package connection is a channel's link to CyTube: one actor per channel,
+// child "connection" of the channel actor, one connection attempt per
+// incarnation.
+//
+// An attempt discovers the server (GET /socketconfig/<channel>.json), opens
+// the Engine.IO v4 websocket, connects the Socket.IO namespace (40), joins
+// the channel and logs in, and is online once the server confirms the login
+// (or, anonymous, once the join burst arrived). Blocking work runs on one
+// goroutine per attempt that reports back with messages; the actor is the
+// state machine. That goroutine also reads the socket: it hands every
+// decoded event straight to the sinks in receive order, and answers pings.
+//
+// Any end of an attempt (a refused discovery or websocket, a 44 rate limit,
+// a kick, a 41, a closed socket, a silent link, a handshake timeout, a
+// partitionChange, a refused login) fails the actor with a *Failure whose
+// Kind tells the supervisor strategy (supervision.ConnectionStrategy) what to
+// do next. Before failing, the actor closes the socket and waits for the
+// reader, so everything read has reached the sinks and nothing keeps
+// running while the strategy waits.
+package connection
