@@ -27,7 +27,7 @@ type SendEvent struct {
 }
 
 // SendResult tells the sender of a cytube.send.* message whether the frame
-// was written to the socket. Only sent when the request carried a ReplyTo.
+// was written to the socket; sent back to the requester when there is one.
 type SendResult struct {
 	Channel string
 	Err     error
