@@ -1,0 +1,240 @@
+package sqlwriter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/daz-bot/daz/messages"
+)
+
+func (w *writer) start(ctx actor.Context) {
+	w.self = ctx.Self()
+	w.id = w.self.Id
+	if w.cfg.SubscribeEvents {
+		w.sys.Subscribe(ctx, func(m any) bool {
+			_, ok := m.(*messages.Event)
+			return ok
+		})
+	}
+
+	spill := newSpillFile(w.cfg.DataDir, w.cfg.MaxSpillBytes)
+	st, err := spill.open()
+	if err != nil {
+		// Appending to a file whose state is unknown could damage it, so it
+		// is moved aside for a person to replay, and a new one is started.
+		w.lastErr = err.Error()
+		aside, moveErr := spill.moveAside(w.clk.Now())
+		w.log.Error("CANNOT READ THE SPILL FILE left by an earlier run; moved it aside, its events are not replayed",
+			slog.String("actor", w.id), slog.String("path", aside), slog.Any("error", err))
+		if moveErr != nil {
+			spill.disabled = true
+			w.log.Error("cannot move the unreadable spill file aside; spilling is off, events stay in memory",
+				slog.String("actor", w.id), slog.Any("error", moveErr))
+		}
+		st = spillState{}
+	}
+	w.spill = st
+	w.unsure = st.unsure
+	if st.lines > 0 {
+		w.log.Info("replaying events spilled by an earlier run",
+			slog.String("actor", w.id), slog.Int("count", st.lines), slog.String("path", spill.path))
+	}
+
+	logPool, reqPool, err := w.openPools()
+	if err != nil {
+		w.dbUp, w.writesPaused = false, true
+		w.lastErr = err.Error()
+		w.log.Error("no database: every event will be spilled to disk until the writer is reconfigured",
+			slog.String("actor", w.id), slog.Any("error", err))
+	}
+	w.resetPools = func() {
+		if logPool != nil {
+			logPool.Reset()
+		}
+		if reqPool != nil {
+			reqPool.Reset()
+		}
+	}
+	w.closePools = func() {
+		if logPool != nil {
+			logPool.Close()
+		}
+		if reqPool != nil {
+			reqPool.Close()
+		}
+	}
+
+	w.writeCtx, w.cancelWrites = context.WithCancel(context.Background())
+	w.flusher = &flusher{db: &batchWriter{pool: logPool, timeout: w.cfg.WriteTimeout}, spill: spill, now: w.clk.Now}
+	w.jobs = make(chan *job, 1)
+	w.flusherDone = make(chan struct{})
+	self := w.self
+	go func() {
+		defer close(w.flusherDone)
+		w.flusher.loop(w.writeCtx, w.jobs, func(j *job) { w.sys.Send(self, jobDone{j}) })
+	}()
+
+	w.warmUp = true
+	w.requestCtx, w.cancelRequests = context.WithCancel(context.Background())
+	w.runner = &requestRunner{pool: reqPool, cfg: w.cfg}
+	w.requests = make(chan request, w.cfg.RequestQueue)
+	for range w.cfg.RequestWorkers {
+		w.workers.Add(1)
+		go func() {
+			defer w.workers.Done()
+			for r := range w.requests {
+				resp, down := w.runner.run(w.requestCtx, r.req)
+				w.reply(r.replyTo, resp)
+				if down {
+					w.sys.Send(self, dbDown{resp.Err})
+				}
+			}
+		}()
+	}
+}
+
+// openPools opens two pools on the same database: one connection for the
+// batch writer (which owns the staging table) and RequestWorkers for
+// requests, so a request never waits for a batch.
+func (w *writer) openPools() (logPool, reqPool *pgxpool.Pool, err error) {
+	if w.cfg.DatabaseURL == "" {
+		return nil, nil, errors.New("database URL is empty")
+	}
+	logCfg, err := pgxpool.ParseConfig(w.cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("parse database URL: %w", err)
+	}
+	logCfg.MaxConns = 1
+	logCfg.ConnConfig.ConnectTimeout = w.cfg.ConnectTimeout
+	logCfg.AfterConnect = prepareLogConn
+	reqCfg := logCfg.Copy()
+	reqCfg.MaxConns = int32(w.cfg.RequestWorkers)
+	reqCfg.AfterConnect = nil
+	// Neither pool connects before its first use, so this does not block.
+	if logPool, err = pgxpool.NewWithConfig(context.Background(), logCfg); err != nil {
+		return nil, nil, fmt.Errorf("open batch pool: %w", err)
+	}
+	if reqPool, err = pgxpool.NewWithConfig(context.Background(), reqCfg); err != nil {
+		logPool.Close()
+		return nil, nil, fmt.Errorf("open request pool: %w", err)
+	}
+	return logPool, reqPool, nil
+}
+
+func (w *writer) request(ctx actor.Context, req *messages.SQLRequest) {
+	if req == nil {
+		return
+	}
+	replyTo := ctx.Sender()
+	if replyTo == nil {
+		w.log.Warn("SQL request without a sender: it runs, but nobody gets the answer",
+			slog.String("actor", w.id), slog.Uint64("request", req.ID))
+	}
+	if w.stopped || !w.dbUp {
+		var why error
+		if w.lastErr != "" {
+			why = errors.New(w.lastErr)
+		}
+		w.reply(replyTo, &messages.SQLResponse{ID: req.ID, Err: unavailable(req.ID, why)})
+		return
+	}
+	select {
+	case w.requests <- request{req: req, replyTo: replyTo}:
+	default:
+		w.reply(replyTo, &messages.SQLResponse{ID: req.ID,
+			Err: unavailable(req.ID, fmt.Errorf("writer overloaded: %d requests already waiting", cap(w.requests)))})
+	}
+}
+
+func (w *writer) reply(to *actor.PID, resp *messages.SQLResponse) {
+	w.metrics.Requests.Add(1)
+	if resp.Err != nil {
+		w.metrics.RequestFailures.Add(1)
+	}
+	if to != nil {
+		w.sys.Send(to, resp)
+	}
+}
+
+// stop finishes the writer's work. On a graceful stop it writes everything
+// it holds, spill file first, while the database answers and StopTimeout
+// lasts; whatever is left is appended to the spill file for the next start.
+// A restart (graceful false) only spills: the state of a writer that
+// panicked is not worth another database round.
+func (w *writer) stop(graceful bool) {
+	if w.stopped || w.jobs == nil {
+		return
+	}
+	w.stopped = true
+	w.clearFlushTimer()
+	if w.retryTimer != nil {
+		w.retryTimer.Stop()
+		w.retryTimer = nil
+	}
+	w.retryGen++
+
+	// Queued requests are answered as unavailable rather than run.
+	w.cancelRequests()
+	close(w.requests)
+
+	stopCtx, cancel := context.WithTimeout(context.Background(), w.cfg.StopTimeout)
+	defer cancel()
+	if j := w.inflight; j != nil {
+		select {
+		case <-j.done:
+		case <-stopCtx.Done():
+			w.cancelWrites()
+			<-j.done
+		}
+		w.inflight = nil
+		w.finished(j)
+	}
+	close(w.jobs)
+	<-w.flusherDone
+	w.cancelWrites()
+
+	if graceful && !w.writesPaused {
+		w.drain(stopCtx)
+	}
+	w.spillRest()
+	w.workers.Wait()
+	w.closePools()
+	w.publish()
+}
+
+// drain writes the spill file and memory, running jobs on this goroutine now
+// that the flusher has exited.
+func (w *writer) drain(ctx context.Context) {
+	for ctx.Err() == nil && !w.writesPaused {
+		j := w.takeForWrite(true)
+		if j == nil {
+			return
+		}
+		w.flusher.run(ctx, j)
+		w.finished(j)
+	}
+}
+
+func (w *writer) spillRest() {
+	if len(w.pending) == 0 {
+		return
+	}
+	j := w.takeForSpill()
+	start := time.Now()
+	w.flusher.run(context.Background(), j)
+	w.finished(j)
+	if j.spillErr != nil {
+		w.log.Error("EVENTS LOST: the database and the spill file both failed while stopping",
+			slog.String("actor", w.id), slog.Int("lost", len(w.pending)), slog.Any("error", j.spillErr))
+		return
+	}
+	w.log.Info("spilled unwritten events for the next start",
+		slog.String("actor", w.id), slog.Int("count", len(j.recs)),
+		slog.Int("spilled", w.spill.lines), slog.Duration("took", time.Since(start)))
+}

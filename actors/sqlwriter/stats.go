@@ -1,0 +1,35 @@
+package sqlwriter
+
+// Stats is what the writer shows about itself on the actor tree.
+type Stats struct {
+	Buffered  int    `json:"buffered"` // events in memory, not yet committed
+	Spilled   int    `json:"spilled"`  // events in the spill file, not yet committed
+	Written   int64  `json:"written"`  // rows inserted since the writer started
+	Batches   int64  `json:"batches"`  // batches committed since the writer started
+	LastError string `json:"last_error,omitempty"`
+	DBUp      bool   `json:"db_up"`
+}
+
+// buffered counts the events and bytes held in memory: queued, or in a job
+// that has not reported back.
+func (w *writer) buffered() (int, int64) {
+	n, bytes := len(w.pending), w.pendingBytes
+	if j := w.inflight; j != nil && (j.kind == jobWriteMemory || j.kind == jobSpill) {
+		n += len(j.recs)
+		bytes += j.bytes
+	}
+	return n, bytes
+}
+
+// publish shows the writer's state on the tree and in the gauges; it runs
+// after every message, so it only copies a few fields.
+func (w *writer) publish() {
+	buffered, bytes := w.buffered()
+	w.sys.Tree().SetState(w.id, Stats{
+		Buffered: buffered, Spilled: w.spill.lines, Written: w.written, Batches: w.batches,
+		LastError: w.lastErr, DBUp: w.dbUp,
+	})
+	w.metrics.Buffered.Store(int64(buffered))
+	w.metrics.BufferedBytes.Store(bytes)
+	w.metrics.Spilled.Store(int64(w.spill.lines))
+}
