@@ -21,6 +21,7 @@ run: build postgres
 	@bash .ci/run-demo
 
 test: postgres
+	@bash .ci/ensure-chromium
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 lint:

@@ -59,4 +59,3 @@ func (n *node) dropSubscriptions(s *System) {
 		s.as.EventStream.Unsubscribe(sub)
 	}
 }
-

@@ -80,3 +80,9 @@ func (h minLevelHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 func (h minLevelHandler) WithGroup(name string) slog.Handler {
 	return minLevelHandler{min: h.min, next: h.next.WithGroup(name)}
 }
+
+// Ask sends msg to pid from outside the tree and waits up to timeout for the
+// answer the actor gives with ctx.Respond.
+func (s *System) Ask(pid *actor.PID, msg any, timeout time.Duration) (any, error) {
+	return s.as.Root.RequestFuture(pid, msg, timeout).Result()
+}

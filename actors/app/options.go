@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/actors/plugins/pluginkit"
+	"github.com/daz-bot/daz/supervision"
 )
 
 // ChannelOptions configures one channel the bot joins.
@@ -51,6 +53,10 @@ type Options struct {
 	Logger     *slog.Logger
 	Clock      clock.Clock
 	HTTPClient *http.Client
+
+	// ExtraPlugins adds plugins next to the standard ones in every channel
+	// (embedding programs add their own; tests add misbehaving ones).
+	ExtraPlugins func(pluginkit.Deps) []pluginkit.Spec
 }
 
 // DefaultRetry is the schedule from the design: 10 attempts from 2 s,
@@ -62,4 +68,10 @@ func DefaultRetry() RetryOptions {
 // DefaultWriter batches up to 500 events or 100 ms.
 func DefaultWriter() WriterOptions {
 	return WriterOptions{BatchSize: 500, FlushInterval: 100 * time.Millisecond, MaxBuffered: 100_000}
+}
+
+func (r RetryOptions) toSupervision() supervision.RetryConfig {
+	c := supervision.DefaultRetryConfig()
+	c.Base, c.MaxDelay, c.Attempts, c.Cooldown = r.Base, r.MaxDelay, r.Attempts, r.Cooldown
+	return c
 }

@@ -1,6 +1,9 @@
 package app
 
-import "log/slog"
+import (
+	"log/slog"
+	"strings"
+)
 
 // Secret holds a password, token or credential-bearing URL. Every way of
 // printing it (fmt, slog, JSON) shows a placeholder, so a secret can sit in
@@ -30,3 +33,12 @@ func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // MarshalText keeps encoders from printing the value.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Redact replaces the secret wherever it appears in text, for error texts a
+// driver may have built from a credential-bearing URL.
+func (s Secret) Redact(text string) string {
+	if s == "" {
+		return text
+	}
+	return strings.ReplaceAll(text, string(s), redacted)
+}

@@ -14,13 +14,9 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	events         *prometheus.CounterVec
 	decodeErrors   *prometheus.CounterVec
-	rowsWritten    prometheus.Counter
 	batchSize      prometheus.Histogram
 	writeLatency   prometheus.Histogram
-	buffered       prometheus.Gauge
-	spilled        prometheus.Gauge
 	reconnects     *prometheus.CounterVec
 	commandLatency *prometheus.HistogramVec
 	routes         *prometheus.CounterVec
@@ -35,15 +31,9 @@ type Metrics struct {
 func New() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
-		events: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "daz_events_total", Help: "Server events received, by channel and event type.",
-		}, []string{"channel", "event"}),
 		decodeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "daz_decode_errors_total", Help: "Frames or payloads that could not be decoded (kept as raw events).",
 		}, []string{"channel"}),
-		rowsWritten: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "daz_chatlog_rows_written_total", Help: "Rows committed to daz_core_chat_log.",
-		}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "daz_chatlog_batch_size", Help: "Events per chat-log batch.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 8),
@@ -51,12 +41,6 @@ func New() *Metrics {
 		writeLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "daz_chatlog_write_seconds", Help: "Time to commit one chat-log batch.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
-		}),
-		buffered: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "daz_chatlog_buffered_events", Help: "Events accepted but not yet committed (memory).",
-		}),
-		spilled: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "daz_chatlog_spilled_events", Help: "Events waiting in the on-disk spill file.",
 		}),
 		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "daz_reconnects_total", Help: "Failed connection attempts, by channel and reason.",
@@ -85,17 +69,10 @@ func New() *Metrics {
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.events, m.decodeErrors, m.rowsWritten, m.batchSize, m.writeLatency, m.buffered, m.spilled,
+		m.decodeErrors, m.batchSize, m.writeLatency,
 		m.reconnects, m.commandLatency, m.routes, m.pluginRestarts, m.outboundDepth, m.throttleWaits, m.throttleWait,
 	)
 	return m
-}
-
-// EventReceived counts one server event.
-func (m *Metrics) EventReceived(channel, event string) {
-	if m != nil {
-		m.events.WithLabelValues(channel, event).Inc()
-	}
 }
 
 // DecodeError counts one undecodable frame or payload.
@@ -108,17 +85,8 @@ func (m *Metrics) DecodeError(channel string) {
 // BatchWritten records one committed chat-log batch.
 func (m *Metrics) BatchWritten(rows int, took time.Duration) {
 	if m != nil {
-		m.rowsWritten.Add(float64(rows))
 		m.batchSize.Observe(float64(rows))
 		m.writeLatency.Observe(took.Seconds())
-	}
-}
-
-// Buffered sets how many events wait in memory and on disk.
-func (m *Metrics) Buffered(memory, spilled int) {
-	if m != nil {
-		m.buffered.Set(float64(memory))
-		m.spilled.Set(float64(spilled))
 	}
 }
 

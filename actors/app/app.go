@@ -1,0 +1,229 @@
+// Package app assembles the daemon: the actor system and its tree (root
+// "daz" → "sqlwriter" and "channels" → one subtree per channel), the
+// migrations and the debug endpoint. cmd/daz fills Options from the
+// configuration; tests embed the app with Options of their own.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/daz-bot/daz/actors/actorkit"
+	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/actors/debugserver"
+	"github.com/daz-bot/daz/actors/metrics"
+	"github.com/daz-bot/daz/actors/sqlwriter"
+	"github.com/daz-bot/daz/migrations"
+	"github.com/daz-bot/daz/supervision"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// RootID is the id of the top of the actor tree.
+const RootID = "daz"
+
+// ConfigError is an Options problem the operator must fix (exit status 2).
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// App is one running daemon.
+type App struct {
+	opts    Options
+	log     *slog.Logger
+	metrics *metrics.Metrics
+	sys     *actorkit.System
+	debug   *debugserver.Server
+	ready   chan struct{}
+
+	startedAt     time.Time
+	writerMetrics *sqlwriter.Metrics
+	retryPool     *pgxpool.Pool
+	retryStore    supervision.RetryStore
+}
+
+// New checks opts and fills in defaults. It starts nothing.
+func New(opts Options) (*App, error) {
+	if len(opts.Channels) == 0 {
+		return nil, &ConfigError{errors.New("no channel configured")}
+	}
+	if !opts.DatabaseURL.IsSet() {
+		return nil, &ConfigError{errors.New("database.url is required")}
+	}
+	if opts.DebugAddr != "" && !debugserver.IsLoopback(opts.DebugAddr) && !opts.DebugToken.IsSet() {
+		return nil, &ConfigError{fmt.Errorf("debug.addr %s: %w", opts.DebugAddr, debugserver.ErrTokenRequired)}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real()
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if opts.CommandPrefix == "" {
+		opts.CommandPrefix = "!"
+	}
+	if opts.Retry == (RetryOptions{}) {
+		opts.Retry = DefaultRetry()
+	}
+	if opts.Writer == (WriterOptions{}) {
+		opts.Writer = DefaultWriter()
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 20 * time.Second
+	}
+	if opts.DataDir == "" {
+		opts.DataDir = "./data"
+	}
+	a := &App{opts: opts, log: opts.Logger, metrics: metrics.New(), ready: make(chan struct{})}
+	a.writerMetrics = &sqlwriter.Metrics{OnBatch: a.metrics.BatchWritten}
+	a.metrics.Registry.MustRegister(newWriterCollector(a.writerMetrics))
+	return a, nil
+}
+
+// Metrics exposes the app's collectors (tests read them).
+func (a *App) Metrics() *metrics.Metrics { return a.metrics }
+
+// System is the running actor system; valid once Started is closed.
+func (a *App) System() *actorkit.System { return a.sys }
+
+// Started is closed once the tree is spawned and the debug endpoint listens.
+func (a *App) Started() <-chan struct{} { return a.ready }
+
+// DebugAddr is the bound debug address; valid once Started is closed.
+func (a *App) DebugAddr() string {
+	if a.debug == nil {
+		return ""
+	}
+	return a.debug.Addr()
+}
+
+// Run starts everything and blocks until ctx is cancelled, then shuts down
+// gracefully: intake stops first, the tree drains leaf-first, and the chat
+// log is flushed last. It returns an error only if start-up failed or the
+// shutdown did not finish within Options.ShutdownTimeout.
+func (a *App) Run(ctx context.Context) error {
+	a.log.Info("daz starting", slog.String("version", a.opts.Version), slog.String("commit", a.opts.Commit),
+		slog.Int("channels", len(a.opts.Channels)), slog.String("debug_addr", a.opts.DebugAddr))
+	a.startedAt = a.opts.Clock.Now()
+	a.migrate(ctx)
+	if err := a.openRetryStore(); err != nil {
+		return err
+	}
+	defer a.closeRetryStore()
+
+	a.sys = actorkit.NewSystem(a.log, a.opts.Clock)
+	defer a.sys.SubscribeFunc(a.observe)()
+	if _, err := a.sys.Root().SpawnNamed(a.rootProps(), RootID); err != nil {
+		return fmt.Errorf("spawn actor tree: %w", err)
+	}
+	if a.opts.DebugAddr != "" {
+		srv, err := debugserver.Listen(debugserver.Config{
+			Addr: a.opts.DebugAddr, Token: a.opts.DebugToken.Reveal(),
+			Reports: reports{a}, Registry: a.metrics.Registry, Logger: a.log,
+		})
+		if err != nil {
+			a.shutdownTree()
+			return err
+		}
+		a.debug = srv
+		go func() {
+			if err := srv.Serve(); err != nil {
+				a.log.Error("debug endpoint stopped", slog.Any("error", err))
+			}
+		}()
+		a.log.Info("debug endpoint listening", slog.String("url", "http://"+srv.Addr()+"/debug/actors.html"))
+	}
+	close(a.ready)
+
+	<-ctx.Done()
+	a.log.Info("daz shutting down", slog.Duration("timeout", a.opts.ShutdownTimeout))
+	if a.debug != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_ = a.debug.Shutdown(sctx)
+		cancel()
+	}
+	if err := a.shutdownTree(); err != nil {
+		return err
+	}
+	a.log.Info("daz stopped")
+	return nil
+}
+
+func (a *App) shutdownTree() error {
+	ctx, cancel := context.WithTimeout(context.Background(), a.opts.ShutdownTimeout)
+	defer cancel()
+	if err := a.sys.Shutdown(ctx, RootID); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	return nil
+}
+
+// migrate applies the migrations. A database that is down at start-up does
+// not stop the daemon: the writer buffers, and migrations are retried in the
+// background until they succeed.
+func (a *App) migrate(ctx context.Context) {
+	try := func() bool {
+		mctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		applied, err := migrations.Up(mctx, a.opts.DatabaseURL.Reveal())
+		if err != nil {
+			a.log.Error("database migrations failed; events are buffered until the database is back",
+				slog.String("error", a.opts.DatabaseURL.Redact(err.Error())))
+			return false
+		}
+		for _, name := range applied {
+			a.log.Info("migration applied", slog.String("migration", name))
+		}
+		return true
+	}
+	if try() {
+		return
+	}
+	go func() {
+		for delay := 5 * time.Second; ; delay = min(2*delay, 2*time.Minute) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(delay):
+			}
+			if try() {
+				return
+			}
+		}
+	}()
+}
+
+// openRetryStore opens the small pool behind daz_core_retry_state. pgxpool
+// connects lazily, so a database that is down now does not stop the daemon.
+func (a *App) openRetryStore() error {
+	cfg, err := pgxpool.ParseConfig(a.opts.DatabaseURL.Reveal())
+	if err != nil {
+		return &ConfigError{fmt.Errorf("database.url: %s", a.opts.DatabaseURL.Redact(err.Error()))}
+	}
+	cfg.MaxConns = 2
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		return fmt.Errorf("retry-state pool: %s", a.opts.DatabaseURL.Redact(err.Error()))
+	}
+	a.retryPool = pool
+	a.retryStore = supervision.NewPgRetryStore(pool, a.log)
+	return nil
+}
+
+func (a *App) closeRetryStore() {
+	if s, ok := a.retryStore.(*supervision.PgRetryStore); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_ = s.Close(ctx)
+		cancel()
+	}
+	if a.retryPool != nil {
+		a.retryPool.Close()
+	}
+}

@@ -1,0 +1,116 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/daz-bot/daz/actors/app"
+	"github.com/daz-bot/daz/actors/internal/chatclient"
+	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/actors/plugins/pluginkit"
+	"github.com/daz-bot/daz/messages"
+)
+
+// panicky asks for every chat line and panics on each one.
+type panicky struct{ kit *pluginkit.Kit }
+
+func (p *panicky) Receive(ctx actor.Context) {
+	if p.kit.Handle(ctx) {
+		return
+	}
+	if _, ok := ctx.Message().(*messages.PluginNotify); ok {
+		panic("panicky plugin does what it says")
+	}
+}
+
+func panickyPlugin(d pluginkit.Deps) []pluginkit.Spec {
+	declare := func() pluginkit.Registration { return pluginkit.Registration{Events: []string{"chatMsg"}} }
+	return []pluginkit.Spec{{Name: "panicky", Props: pluginkit.Props(d, func() actor.Actor {
+		return &panicky{kit: pluginkit.New(d, "panicky", declare)}
+	})}}
+}
+
+func TestPanickingPluginDoesNotStopLoggingOrOtherPlugins(t *testing.T) {
+	s := startStack(t, "iso", func(o *app.Options) { o.ExtraPlugins = panickyPlugin })
+	s.waitOnline(t, "iso")
+	alice, err := chatclient.Dial(context.Background(), s.sandbox.URL(), "iso", "owner", "owner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alice.Close()
+	// owner has rank 5, so the sandbox's flood limiter (20 burst, 10/s for
+	// moderators) drops some lines; what matters is that every line the
+	// server broadcast is logged. Count what the server said was broadcast.
+	const lines = 1000
+	for i := 0; i < lines; i++ {
+		if err := alice.Say(fmt.Sprintf("line %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	broadcast := func() int {
+		n := 0
+		for _, m := range s.sandbox.Messages("iso") {
+			if m.Username == "owner" {
+				n++
+			}
+		}
+		return n
+	}
+	testutil.CheckFor(t, 30*time.Second, "every broadcast line logged", func() bool {
+		want := broadcast()
+		return want > 0 && s.count(t, `SELECT count(*) FROM daz_core_chat_log WHERE channel = 'iso' AND username = 'owner' AND message LIKE 'line %'`) == want
+	})
+	// The plugin really did crash: its supervisor restarted it.
+	testutil.CheckFor(t, 10*time.Second, "panicky plugin restarted", func() bool {
+		info, ok := s.app.System().Tree().Find("daz/channels/iso/plugins/panicky")
+		return ok && info.Restarts >= 1 && info.LastFailure != ""
+	})
+	if err := alice.Say("!ping"); err != nil {
+		t.Fatal(err)
+	}
+	testutil.CheckFor(t, 15*time.Second, "pong while a plugin crash-loops", func() bool {
+		return alice.Count(func(l chatclient.Line) bool { return l.Username == "dazbot" && l.Msg == "pong" }) == 1
+	})
+}
+
+// A channel whose server accepts connections and never says a word must not
+// delay another channel's commands.
+func TestStuckChannelDoesNotDelayAnother(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // hold it open, say nothing
+		}
+	}()
+	s := startStack(t, "alive", func(o *app.Options) {
+		o.Channels = append(o.Channels, app.ChannelOptions{Name: "stuck", ServerURL: "http://" + silent.Addr().String()})
+	})
+	s.waitOnline(t, "alive")
+	alice, err := chatclient.Dial(context.Background(), s.sandbox.URL(), "alive", "alice", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer alice.Close()
+	if err := alice.Say("!ping"); err != nil {
+		t.Fatal(err)
+	}
+	testutil.CheckFor(t, 5*time.Second, "pong despite the stuck channel", func() bool {
+		return alice.Count(func(l chatclient.Line) bool { return l.Username == "dazbot" && l.Msg == "pong" }) == 1
+	})
+	if st, ok := s.app.ChannelState("stuck"); ok && st.State == messages.StateOnline {
+		t.Fatalf("the silent server cannot be online: %+v", st)
+	}
+}

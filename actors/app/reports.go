@@ -1,0 +1,86 @@
+package app
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/daz-bot/daz/actors/debugserver"
+	"github.com/daz-bot/daz/messages"
+)
+
+// reports answers the debug endpoint from the live tree.
+type reports struct{ a *App }
+
+var _ debugserver.Introspector = reports{}
+
+func (r reports) Actors() debugserver.ActorsReport {
+	return debugserver.ActorsReport{
+		GeneratedAt: r.a.opts.Clock.Now(),
+		Version:     r.a.opts.Version,
+		Actors:      r.a.sys.Tree().Snapshot(),
+	}
+}
+
+// ChannelState returns the last connection state of a channel: the
+// connection's own while it lives, else what its supervisor recorded on the
+// channel (backing off, cooling down, stopped).
+func (a *App) ChannelState(name string) (messages.ConnectionState, bool) {
+	base := RootID + "/channels/" + strings.ToLower(name)
+	for _, id := range []string{base + "/connection", base} {
+		if v, ok := a.sys.Tree().State(id); ok {
+			switch s := v.(type) {
+			case messages.ConnectionState:
+				return s, true
+			case *messages.ConnectionState:
+				return *s, true
+			}
+		}
+	}
+	return messages.ConnectionState{}, false
+}
+
+func (r reports) Ready(ctx context.Context) debugserver.Readiness {
+	rep := debugserver.Readiness{Ready: true, Database: r.databaseCheck(ctx)}
+	if !rep.Database.OK {
+		rep.Ready = false
+	}
+	for _, ch := range r.a.opts.Channels {
+		st, ok := r.a.ChannelState(ch.Name)
+		cr := debugserver.ChannelReadiness{Channel: strings.ToLower(ch.Name), State: "starting"}
+		if ok {
+			cr.State = string(st.State)
+			cr.Ready = st.State == messages.StateOnline || st.State == messages.StateStopped
+			cr.Detail = st.Reason
+			if cr.Detail == "" {
+				cr.Detail = st.LastError
+			}
+		}
+		if !cr.Ready {
+			rep.Ready = false
+		}
+		rep.Channels = append(rep.Channels, cr)
+	}
+	return rep
+}
+
+// databaseCheck asks the writer, the only door to the database, for SELECT 1.
+func (r reports) databaseCheck(ctx context.Context) debugserver.CheckResult {
+	timeout := 2 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	pid := r.a.sys.PIDOf(RootID + "/sqlwriter")
+	res, err := r.a.sys.Ask(pid, &messages.SQLRequest{Kind: messages.SQLQuery, Query: "SELECT 1"}, timeout)
+	if err != nil {
+		return debugserver.CheckResult{Error: "sql writer did not answer: " + err.Error()}
+	}
+	resp, ok := res.(*messages.SQLResponse)
+	if !ok {
+		return debugserver.CheckResult{Error: "unexpected answer from the sql writer"}
+	}
+	if resp.Err != nil {
+		return debugserver.CheckResult{Error: resp.Err.Error()}
+	}
+	return debugserver.CheckResult{OK: true}
+}

@@ -1,0 +1,89 @@
+package app
+
+import (
+	"log/slog"
+	"strings"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/daz-bot/daz/actors/actorkit"
+	"github.com/daz-bot/daz/actors/channel"
+	"github.com/daz-bot/daz/actors/sqlwriter"
+)
+
+// root is the top of the tree. Children, in spawn order: the shared
+// sqlwriter, then "channels". Shutdown stops siblings in reverse spawn order,
+// so every channel (and its intake) stops before the writer flushes.
+type root struct{ app *App }
+
+func (a *App) rootProps() *actor.Props {
+	guardian := actorkit.RestartStrategy{Clock: a.opts.Clock, Logger: a.log}
+	return a.sys.Props("root", func() actor.Actor { return &root{app: a} }, actorkit.WithSupervisor(guardian))
+}
+
+func (r *root) Receive(ctx actor.Context) {
+	if _, ok := ctx.Message().(*actor.Started); !ok {
+		return
+	}
+	a := r.app
+	sql, err := ctx.SpawnNamed(sqlwriter.Props(a.sys, sqlwriter.Config{
+		DatabaseURL:       a.opts.DatabaseURL.Reveal(),
+		BatchSize:         a.opts.Writer.BatchSize,
+		FlushInterval:     a.opts.Writer.FlushInterval,
+		MaxBufferedEvents: a.opts.Writer.MaxBuffered,
+		DataDir:           a.opts.DataDir,
+		Metrics:           a.writerMetrics,
+		Clock:             a.opts.Clock,
+		Logger:            a.log.With(slog.String("actor", "sqlwriter")),
+	}), "sqlwriter")
+	if err != nil {
+		panic(err)
+	}
+	guardian := actorkit.RestartStrategy{Clock: a.opts.Clock, Logger: a.log}
+	channelsProps := a.sys.Props("channels", func() actor.Actor { return &channels{app: a, sql: sql} },
+		actorkit.WithSupervisor(guardian))
+	if _, err := ctx.SpawnNamed(channelsProps, "channels"); err != nil {
+		panic(err)
+	}
+}
+
+// channels holds one subtree per configured channel; a failing channel is
+// restarted on its own and never delays another.
+type channels struct {
+	app *App
+	sql *actor.PID
+}
+
+func (c *channels) Receive(ctx actor.Context) {
+	if _, ok := ctx.Message().(*actor.Started); !ok {
+		return
+	}
+	a := c.app
+	for _, ch := range a.opts.Channels {
+		name := strings.ToLower(ch.Name)
+		props, err := channel.Props(a.sys, channel.Config{
+			Channel:         name,
+			ServerURL:       ch.ServerURL,
+			Username:        ch.Username,
+			Password:        ch.Password.Reveal(),
+			ChannelPassword: ch.ChannelPassword.Reveal(),
+			SQL:             c.sql,
+			Prefix:          a.opts.CommandPrefix,
+			Retry:           a.opts.Retry.toSupervision(),
+			RetryStore:      a.retryStore,
+			StartedAt:       a.startedAt,
+			DataDir:         a.opts.DataDir,
+			Version:         a.opts.Version,
+			HTTPClient:      a.opts.HTTPClient,
+			Metrics:         a.metrics,
+			ExtraPlugins:    a.opts.ExtraPlugins,
+			Clock:           a.opts.Clock,
+			Logger:          a.log.With(slog.String("channel", name)),
+		})
+		if err != nil {
+			panic(err)
+		}
+		if _, err := ctx.SpawnNamed(props, name); err != nil {
+			panic(err)
+		}
+	}
+}

@@ -1,0 +1,210 @@
+// Package channel is one channel's subtree: the actor that owns a channel's
+// connection, outbound queue, EventFilter and plugins, and whose supervisor
+// strategy (supervision.ConnectionStrategy) owns the connection's retry
+// schedule, cooldown and kick policy.
+package channel
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/daz-bot/daz/actors/actorkit"
+	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/actors/connection"
+	"github.com/daz-bot/daz/actors/eventfilter"
+	"github.com/daz-bot/daz/actors/metrics"
+	"github.com/daz-bot/daz/actors/outbound"
+	"github.com/daz-bot/daz/actors/plugins"
+	"github.com/daz-bot/daz/actors/plugins/pluginkit"
+	"github.com/daz-bot/daz/messages"
+	"github.com/daz-bot/daz/supervision"
+)
+
+// Config is one channel's wiring.
+type Config struct {
+	Channel         string // lower case
+	ServerURL       string
+	Username        string
+	Password        string
+	ChannelPassword string
+
+	SQL        *actor.PID // the shared SQL writer
+	Prefix     string
+	Retry      supervision.RetryConfig
+	RetryStore supervision.RetryStore // nil: retry state is not persisted
+	DataDir    string
+	Version    string
+	StartedAt  time.Time
+	HTTPClient *http.Client
+	Metrics    *metrics.Metrics
+	Clock      clock.Clock
+	Logger     *slog.Logger
+
+	// ExtraPlugins are spawned next to the standard ones (tests add a
+	// misbehaving plugin this way).
+	ExtraPlugins func(pluginkit.Deps) []pluginkit.Spec
+}
+
+// Child names, in spawn order. Shutdown stops them in reverse: the
+// connection first (intake ends and every frame read reaches its sinks), then
+// the outbound queue, the EventFilter, and the plugins last.
+const (
+	PluginsName     = "plugins"
+	EventFilterName = "eventfilter"
+	OutboundName    = "outbound"
+	ConnectionName  = "connection"
+)
+
+// retryLoaded carries the persisted retry state back to the actor.
+type retryLoaded struct {
+	state supervision.RetryState
+	err   error
+}
+
+type channelActor struct {
+	sys      *actorkit.System
+	cfg      Config
+	strategy *supervision.ConnectionStrategy
+	plugins  *supervision.PluginStrategy
+	counters *connection.Counters
+}
+
+// Props builds a channel subtree. Its supervisor strategy is created here,
+// once, so the retry count survives restarts of the channel actor itself.
+func Props(sys *actorkit.System, cfg Config) (*actor.Props, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = sys.Clock()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = sys.Logger()
+	}
+	if cfg.StartedAt.IsZero() {
+		cfg.StartedAt = cfg.Clock.Now()
+	}
+	strategy, err := supervision.NewConnectionStrategy(supervision.ConnectionStrategyConfig{
+		Channel: cfg.Channel, Retry: cfg.Retry, System: sys, Clock: cfg.Clock, Logger: cfg.Logger,
+		Store: cfg.RetryStore, ChildName: ConnectionName,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("channel %s: %w", cfg.Channel, err)
+	}
+	pluginStrategy := supervision.NewPluginStrategy(supervision.PluginStrategyConfig{
+		Clock: cfg.Clock, Logger: cfg.Logger,
+	})
+	counters := &connection.Counters{}
+	return sys.Props("channel", func() actor.Actor {
+		return &channelActor{sys: sys, cfg: cfg, strategy: strategy, plugins: pluginStrategy, counters: counters}
+	}, actorkit.WithSupervisor(strategy)), nil
+}
+
+func (c *channelActor) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		// The strategy publishes backing off / cooling down / stopped while
+		// the connection is suspended or gone; the channel keeps the latest
+		// state so the debug endpoint and /readyz always have one.
+		channel := c.cfg.Channel
+		c.sys.Subscribe(ctx, func(m any) bool {
+			st, ok := m.(*messages.ConnectionState)
+			return ok && st.Channel == channel
+		})
+		c.startChildren(ctx)
+		c.loadRetryState(ctx)
+	case retryLoaded:
+		c.onRetryLoaded(ctx, msg)
+	case *messages.ConnectionState:
+		c.onConnectionState(ctx, msg)
+	case *actor.Stopping:
+		c.strategy.Close()
+	}
+}
+
+func (c *channelActor) childPID(ctx actor.Context, name string) *actor.PID {
+	return c.sys.PIDOf(ctx.Self().Id + "/" + name)
+}
+
+func (c *channelActor) startChildren(ctx actor.Context) {
+	log := c.cfg.Logger
+	outboundPID := c.childPID(ctx, OutboundName)
+	filterPID := c.childPID(ctx, EventFilterName)
+	deps := pluginkit.Deps{
+		System: c.sys, Channel: c.cfg.Channel, Prefix: c.cfg.Prefix,
+		EventFilter: filterPID, Outbound: outboundPID, SQL: c.cfg.SQL,
+		Clock: c.cfg.Clock, Logger: log, Version: c.cfg.Version, StartedAt: c.cfg.StartedAt,
+		LogDir: c.cfg.DataDir, Supervision: c.plugins,
+	}
+	specs := plugins.All(deps)
+	if c.cfg.ExtraPlugins != nil {
+		specs = append(specs, c.cfg.ExtraPlugins(deps)...)
+	}
+	c.spawn(ctx, pluginkit.HostProps(c.sys, specs, c.plugins), PluginsName)
+	c.spawn(ctx, must(eventfilter.Props(c.sys, eventfilter.Config{
+		Channel: c.cfg.Channel, Prefix: c.cfg.Prefix, Outbound: outboundPID, SQL: c.cfg.SQL,
+		Clock: c.cfg.Clock, Logger: log,
+	})), EventFilterName)
+	c.spawn(ctx, must(outbound.Props(c.sys, outbound.Config{
+		Channel: c.cfg.Channel, Connection: c.childPID(ctx, ConnectionName), Clock: c.cfg.Clock, Logger: log,
+	})), OutboundName)
+}
+
+// name unwraps a child's Props; a configuration error there is a wiring bug
+// that no restart can fix, so it fails the channel loudly.
+func must(props *actor.Props, err error) *actor.Props {
+	if err != nil {
+		panic(err)
+	}
+	return props
+}
+
+func (c *channelActor) spawn(ctx actor.Context, props *actor.Props, name string) {
+	if _, err := ctx.SpawnNamed(props, name); err != nil {
+		panic(fmt.Errorf("channel %s: spawn %s: %w", c.cfg.Channel, name, err))
+	}
+}
+
+// loadRetryState reads the persisted schedule off the actor's goroutine; the
+// connection starts only once it is known, so a restart mid-cooldown waits.
+func (c *channelActor) loadRetryState(ctx actor.Context) {
+	if c.cfg.RetryStore == nil {
+		ctx.Send(ctx.Self(), retryLoaded{})
+		return
+	}
+	self, store, channel := ctx.Self(), c.cfg.RetryStore, c.cfg.Channel
+	go func() {
+		lctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		st, err := store.Load(lctx, channel)
+		c.sys.Send(self, retryLoaded{state: st, err: err})
+	}()
+}
+
+func (c *channelActor) onRetryLoaded(ctx actor.Context, msg retryLoaded) {
+	if _, running := c.sys.Tree().PID(ctx.Self().Id + "/" + ConnectionName); running {
+		return // a late duplicate after a restart of this actor
+	}
+	if msg.err != nil {
+		c.cfg.Logger.Warn("retry state unavailable; starting a fresh schedule",
+			slog.String("channel", c.cfg.Channel), slog.Any("error", msg.err))
+	} else if msg.state.Channel != "" {
+		c.strategy.Restore(msg.state)
+	}
+	c.spawn(ctx, connection.Props(c.sys, connection.Config{
+		Channel: c.cfg.Channel, ServerURL: c.cfg.ServerURL, Username: c.cfg.Username,
+		Password: c.cfg.Password, ChannelPassword: c.cfg.ChannelPassword,
+		Sinks:      []*actor.PID{c.cfg.SQL, c.childPID(ctx, EventFilterName), c.childPID(ctx, OutboundName)},
+		HTTPClient: c.cfg.HTTPClient, Clock: c.cfg.Clock, Logger: c.cfg.Logger,
+		Attempts: c.strategy, Counters: c.counters,
+	}), ConnectionName)
+}
+
+func (c *channelActor) onConnectionState(ctx actor.Context, st *messages.ConnectionState) {
+	if st.State == messages.StateOnline {
+		c.strategy.LoginConfirmed()
+	}
+	c.sys.Tree().SetState(ctx.Self().Id, *st)
+}

@@ -1,0 +1,107 @@
+package eventfilter
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/daz-bot/daz/actors/plugins/pluginkit"
+	"github.com/daz-bot/daz/messages"
+)
+
+func (f *filter) ask(ctx actor.Context, kind messages.SQLKind, query string, args []any, then func(*messages.SQLResponse)) {
+	f.sqlID++
+	pluginkit.Call(ctx, f.cfg.SQL, f.cfg.SQLTimeout, newSQL(f.sqlID, kind, query, args...), then)
+}
+
+// saveDirty upserts every command registered since the last successful
+// save. The row that comes back carries the values in force, so an
+// operator's override applies from the first routing on. A command that
+// could not be saved stays dirty and is retried on the next reload tick.
+func (f *filter) saveDirty(ctx actor.Context) {
+	for name, c := range f.dirty {
+		f.ask(ctx, messages.SQLQuery, upsertCommandSQL, upsertArgs(c), func(res *messages.SQLResponse) {
+			if res.Err != nil {
+				f.stats.SQLErrors++
+				f.log.Warn("saving command to daz_eventfilter_cmds failed; retrying on the next reload",
+					slog.String("command", name), slog.Any("error", res.Err))
+				return
+			}
+			if f.dirty[name] == c {
+				delete(f.dirty, name)
+			}
+			for _, row := range pluginkit.Rows(res) {
+				n, o := overrideOf(row)
+				f.reg.applyOne(n, o)
+			}
+			f.publishState(ctx)
+		})
+	}
+}
+
+// reload re-reads the operator's tables. done, if set, runs once all three
+// reads have answered, with the first error.
+func (f *filter) reload(ctx actor.Context, done func(error)) {
+	pending := 3
+	var firstErr error
+	finish := func(err error) {
+		if err != nil {
+			f.stats.SQLErrors++
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+		pending--
+		if pending > 0 {
+			return
+		}
+		f.lastReload = f.cfg.Clock.Now()
+		f.reloadErr = ""
+		if firstErr != nil {
+			f.reloadErr = firstErr.Error()
+			lvl := slog.LevelWarn
+			if errors.Is(firstErr, messages.ErrDatabaseUnavailable) {
+				lvl = slog.LevelInfo // the writer reports the outage itself
+			}
+			f.log.Log(context.Background(), lvl, "reloading filter tables failed; keeping the previous values", slog.Any("error", firstErr))
+		}
+		f.publishState(ctx)
+		if done != nil {
+			done(firstErr)
+		}
+	}
+	f.ask(ctx, messages.SQLQuery, loadCommandsSQL, nil, func(res *messages.SQLResponse) {
+		if res.Err == nil {
+			rows := map[string]override{}
+			for _, r := range pluginkit.Rows(res) {
+				name, o := overrideOf(r)
+				rows[name] = o
+			}
+			f.reg.applyOverrides(rows)
+		}
+		finish(res.Err)
+	})
+	f.ask(ctx, messages.SQLQuery, loadIgnoredSQL, []any{f.cfg.Channel}, func(res *messages.SQLResponse) {
+		if res.Err == nil {
+			ignored := map[string]bool{}
+			for _, r := range pluginkit.Rows(res) {
+				ignored[strings.ToLower(r.String(0))] = true
+			}
+			f.lim.ignored = ignored
+		}
+		finish(res.Err)
+	})
+	f.ask(ctx, messages.SQLQuery, loadUserLimitsSQL, []any{f.cfg.Channel}, func(res *messages.SQLResponse) {
+		if res.Err == nil {
+			limits := map[string]int{}
+			for _, r := range pluginkit.Rows(res) {
+				limits[strings.ToLower(r.String(0))] = int(r.Int(1))
+			}
+			f.lim.perMinute = limits
+		}
+		finish(res.Err)
+	})
+}

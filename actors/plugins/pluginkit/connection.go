@@ -1,0 +1,49 @@
+package pluginkit
+
+import (
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/daz-bot/daz/messages"
+)
+
+// Connection is the channel connection as a plugin last saw it.
+type Connection struct {
+	Known       bool // a ConnectionState arrived since this plugin started
+	State       messages.ConnectionState
+	OnlineSince time.Time // zero unless online
+}
+
+// WatchConnection makes the Kit track the channel's ConnectionState (call
+// from Started); Handle then consumes those messages and Connection reports
+// the latest.
+func (k *Kit) WatchConnection(ctx actor.Context) {
+	if k.Deps.System == nil {
+		return
+	}
+	channel := k.Deps.Channel
+	k.Deps.System.Subscribe(ctx, func(msg any) bool {
+		s, ok := msg.(*messages.ConnectionState)
+		return ok && s.Channel == channel
+	})
+	k.watching = true
+}
+
+// Connection returns what the Kit knows of the channel connection.
+func (k *Kit) Connection() Connection { return k.conn }
+
+func (k *Kit) observeConnection(s *messages.ConnectionState) {
+	wasOnline := k.conn.Known && k.conn.State.State == messages.StateOnline
+	k.conn.Known = true
+	k.conn.State = *s
+	switch {
+	case s.State != messages.StateOnline:
+		k.conn.OnlineSince = time.Time{}
+	case !wasOnline:
+		k.conn.OnlineSince = s.At
+		if k.conn.OnlineSince.IsZero() {
+			k.conn.OnlineSince = k.Deps.Clock.Now()
+		}
+	}
+}

@@ -1,0 +1,81 @@
+// Package pluginkit is the shared plumbing of daz feature plugins: each
+// plugin is its own actor, declares its commands and the events it wants to
+// the channel's EventFilter when it starts (and again whenever the
+// EventFilter restarts), answers in chat or by PM through the channel's
+// outbound queue, and talks to PostgreSQL only through the SQL writer without
+// ever blocking its mailbox.
+package pluginkit
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/daz-bot/daz/actors/actorkit"
+	"github.com/daz-bot/daz/actors/clock"
+)
+
+// DefaultSQLTimeout bounds one SQL round trip; a plugin answers "database
+// unavailable" instead of waiting longer.
+const DefaultSQLTimeout = 10 * time.Second
+
+// Deps is what every plugin of one channel shares. The lead wires it once per
+// channel subtree.
+type Deps struct {
+	System      *actorkit.System
+	Channel     string
+	Prefix      string     // command prefix, for help texts; "!" when empty
+	EventFilter *actor.PID // the channel's EventFilter
+	Outbound    *actor.PID // the channel's outbound queue
+	SQL         *actor.PID // the shared SQL writer
+	Clock       clock.Clock
+	Logger      *slog.Logger
+	Version     string    // shown by !about
+	StartedAt   time.Time // daemon start, shown by !uptime; Clock.Now() when zero
+	LogDir      string    // root of the logger plugin's text logs; empty disables it
+	SQLTimeout  time.Duration
+	// Supervision reports plugins that their supervisor disabled after
+	// repeated failures; nil when no such supervisor is in use.
+	Supervision DisableChecker
+}
+
+// DisableChecker is implemented by the plugin supervisor strategy
+// (supervision.PluginStrategy).
+type DisableChecker interface {
+	Disabled(actorID string) (reason string, disabled bool)
+}
+
+// Spec is one plugin the lead spawns under the channel subtree.
+type Spec struct {
+	Name  string
+	Props *actor.Props
+}
+
+// WithDefaults fills the optional fields.
+func (d Deps) WithDefaults() Deps {
+	if d.Clock == nil {
+		if d.System != nil {
+			d.Clock = d.System.Clock()
+		} else {
+			d.Clock = clock.Real()
+		}
+	}
+	if d.Logger == nil {
+		if d.System != nil {
+			d.Logger = d.System.Logger()
+		} else {
+			d.Logger = slog.New(slog.DiscardHandler)
+		}
+	}
+	if d.Prefix == "" {
+		d.Prefix = "!"
+	}
+	if d.StartedAt.IsZero() {
+		d.StartedAt = d.Clock.Now()
+	}
+	if d.SQLTimeout <= 0 {
+		d.SQLTimeout = DefaultSQLTimeout
+	}
+	return d
+}

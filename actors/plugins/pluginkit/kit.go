@@ -1,0 +1,180 @@
+package pluginkit
+
+import (
+	"log/slog"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/daz-bot/daz/messages"
+)
+
+// Registration is what a plugin declares to its EventFilter: the commands it
+// owns (the EventFilter checks rank, cooldown and the rest before the plugin
+// sees one) and the server events it wants as PluginNotify.
+type Registration struct {
+	Commands []messages.CommandSpec
+	Events   []string
+}
+
+// Status is a plugin's life as shown on the actor tree.
+type Status string
+
+// The plugin statuses.
+const (
+	StatusRunning  Status = "running"
+	StatusDisabled Status = "disabled"
+)
+
+// StatusRequest is the PluginRequest kind every plugin answers with its
+// name and status; since a plugin handles its mailbox in order, the answer
+// also tells the asker that everything routed to it before was handled.
+const StatusRequest = "status"
+
+// State is what a plugin shows on the debug endpoint.
+type State struct {
+	Plugin   string   `json:"plugin"`
+	Status   Status   `json:"status"`
+	Reason   string   `json:"reason,omitempty"`
+	Commands []string `json:"commands,omitempty"`
+	Events   []string `json:"events,omitempty"`
+	Detail   any      `json:"detail,omitempty"`
+}
+
+// Kit is the plumbing one plugin actor embeds. It lives as long as one actor
+// incarnation: a restarted plugin gets a fresh Kit from its producer and
+// registers again in Started.
+type Kit struct {
+	Deps     Deps
+	Name     string
+	Log      *slog.Logger
+	declare  func() Registration
+	self     *actor.PID
+	disabled bool
+	detail   any
+	nextSQL  uint64
+	watching bool
+	conn     Connection
+}
+
+// New makes the Kit of plugin name. declare is called every time the plugin
+// registers, so a plugin whose commands change (custom commands) returns its
+// current set.
+func New(deps Deps, name string, declare func() Registration) *Kit {
+	deps = deps.WithDefaults()
+	return &Kit{
+		Deps:    deps,
+		Name:    name,
+		Log:     deps.Logger.With(slog.String("channel", deps.Channel), slog.String("actor", "plugin/"+name)),
+		declare: declare,
+	}
+}
+
+// Handle runs the plugin plumbing for the current message and reports whether
+// the message is fully handled. Started returns false so the plugin can do
+// its own start-up after the Kit has registered. A disabled plugin consumes
+// every message.
+func (k *Kit) Handle(ctx actor.Context) bool {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		k.self = ctx.Self()
+		channel := k.Deps.Channel
+		if k.Deps.System != nil {
+			k.Deps.System.Subscribe(ctx, func(msg any) bool {
+				r, ok := msg.(*messages.EventFilterReady)
+				return ok && r.Channel == channel
+			})
+		}
+		if k.Deps.Supervision != nil {
+			if reason, off := k.Deps.Supervision.Disabled(ctx.Self().Id); off {
+				k.disabled = true
+				k.Log.Error("plugin disabled by its supervisor after repeated failures; its commands are withdrawn",
+					slog.String("reason", reason))
+				k.withdraw(ctx)
+				k.publish(StatusDisabled, reason, nil)
+				return true
+			}
+		}
+		k.Register(ctx)
+		return false
+	case *messages.EventFilterReady:
+		if !k.disabled {
+			k.Register(ctx)
+		} else {
+			k.withdraw(ctx)
+		}
+		return true
+	case *messages.PluginRequest:
+		if m.Kind != StatusRequest {
+			return k.disabled
+		}
+		status := StatusRunning
+		if k.disabled {
+			status = StatusDisabled
+		}
+		res := &messages.PluginResponse{Kind: StatusRequest, Values: map[string]string{"plugin": k.Name, "status": string(status)}}
+		if m.ReplyTo != nil {
+			ctx.Send(m.ReplyTo, res)
+		} else {
+			ctx.Respond(res)
+		}
+		return true
+	case *messages.ConnectionState:
+		if k.watching {
+			k.observeConnection(m)
+			return true
+		}
+		return k.disabled
+	default:
+		return k.disabled
+	}
+}
+
+// Disabled reports whether the supervisor has disabled this plugin.
+func (k *Kit) Disabled() bool { return k.disabled }
+
+// Register declares the plugin's current commands and events to the
+// EventFilter. The declaration replaces the previous one.
+func (k *Kit) Register(ctx actor.Context) {
+	reg := k.declare()
+	if k.Deps.EventFilter != nil {
+		ctx.Send(k.Deps.EventFilter, &messages.RegisterCommands{Plugin: k.Name, Owner: ctx.Self(), Commands: reg.Commands})
+		ctx.Send(k.Deps.EventFilter, &messages.SubscribeEvents{Plugin: k.Name, Owner: ctx.Self(), Events: reg.Events})
+	}
+	k.publish(StatusRunning, "", &reg)
+}
+
+// withdraw empties the plugin's declaration so its commands stop routing.
+func (k *Kit) withdraw(ctx actor.Context) {
+	if k.Deps.EventFilter != nil {
+		ctx.Send(k.Deps.EventFilter, &messages.RegisterCommands{Plugin: k.Name, Owner: ctx.Self()})
+		ctx.Send(k.Deps.EventFilter, &messages.SubscribeEvents{Plugin: k.Name, Owner: ctx.Self()})
+	}
+}
+
+// SetDetail records plugin-specific state for the debug endpoint; it must be
+// a value that is safe to read from another goroutine (a copied struct).
+func (k *Kit) SetDetail(detail any) {
+	k.detail = detail
+	if k.disabled {
+		return
+	}
+	k.publish(StatusRunning, "", nil)
+}
+
+func (k *Kit) publish(status Status, reason string, reg *Registration) {
+	if k.Deps.System == nil || k.self == nil {
+		return
+	}
+	if reg == nil {
+		r := k.declare()
+		reg = &r
+	}
+	st := State{Plugin: k.Name, Status: status, Reason: reason, Detail: k.detail}
+	if status == StatusRunning {
+		for _, c := range reg.Commands {
+			st.Commands = append(st.Commands, c.Name)
+		}
+		st.Events = append(st.Events, reg.Events...)
+	}
+	k.Deps.System.Tree().SetState(k.self.Id, st)
+}

@@ -1,0 +1,174 @@
+package pluginkit_test
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/daz-bot/daz/actors/actorkit"
+	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/actors/plugins/pluginkit"
+	"github.com/daz-bot/daz/messages"
+	"github.com/daz-bot/daz/supervision"
+)
+
+func TestSafeChat(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"hello", "hello"},
+		{"/kick alice", " /kick alice"},
+		{"  /ban bob  ", " /ban bob"},
+		{"line1\nline2\x00end", "line1 line2 end"},
+		{"\n/mute x", " /mute x"},
+		{"   ", ""},
+		{"a / b", "a / b"},
+	}
+	for _, tt := range tests {
+		if got := pluginkit.SafeChat(tt.in); got != tt.want {
+			t.Errorf("SafeChat(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestRowAccessors(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	r := pluginkit.Row{"text", int32(7), int64(8), 1.5, true, at, nil, "42"}
+	if r.String(0) != "text" || r.Int(1) != 7 || r.Int(2) != 8 || r.Float(3) != 1.5 || !r.Bool(4) || !r.Time(5).Equal(at) {
+		t.Fatalf("accessors on %v", r)
+	}
+	if r.String(6) != "" || r.Int(6) != 0 || !r.IsNull(6) || !r.Time(6).IsZero() || r.Bool(6) {
+		t.Fatal("NULL is not read as the zero value")
+	}
+	if r.Int(7) != 42 || r.Float(1) != 7 || r.String(99) != "" || !r.IsNull(99) {
+		t.Fatal("conversions or out-of-range columns")
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0s"},
+		{12 * time.Second, "12s"},
+		{7*time.Minute + 3*time.Second, "7m 3s"},
+		{2*time.Hour + 5*time.Minute + 9*time.Second, "2h 5m"},
+		{3*24*time.Hour + 4*time.Hour + 30*time.Minute, "3d 4h"},
+		{48 * time.Hour, "2d"},
+		{-90 * time.Second, "1m 30s"},
+	}
+	for _, tt := range tests {
+		if got := pluginkit.FormatDuration(tt.d); got != tt.want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+type boom struct{}
+type count struct{}
+
+// fragile panics on boom and counts everything else it is sent.
+type fragile struct {
+	kit     *pluginkit.Kit
+	counted *atomic.Int64
+}
+
+func (f *fragile) Receive(ctx actor.Context) {
+	if f.kit.Handle(ctx) {
+		return
+	}
+	switch ctx.Message().(type) {
+	case boom:
+		panic("boom")
+	case count:
+		f.counted.Add(1)
+	}
+}
+
+// TestPluginStrategyBacksOffThenDisables drives the supervisor on a fake
+// clock: the first failure restarts at once, the next ones wait 100 ms, then
+// 200 ms, and the fourth failure in the window disables the plugin. Messages
+// that arrive while it waits are kept for the next incarnation.
+func TestPluginStrategyBacksOffThenDisables(t *testing.T) {
+	t.Parallel()
+	fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	sys := actorkit.NewSystem(nil, fake)
+	strategy := supervision.NewPluginStrategy(supervision.PluginStrategyConfig{
+		Clock: fake, BaseDelay: 100 * time.Millisecond, MaxFailures: 4, Window: time.Minute,
+	})
+	var counted atomic.Int64
+	deps := pluginkit.Deps{System: sys, Channel: "testchan", Supervision: strategy}
+	specs := []pluginkit.Spec{{Name: "fragile", Props: pluginkit.Props(deps, func() actor.Actor {
+		return &fragile{counted: &counted, kit: pluginkit.New(deps, "fragile", func() pluginkit.Registration {
+			return pluginkit.Registration{Commands: []messages.CommandSpec{{Name: "x"}}}
+		})}
+	})}}
+	if _, err := sys.Root().SpawnNamed(pluginkit.HostProps(sys, specs, strategy), "plugins"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sys.Shutdown(t.Context(), "plugins") })
+	var pid *actor.PID
+	testutil.CheckFor(t, time.Second, "plugin spawned", func() bool {
+		var ok bool
+		pid, ok = sys.Tree().PID("plugins/fragile")
+		return ok
+	})
+	restarts := func() int { n, _ := sys.Tree().Find("plugins/fragile"); return n.Restarts }
+	waitRestarts := func(n int) {
+		t.Helper()
+		testutil.CheckFor(t, 5*time.Second, "restarts", func() bool { return restarts() == n })
+	}
+	// settled waits until the supervisor scheduled its delayed restart.
+	settled := func() {
+		t.Helper()
+		testutil.CheckFor(t, 5*time.Second, "restart scheduled", func() bool { return len(fake.Pending()) == 1 })
+	}
+
+	sys.Send(pid, boom{})
+	waitRestarts(1)
+
+	sys.Send(pid, boom{})
+	settled()
+	sys.Send(pid, count{}) // waits in the suspended mailbox
+	fake.Advance(99 * time.Millisecond)
+	if restarts() != 1 || counted.Load() != 0 {
+		t.Fatalf("restarted %d times, counted %d before the 100 ms backoff ended", restarts(), counted.Load())
+	}
+	fake.Advance(time.Millisecond)
+	waitRestarts(2)
+	testutil.CheckFor(t, 5*time.Second, "queued message handled after the restart", func() bool { return counted.Load() == 1 })
+
+	sys.Send(pid, boom{})
+	settled()
+	fake.Advance(199 * time.Millisecond)
+	if restarts() != 2 {
+		t.Fatalf("restarted before the 200 ms backoff ended")
+	}
+	fake.Advance(time.Millisecond)
+	waitRestarts(3)
+
+	sys.Send(pid, boom{})
+	waitRestarts(4) // disabled: restarted at once, inert
+	testutil.CheckFor(t, 5*time.Second, "shown disabled", func() bool {
+		v, _ := sys.Tree().State("plugins/fragile")
+		st, ok := v.(pluginkit.State)
+		return ok && st.Status == pluginkit.StatusDisabled
+	})
+	sys.Send(pid, boom{})
+	sys.Send(pid, count{})
+	res, err := sys.Root().RequestFuture(pid, &messages.PluginRequest{Kind: pluginkit.StatusRequest}, time.Second).Result()
+	if err != nil || res.(*messages.PluginResponse).Values["status"] != "disabled" {
+		t.Fatalf("status %v %v", res, err)
+	}
+	if restarts() != 4 || counted.Load() != 1 {
+		t.Fatalf("a disabled plugin still handles messages: restarts %d, counted %d", restarts(), counted.Load())
+	}
+	if list := strategy.DisabledPlugins(); len(list) != 1 || list[0].ActorID != "plugins/fragile" || list[0].Failures != 4 {
+		t.Fatalf("disabled list %+v", list)
+	}
+}

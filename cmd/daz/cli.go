@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/daz-bot/daz/actors/app"
+	"github.com/daz-bot/daz/migrations"
+)
+
+const usageHead = `daz — a CyTube chat-bot daemon.
+
+Usage:
+  daz [run] [flags]      join the configured channels, log every event, answer commands (default)
+  daz migrate [flags]    apply the database migrations and exit
+  daz sandbox [flags]    run a local CyTube-compatible server to try daz without an account
+  daz version            print the version and commit
+
+Configuration comes from defaults, then a YAML file (-config path), then the
+environment, then flags. Keys, environment variables and defaults:
+`
+
+// Exit codes: 2 is a usage or configuration error the operator must fix.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitConfig = 2
+)
+
+func runCommand(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
+	cmd := "run"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "run":
+		return cmdRun(ctx, args, environ, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, args, environ, stdout, stderr)
+	case "sandbox":
+		return cmdSandbox(ctx, args, stdout, stderr)
+	case "version":
+		v, c := buildInfo()
+		fmt.Fprintf(stdout, "daz %s (commit %s)\n", v, c)
+		return exitOK
+	case "help":
+		printUsage(stdout, nil)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "daz: unknown command %q\n\n", cmd)
+		printUsage(stderr, nil)
+		return exitConfig
+	}
+}
+
+func printUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, usageHead)
+	fmt.Fprint(w, configReference())
+	fmt.Fprintln(w, "\ncytube.channels (file only) lists several channels: [{name, server_url, username, password, channel_password}].")
+	if fs != nil {
+		fmt.Fprintln(w, "\nFlags:")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+}
+
+// parseConfig parses flags and loads the configuration; it returns the exit
+// code to use when the caller must stop.
+func parseConfig(name string, args, environ []string, stderr io.Writer) (loadedConfig, int, bool) {
+	fs := flag.NewFlagSet("daz "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	path := registerConfigFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stderr, fs)
+			return loadedConfig{}, exitOK, false
+		}
+		fmt.Fprintf(stderr, "daz %s: %v (see daz -h)\n", name, err)
+		return loadedConfig{}, exitConfig, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "daz %s: unexpected argument %q (see daz -h)\n", name, fs.Arg(0))
+		return loadedConfig{}, exitConfig, false
+	}
+	cfg, err := loadConfig(fs, *path, environ, name == "run")
+	if err != nil {
+		fmt.Fprintf(stderr, "daz %s: invalid configuration:\n%v\n", name, err)
+		return loadedConfig{}, exitConfig, false
+	}
+	return cfg, exitOK, true
+}
+
+func cmdRun(ctx context.Context, args, environ []string, stderr io.Writer) int {
+	cfg, code, ok := parseConfig("run", args, environ, stderr)
+	if !ok {
+		return code
+	}
+	opts := cfg.Options
+	opts.Logger = newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	opts.Version, opts.Commit = buildInfo()
+	a, err := app.New(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "daz run: %v\n", err)
+		var cfgErr *app.ConfigError
+		if errors.As(err, &cfgErr) {
+			return exitConfig
+		}
+		return exitFailed
+	}
+	if err := a.Run(ctx); err != nil {
+		opts.Logger.Error("daz stopped with an error", slog.Any("error", err))
+		return exitFailed
+	}
+	return exitOK
+}
+
+func cmdMigrate(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
+	cfg, code, ok := parseConfig("migrate", args, environ, stderr)
+	if !ok {
+		return code
+	}
+	applied, err := migrations.Up(ctx, cfg.Options.DatabaseURL.Reveal())
+	if err != nil {
+		fmt.Fprintf(stderr, "daz migrate: %v\n", cfg.Options.DatabaseURL.Redact(err.Error()))
+		return exitFailed
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(stdout, "daz migrate: database is up to date")
+	}
+	for _, name := range applied {
+		fmt.Fprintf(stdout, "daz migrate: applied %s\n", name)
+	}
+	return exitOK
+}

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/daz-bot/daz/actors/app"
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/v2"
+)
+
+// configKey is one public configuration key. Its environment name is
+// derived (DAZ_ + upper-cased key with dots as underscores) and is part of
+// the contract with scripts outside the repository.
+type configKey struct {
+	Key     string
+	Default string
+	Help    string
+}
+
+// configKeys lists every scalar key; cytube.channels (a list) is file-only.
+var configKeys = []configKey{
+	{"cytube.server_url", "https://cytu.be", "CyTube server base URL"},
+	{"cytube.channel", "", "channel to join (required unless cytube.channels is set)"},
+	{"cytube.username", "", "bot account; empty: stay anonymous"},
+	{"cytube.password", "", "bot password; empty with a username: guest login"},
+	{"cytube.channel_password", "", "password of a password-protected channel"},
+	{"cytube.retry.base", "2s", "first retry delay"},
+	{"cytube.retry.max_delay", "5m", "longest retry delay"},
+	{"cytube.retry.attempts", "10", "failed attempts before a cooldown"},
+	{"cytube.retry.cooldown", "30m", "pause after a round of failed attempts"},
+	{"database.url", "", "PostgreSQL URL (required)"},
+	{"debug.addr", "127.0.0.1:6060", "debug endpoint address; non-loopback needs debug.token"},
+	{"debug.token", "", "bearer token for the debug endpoint"},
+	{"commands.prefix", "!", "command prefix"},
+	{"writer.batch_size", "500", "chat-log rows per batch"},
+	{"writer.flush_interval", "100ms", "longest wait before a partial batch is written"},
+	{"writer.max_buffered", "100000", "events kept in memory while the database is away before spilling to disk"},
+	{"data.dir", "./data", "directory for the spill file and text logs"},
+	{"shutdown.timeout", "20s", "how long a graceful shutdown may take"},
+	{"log.format", "auto", "json, text, or auto (text on a terminal)"},
+	{"log.level", "info", "debug, info, warn or error"},
+}
+
+// envName is the environment variable of a key.
+func envName(key string) string {
+	return "DAZ_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(key))
+}
+
+// configError names the offending key so the operator can fix it.
+type configError struct {
+	Key string
+	Msg string
+}
+
+func (e *configError) Error() string {
+	return fmt.Sprintf("config %s (env %s): %s", e.Key, envName(e.Key), e.Msg)
+}
+
+// registerConfigFlags adds -config and one flag per key to fs.
+func registerConfigFlags(fs *flag.FlagSet) *string {
+	path := fs.String("config", "", "YAML config file (then environment, then flags)")
+	for _, k := range configKeys {
+		fs.String(k.Key, "", fmt.Sprintf("%s (env %s, default %q)", k.Help, envName(k.Key), k.Default))
+	}
+	return path
+}
+
+type loadedConfig struct {
+	Options   app.Options
+	LogFormat string
+	LogLevel  string
+}
+
+// loadConfig merges defaults, the YAML file, the environment and the flags
+// that were set, in that order, and validates the result.
+func loadConfig(fs *flag.FlagSet, configPath string, environ []string, requireChannel bool) (loadedConfig, error) {
+	k := koanf.New(".")
+	for _, ck := range configKeys {
+		if err := k.Set(ck.Key, ck.Default); err != nil {
+			return loadedConfig{}, fmt.Errorf("config defaults: %w", err)
+		}
+	}
+	if configPath != "" {
+		if err := k.Load(file.Provider(configPath), yaml.Parser()); err != nil {
+			return loadedConfig{}, &configError{Key: "config", Msg: fmt.Sprintf("reading %s: %v", configPath, err)}
+		}
+	}
+	byEnv := map[string]string{}
+	for _, ck := range configKeys {
+		byEnv[envName(ck.Key)] = ck.Key
+	}
+	err := k.Load(env.Provider(".", env.Opt{
+		Prefix:      "DAZ_",
+		EnvironFunc: func() []string { return environ },
+		TransformFunc: func(name, value string) (string, any) {
+			// Only known names count: an unknown DAZ_ variable must not be
+			// split on underscores into a surprising nested key.
+			return byEnv[name], value
+		},
+	}), nil)
+	if err != nil {
+		return loadedConfig{}, fmt.Errorf("config environment: %w", err)
+	}
+	var setErr error
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "config" {
+			return
+		}
+		if err := k.Set(f.Name, f.Value.String()); err != nil && setErr == nil {
+			setErr = fmt.Errorf("config flag -%s: %w", f.Name, err)
+		}
+	})
+	if setErr != nil {
+		return loadedConfig{}, setErr
+	}
+	return buildOptions(k, requireChannel)
+}
+
+var channelName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,30}$`)
+
+func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
+	var errs []error
+	dur := func(key string) time.Duration {
+		d, err := time.ParseDuration(k.String(key))
+		if err != nil || d <= 0 {
+			errs = append(errs, &configError{Key: key, Msg: fmt.Sprintf("%q is not a positive duration like 2s or 5m", k.String(key))})
+		}
+		return d
+	}
+	num := func(key string) int {
+		var n int
+		if _, err := fmt.Sscanf(k.String(key), "%d", &n); err != nil || n <= 0 || fmt.Sprint(n) != strings.TrimSpace(k.String(key)) {
+			errs = append(errs, &configError{Key: key, Msg: fmt.Sprintf("%q is not a positive whole number", k.String(key))})
+		}
+		return n
+	}
+	opts := app.Options{
+		DatabaseURL:   app.Secret(k.String("database.url")),
+		DebugAddr:     k.String("debug.addr"),
+		DebugToken:    app.Secret(k.String("debug.token")),
+		CommandPrefix: k.String("commands.prefix"),
+		Retry: app.RetryOptions{
+			Base: dur("cytube.retry.base"), MaxDelay: dur("cytube.retry.max_delay"),
+			Attempts: num("cytube.retry.attempts"), Cooldown: dur("cytube.retry.cooldown"),
+		},
+		Writer: app.WriterOptions{
+			BatchSize: num("writer.batch_size"), FlushInterval: dur("writer.flush_interval"),
+			MaxBuffered: num("writer.max_buffered"),
+		},
+		DataDir:         k.String("data.dir"),
+		ShutdownTimeout: dur("shutdown.timeout"),
+	}
+	defaultServer := k.String("cytube.server_url")
+	if err := checkServerURL("cytube.server_url", defaultServer); err != nil {
+		errs = append(errs, err)
+	}
+	if name := k.String("cytube.channel"); name != "" {
+		opts.Channels = append(opts.Channels, app.ChannelOptions{
+			Name: name, ServerURL: defaultServer,
+			Username: k.String("cytube.username"), Password: app.Secret(k.String("cytube.password")),
+			ChannelPassword: app.Secret(k.String("cytube.channel_password")),
+		})
+	}
+	list, err := channelList(k, defaultServer)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	opts.Channels = append(opts.Channels, list...)
+	if len(opts.Channels) == 0 && requireChannel {
+		errs = append(errs, &configError{Key: "cytube.channel", Msg: "required: name the channel to join (or list cytube.channels in the config file)"})
+	}
+	seen := map[string]bool{}
+	for _, c := range opts.Channels {
+		if !channelName.MatchString(c.Name) {
+			errs = append(errs, &configError{Key: "cytube.channel", Msg: fmt.Sprintf("%q is not a valid CyTube channel name (1-30 of a-z, A-Z, 0-9, - and _)", c.Name)})
+		}
+		lower := strings.ToLower(c.Name)
+		if seen[lower] {
+			errs = append(errs, &configError{Key: "cytube.channels", Msg: fmt.Sprintf("channel %q is listed twice", c.Name)})
+		}
+		seen[lower] = true
+	}
+	if opts.DatabaseURL == "" {
+		errs = append(errs, &configError{Key: "database.url", Msg: "required: a PostgreSQL URL such as postgres://user@127.0.0.1:5432/daz"})
+	} else if u, err := url.Parse(opts.DatabaseURL.Reveal()); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		// Never echo the value: it usually carries a password.
+		errs = append(errs, &configError{Key: "database.url", Msg: "not a postgres:// URL"})
+	}
+	if opts.CommandPrefix == "" || strings.ContainsAny(opts.CommandPrefix, " \t\n") {
+		errs = append(errs, &configError{Key: "commands.prefix", Msg: "must be non-empty and contain no whitespace"})
+	}
+	if opts.DebugAddr == "" {
+		errs = append(errs, &configError{Key: "debug.addr", Msg: "required (use 127.0.0.1:6060 for the local default)"})
+	}
+	format, level := k.String("log.format"), k.String("log.level")
+	if format != "auto" && format != "json" && format != "text" {
+		errs = append(errs, &configError{Key: "log.format", Msg: fmt.Sprintf("%q is not json, text or auto", format)})
+	}
+	if _, ok := logLevels[level]; !ok {
+		errs = append(errs, &configError{Key: "log.level", Msg: fmt.Sprintf("%q is not debug, info, warn or error", level)})
+	}
+	if len(errs) > 0 {
+		return loadedConfig{}, errors.Join(errs...)
+	}
+	return loadedConfig{Options: opts, LogFormat: format, LogLevel: level}, nil
+}
+
+func checkServerURL(key, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &configError{Key: key, Msg: fmt.Sprintf("%q is not an http(s) URL", raw)}
+	}
+	return nil
+}
+
+// channelList reads cytube.channels: a list of entries with name and
+// optional server_url, username, password, channel_password.
+func channelList(k *koanf.Koanf, defaultServer string) ([]app.ChannelOptions, error) {
+	if !k.Exists("cytube.channels") {
+		return nil, nil
+	}
+	var entries []struct {
+		Name            string `koanf:"name"`
+		ServerURL       string `koanf:"server_url"`
+		Username        string `koanf:"username"`
+		Password        string `koanf:"password"`
+		ChannelPassword string `koanf:"channel_password"`
+	}
+	if err := k.Unmarshal("cytube.channels", &entries); err != nil {
+		return nil, &configError{Key: "cytube.channels", Msg: fmt.Sprintf("must be a list of {name, server_url, username, password, channel_password}: %v", err)}
+	}
+	out := make([]app.ChannelOptions, 0, len(entries))
+	for i, e := range entries {
+		server := e.ServerURL
+		if server == "" {
+			server = defaultServer
+		}
+		key := fmt.Sprintf("cytube.channels[%d].server_url", i)
+		if err := checkServerURL(key, server); err != nil {
+			return nil, err
+		}
+		if e.Name == "" {
+			return nil, &configError{Key: fmt.Sprintf("cytube.channels[%d].name", i), Msg: "required"}
+		}
+		out = append(out, app.ChannelOptions{
+			Name: e.Name, ServerURL: server, Username: e.Username,
+			Password: app.Secret(e.Password), ChannelPassword: app.Secret(e.ChannelPassword),
+		})
+	}
+	return out, nil
+}
+
+// configReference lists every key for `daz -h` and the README.
+func configReference() string {
+	keys := configKeys
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "  %-26s %-30s default %q\n", k.Key, envName(k.Key), k.Default)
+	}
+	return b.String()
+}

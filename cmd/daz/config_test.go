@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func load(t *testing.T, args, environ []string) (loadedConfig, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	path := registerConfigFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return loadConfig(fs, *path, environ, true)
+}
+
+func TestConfigPrecedenceFileThenEnvThenFlags(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "daz.yaml")
+	yaml := "cytube:\n  channel: fromfile\n  username: filebot\n  retry:\n    attempts: 7\ndatabase:\n  url: postgres://file@127.0.0.1/daz\ncommands:\n  prefix: \"?\"\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"DAZ_CYTUBE_USERNAME=envbot", "DAZ_DATABASE_URL=postgres://env@127.0.0.1/daz", "DAZ_UNKNOWN_THING=x"}
+	cfg, err := load(t, []string{"-config", file, "-database.url", "postgres://flag@127.0.0.1/daz"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.Options
+	if len(o.Channels) != 1 || o.Channels[0].Name != "fromfile" {
+		t.Fatalf("channel from file lost: %+v", o.Channels)
+	}
+	if o.Channels[0].Username != "envbot" {
+		t.Errorf("env did not override file: username %q", o.Channels[0].Username)
+	}
+	if o.DatabaseURL.Reveal() != "postgres://flag@127.0.0.1/daz" {
+		t.Errorf("flag did not override env: %q", o.DatabaseURL.Reveal())
+	}
+	if o.Retry.Attempts != 7 || o.Retry.Base != 2*time.Second || o.Retry.Cooldown != 30*time.Minute {
+		t.Errorf("retry = %+v", o.Retry)
+	}
+	if o.CommandPrefix != "?" || o.DebugAddr != "127.0.0.1:6060" || o.Channels[0].ServerURL != "https://cytu.be" {
+		t.Errorf("defaults/file values wrong: %+v", o)
+	}
+}
+
+func TestConfigEnvironmentNamesAreTheContract(t *testing.T) {
+	env := []string{
+		"DAZ_CYTUBE_SERVER_URL=http://127.0.0.1:8080", "DAZ_CYTUBE_CHANNEL=testchan",
+		"DAZ_CYTUBE_USERNAME=dazbot", "DAZ_CYTUBE_PASSWORD=pw", "DAZ_DATABASE_URL=postgres://u@h/db",
+		"DAZ_DEBUG_ADDR=127.0.0.1:7070", "DAZ_COMMANDS_PREFIX=$",
+	}
+	cfg, err := load(t, nil, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cfg.Options.Channels[0]
+	if c.ServerURL != "http://127.0.0.1:8080" || c.Name != "testchan" || c.Username != "dazbot" || c.Password.Reveal() != "pw" ||
+		cfg.Options.DebugAddr != "127.0.0.1:7070" || cfg.Options.CommandPrefix != "$" {
+		t.Fatalf("environment not applied: %+v %+v", cfg.Options, c)
+	}
+}
+
+func TestConfigChannelList(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "daz.yaml")
+	yaml := `cytube:
+  server_url: http://127.0.0.1:8080
+  channels:
+    - name: one
+      username: bot1
+      password: pw1
+    - name: two
+      server_url: https://other.example
+database:
+  url: postgres://u@h/db
+`
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := load(t, []string{"-config", file}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := cfg.Options.Channels
+	if len(ch) != 2 || ch[0].Name != "one" || ch[0].Password.Reveal() != "pw1" || ch[0].ServerURL != "http://127.0.0.1:8080" ||
+		ch[1].ServerURL != "https://other.example" || ch[1].Username != "" {
+		t.Fatalf("channels = %+v", ch)
+	}
+}
+
+func TestInvalidConfigExitsTwoNamingTheKey(t *testing.T) {
+	base := []string{"DAZ_CYTUBE_CHANNEL=testchan", "DAZ_DATABASE_URL=postgres://u@h/db"}
+	cases := []struct {
+		name    string
+		environ []string
+		args    []string
+		wantKey string
+	}{
+		{"missing channel", []string{"DAZ_DATABASE_URL=postgres://u@h/db"}, nil, "cytube.channel"},
+		{"missing database", []string{"DAZ_CYTUBE_CHANNEL=testchan"}, nil, "database.url"},
+		{"bad channel name", []string{"DAZ_CYTUBE_CHANNEL=bad name", "DAZ_DATABASE_URL=postgres://u@h/db"}, nil, "cytube.channel"},
+		{"bad server url", append(base, "DAZ_CYTUBE_SERVER_URL=ftp://x"), nil, "cytube.server_url"},
+		{"bad duration", base, []string{"-cytube.retry.base", "soon"}, "cytube.retry.base"},
+		{"bad attempts", base, []string{"-cytube.retry.attempts", "-3"}, "cytube.retry.attempts"},
+		{"bad prefix", append(base, "DAZ_COMMANDS_PREFIX= "), nil, "commands.prefix"},
+		{"bad database scheme", []string{"DAZ_CYTUBE_CHANNEL=testchan", "DAZ_DATABASE_URL=mysql://u:pw@h/db"}, nil, "database.url"},
+		{"bad log format", base, []string{"-log.format", "xml"}, "log.format"},
+		{"unknown flag", base, []string{"-nope"}, "nope"},
+		{"missing file", base, []string{"-config", "/does/not/exist.yaml"}, "config"},
+		{"public debug without token", append(base, "DAZ_DEBUG_ADDR=0.0.0.0:6060"), nil, "debug.token"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := runCommand(context.Background(), append([]string{"run"}, tc.args...), tc.environ, &out, &errOut)
+			if code != exitConfig {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitConfig, errOut.String())
+			}
+			if !strings.Contains(errOut.String(), tc.wantKey) {
+				t.Fatalf("stderr does not name %q: %s", tc.wantKey, errOut.String())
+			}
+		})
+	}
+}
+
+func TestPasswordNeverPrinted(t *testing.T) {
+	const pw = "Sup3r-S3cret-pw"
+	environ := []string{
+		"DAZ_CYTUBE_CHANNEL=bad name", "DAZ_CYTUBE_USERNAME=dazbot", "DAZ_CYTUBE_PASSWORD=" + pw,
+		"DAZ_CYTUBE_CHANNEL_PASSWORD=" + pw, "DAZ_DATABASE_URL=mysql://u:" + pw + "@h/db", "DAZ_DEBUG_TOKEN=" + pw,
+	}
+	var out, errOut bytes.Buffer
+	if code := runCommand(context.Background(), []string{"run"}, environ, &out, &errOut); code != exitConfig {
+		t.Fatalf("exit %d; %s", code, errOut.String())
+	}
+	var helpOut bytes.Buffer
+	runCommand(context.Background(), []string{"run", "-h"}, environ, &helpOut, &helpOut)
+	for name, text := range map[string]string{"stdout": out.String(), "stderr": errOut.String(), "help": helpOut.String()} {
+		if strings.Contains(text, pw) {
+			t.Fatalf("%s contains the password: %s", name, text)
+		}
+	}
+}
+
+func TestHelpExplainsCommandsAndKeys(t *testing.T) {
+	var out bytes.Buffer
+	if code := runCommand(context.Background(), []string{"-h"}, nil, &out, &out); code != exitOK {
+		t.Fatalf("-h exit %d", code)
+	}
+	for _, want := range []string{"daz [run]", "daz migrate", "DAZ_CYTUBE_SERVER_URL", "DAZ_COMMANDS_PREFIX", "cytube.retry.cooldown"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+}
