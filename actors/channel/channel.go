@@ -121,6 +121,12 @@ func (c *channelActor) Receive(ctx actor.Context) {
 		c.onConnectionState(ctx, msg)
 	case *actor.Stopping:
 		c.strategy.Close()
+		// Shutdown is leaf-first, so the connection is gone by now and these
+		// counts are final: every event counted here was handed to the
+		// writer, which stops after all channels.
+		c.cfg.Logger.Info("channel stopped", slog.String("channel", c.cfg.Channel),
+			slog.Int64("events_read", c.counters.Events.Load()), slog.Int64("frames_read", c.counters.Frames.Load()),
+			slog.Int64("unknown_events", c.counters.UnknownEvents.Load()), slog.Int64("decode_errors", c.counters.DecodeErrors.Load()))
 	}
 }
 
