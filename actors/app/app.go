@@ -129,7 +129,7 @@ func (a *App) Run(ctx context.Context) error {
 			Reports: reports{a}, Registry: a.metrics.Registry, Logger: a.log,
 		})
 		if err != nil {
-			a.shutdownTree()
+			_ = a.shutdownTree() // the listen error is the one to report
 			return err
 		}
 		a.debug = srv
