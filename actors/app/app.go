@@ -119,6 +119,9 @@ func (a *App) Run(ctx context.Context) error {
 	defer a.closeRetryStore()
 
 	a.sys = actorkit.NewSystem(a.log, a.opts.Clock)
+	tree := newTreeCollector(a.sys.Tree())
+	a.metrics.Registry.MustRegister(tree)
+	defer a.metrics.Registry.Unregister(tree)
 	defer a.sys.SubscribeFunc(a.observe)()
 	if _, err := a.sys.Root().SpawnNamed(a.rootProps(), RootID); err != nil {
 		return fmt.Errorf("spawn actor tree: %w", err)

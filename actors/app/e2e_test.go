@@ -177,6 +177,16 @@ func TestEndToEndPingIsAnsweredLoggedAndVisible(t *testing.T) {
 	testutil.CheckFor(t, 5*time.Second, "metrics count chat events", func() bool {
 		return strings.Contains(httpGet(t, base+"/metrics"), `daz_events_total{event="chatMsg"}`)
 	})
+	metricsText := httpGet(t, base+"/metrics")
+	for _, want := range []string{
+		`daz_chatlog_rows_written_total`, `daz_chatlog_batch_size_bucket`, `daz_chatlog_write_seconds_bucket`,
+		`daz_outbound_queue_depth{channel="e2e"}`, `daz_plugin_restarts_total{channel="e2e",plugin="ping"} 0`,
+		`daz_eventfilter_routes_total{channel="e2e",decision="routed"}`,
+	} {
+		if !strings.Contains(metricsText, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	if body := httpGet(t, base+"/readyz"); !strings.Contains(body, `"ready": true`) {
 		t.Fatalf("/readyz = %s", body)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,6 +71,9 @@ func TestPanickingPluginDoesNotStopLoggingOrOtherPlugins(t *testing.T) {
 		info, ok := s.app.System().Tree().Find("daz/channels/iso/plugins/panicky")
 		return ok && info.Restarts >= 1 && info.LastFailure != ""
 	})
+	if m := httpGet(t, "http://"+s.app.DebugAddr()+"/metrics"); !strings.Contains(m, `daz_plugin_restarts_total{channel="iso",plugin="panicky"}`) {
+		t.Error("/metrics does not count the plugin's restarts")
+	}
 	if err := alice.Say("!ping"); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"log/slog"
 	"strings"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -33,7 +32,7 @@ func (r *root) Receive(ctx actor.Context) {
 		DataDir:           a.opts.DataDir,
 		Metrics:           a.writerMetrics,
 		Clock:             a.opts.Clock,
-		Logger:            a.log.With(slog.String("actor", "sqlwriter")),
+		Logger:            a.log,
 	}), "sqlwriter")
 	if err != nil {
 		panic(err)
@@ -77,7 +76,7 @@ func (c *channels) Receive(ctx actor.Context) {
 			Metrics:         a.metrics,
 			ExtraPlugins:    a.opts.ExtraPlugins,
 			Clock:           a.opts.Clock,
-			Logger:          a.log.With(slog.String("channel", name)),
+			Logger:          a.log,
 		})
 		if err != nil {
 			panic(err)

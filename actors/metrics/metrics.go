@@ -20,10 +20,6 @@ type Metrics struct {
 	reconnects     *prometheus.CounterVec
 	commandLatency *prometheus.HistogramVec
 	routes         *prometheus.CounterVec
-	pluginRestarts *prometheus.CounterVec
-	outboundDepth  *prometheus.GaugeVec
-	throttleWaits  *prometheus.CounterVec
-	throttleWait   *prometheus.HistogramVec
 }
 
 // New registers every collector, plus the Go and process collectors, on a
@@ -52,25 +48,12 @@ func New() *Metrics {
 		routes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "daz_eventfilter_routes_total", Help: "EventFilter decisions, by decision.",
 		}, []string{"channel", "decision"}),
-		pluginRestarts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "daz_plugin_restarts_total", Help: "Plugin restarts after a panic.",
-		}, []string{"plugin"}),
-		outboundDepth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "daz_outbound_queue_depth", Help: "Messages waiting in a channel's outbound queue.",
-		}, []string{"channel"}),
-		throttleWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "daz_outbound_throttle_waits_total", Help: "Times the outbound queue waited for the flood limiter or a server cooldown.",
-		}, []string{"channel", "cause"}),
-		throttleWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "daz_outbound_throttle_wait_seconds", Help: "How long the outbound queue waited.",
-			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
-		}, []string{"channel"}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.decodeErrors, m.batchSize, m.writeLatency,
-		m.reconnects, m.commandLatency, m.routes, m.pluginRestarts, m.outboundDepth, m.throttleWaits, m.throttleWait,
+		m.reconnects, m.commandLatency, m.routes,
 	)
 	return m
 }
@@ -108,27 +91,5 @@ func (m *Metrics) CommandHandled(command string, took time.Duration) {
 func (m *Metrics) Routed(channel, decision string) {
 	if m != nil {
 		m.routes.WithLabelValues(channel, decision).Inc()
-	}
-}
-
-// PluginRestarted counts one plugin restart.
-func (m *Metrics) PluginRestarted(plugin string) {
-	if m != nil {
-		m.pluginRestarts.WithLabelValues(plugin).Inc()
-	}
-}
-
-// OutboundDepth sets a channel's outbound queue depth.
-func (m *Metrics) OutboundDepth(channel string, depth int) {
-	if m != nil {
-		m.outboundDepth.WithLabelValues(channel).Set(float64(depth))
-	}
-}
-
-// ThrottleWaited records one wait of the outbound queue.
-func (m *Metrics) ThrottleWaited(channel, cause string, took time.Duration) {
-	if m != nil {
-		m.throttleWaits.WithLabelValues(channel, cause).Inc()
-		m.throttleWait.WithLabelValues(channel).Observe(took.Seconds())
 	}
 }
