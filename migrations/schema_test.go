@@ -24,7 +24,9 @@ func TestSchemaHasTablesAndIndexes(t *testing.T) {
 	conn := migratedConn(t)
 
 	wantTables := []string{
+		"daz_analytics_chat_daily",
 		"daz_analytics_media",
+		"daz_analytics_rollup_state",
 		"daz_core_chat_log",
 		"daz_core_retry_state",
 		"daz_customcmd_commands",
