@@ -44,7 +44,8 @@ type CommandSpec struct {
 
 // RegisterCommands is sent by a plugin to its channel's EventFilter when it
 // starts (and again after a restart); the EventFilter records the commands in
-// daz_eventfilter_cmds and routes them to Owner.
+// daz_eventfilter_cmds and routes them to Owner. Each registration replaces
+// the plugin's whole command set, which is how custom commands come and go.
 type RegisterCommands struct {
 	Plugin   string
 	Owner    *actor.PID

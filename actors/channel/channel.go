@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -142,7 +143,7 @@ func (c *channelActor) startChildren(ctx actor.Context) {
 		System: c.sys, Channel: c.cfg.Channel, Prefix: c.cfg.Prefix,
 		EventFilter: filterPID, Outbound: outboundPID, SQL: c.cfg.SQL,
 		Clock: c.cfg.Clock, Logger: log, Version: c.cfg.Version, StartedAt: c.cfg.StartedAt,
-		LogDir: c.cfg.DataDir, Supervision: c.plugins,
+		LogDir: filepath.Join(c.cfg.DataDir, "logs"), Supervision: c.plugins,
 	}
 	specs := plugins.All(deps)
 	if c.cfg.ExtraPlugins != nil {

@@ -94,9 +94,13 @@ type filter struct {
 func (f *filter) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		f.reg.replace(PluginName, ctx.Self(), builtins())
+		own, _ := f.reg.replace(PluginName, ctx.Self(), builtins())
+		for _, c := range own {
+			f.dirty[c.spec.Name] = c
+		}
 		f.sys.Publish(&messages.EventFilterReady{Channel: f.cfg.Channel})
 		f.reload(ctx, nil)
+		f.saveDirty(ctx)
 		f.schedule(ctx)
 		f.publishState(ctx)
 	case *actor.Stopping, *actor.Restarting:

@@ -160,7 +160,8 @@ func (f *filter) say(ctx actor.Context, user string, pm bool, text string) {
 	ctx.Send(f.cfg.Outbound, &messages.SendChat{Channel: f.cfg.Channel, Msg: text})
 }
 
-func (f *filter) route(_ actor.Context, cmd, user string, d messages.RouteDecision, plugin, reason string) {
+func (f *filter) route(ctx actor.Context, cmd, user string, d messages.RouteDecision, plugin, reason string) {
+	defer f.publishState(ctx)
 	switch d {
 	case messages.RouteRouted:
 		f.stats.Routed++

@@ -45,6 +45,7 @@ type fakeServer struct {
 	cooldowns  int
 	noflood    int
 	writes     int
+	events     uint64 // events sent to the outbound queue
 }
 
 type setOutbound struct{ pid *actor.PID }
@@ -94,6 +95,7 @@ func (s *fakeServer) handle(pm bool, to, msg string) *messages.SendResult {
 }
 
 func (s *fakeServer) event(name string, body any) {
+	s.events++
 	s.sys.Send(s.outbound, &messages.Event{Channel: testChannel, Name: name, Received: s.clk.Now(), Body: body})
 }
 

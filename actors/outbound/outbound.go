@@ -72,6 +72,8 @@ type outbound struct {
 
 // Stats are the outbound counters shown on the debug endpoint.
 type Stats struct {
+	Requests      uint64 `json:"requests"` // SendChat, SendPM and SendEvent received
+	Events        uint64 `json:"events"`   // server events seen as a sink
 	Queued        uint64 `json:"queued_total"`
 	Sent          uint64 `json:"sent"`
 	Split         uint64 `json:"split_parts"`
@@ -92,6 +94,7 @@ type State struct {
 	QueueDepth  int       `json:"queue_depth"`
 	InFlight    int       `json:"in_flight"`
 	PausedUntil time.Time `json:"paused_until,omitzero"`
+	NextSend    time.Time `json:"next_send,omitzero"` // when the queue's head may go
 	Stats
 }
 
@@ -107,10 +110,13 @@ func (o *outbound) Receive(ctx actor.Context) {
 	case *actor.Stopping, *actor.Restarting:
 		o.stopTimers()
 	case *messages.SendChat:
+		o.stats.Requests++
 		o.enqueueText(ctx, kindChat, "", m.Msg, m.Meta)
 	case *messages.SendPM:
+		o.stats.Requests++
 		o.enqueueText(ctx, kindPM, m.To, m.Msg, m.Meta)
 	case *messages.SendEvent:
+		o.stats.Requests++
 		o.enqueue(&item{kind: kindEvent, event: m})
 		o.pump(ctx)
 	case *messages.ConnectionState:
@@ -132,6 +138,7 @@ func (o *outbound) enqueueText(ctx actor.Context, k kind, to, text string, meta 
 		// The server drops whitespace-only lines without a word; so do we,
 		// but loudly, since some plugin produced one.
 		o.log.Warn("empty message not sent", slog.String("kind", k.String()))
+		o.publishState(ctx)
 		return
 	}
 	if len(parts) > 1 {
@@ -327,8 +334,12 @@ func (o *outbound) stopTimers() {
 }
 
 func (o *outbound) publishState(ctx actor.Context) {
-	o.sys.Tree().SetState(ctx.Self().Id, State{
+	st := State{
 		Online: o.online, Muted: o.muted, Rank: o.rank, Antiflood: o.antiflood,
 		QueueDepth: len(o.queue), InFlight: len(o.inflight), PausedUntil: o.pausedUntil, Stats: o.stats,
-	})
+	}
+	if o.timer != nil {
+		st.NextSend = o.timerAt
+	}
+	o.sys.Tree().SetState(ctx.Self().Id, st)
 }

@@ -3,6 +3,7 @@ package outbound
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,14 @@ type rig struct {
 	fake   *clock.Fake // nil on the real clock
 	server *fakeServer
 	pid    *actor.PID
+	sent   uint64 // requests handed to the outbound queue
+	events uint64 // events the test itself sent it
+}
+
+// send hands the outbound queue a SendChat, SendPM or SendEvent.
+func (r *rig) send(msg any) {
+	r.sent++
+	r.sys.Send(r.pid, msg)
 }
 
 func newRig(t *testing.T, fake *clock.Fake, setup func(*fakeServer)) *rig {
@@ -79,11 +88,13 @@ func (r *rig) offline() {
 }
 
 func (r *rig) event(name string, body any) {
+	r.events++
 	r.sys.Send(r.pid, &messages.Event{Channel: testChannel, Name: name, Body: body})
 }
 
-// settle waits until nothing moves without the clock: both mailboxes empty
-// and every sent message answered. It reports whether work is left.
+// settle waits until nothing moves without the clock: both mailboxes empty,
+// every sent message answered, and the wake-up for the queue's head (if
+// any) scheduled. It reports whether work is left.
 func (r *rig) settle() bool {
 	r.t.Helper()
 	var left bool
@@ -92,8 +103,11 @@ func (r *rig) settle() bool {
 		ob, _ := r.sys.Tree().Find("outbound")
 		cn, _ := r.sys.Tree().Find("connection")
 		left = s.QueueDepth > 0
-		return s.InFlight == 0 && ob.MailboxDepth == 0 && cn.MailboxDepth == 0 &&
-			(!left || len(r.fake.Pending()) > 0 || !s.Online || s.Muted)
+		r.server.mu.Lock()
+		events := r.events + r.server.events
+		r.server.mu.Unlock()
+		return s.Requests == r.sent && s.Events == events && s.InFlight == 0 && ob.MailboxDepth == 0 && cn.MailboxDepth == 0 &&
+			(!left || !s.Online || s.Muted || slices.ContainsFunc(r.fake.Pending(), s.NextSend.Equal))
 	})
 	return left
 }
@@ -141,7 +155,7 @@ func TestFiftyRepliesAtOnceAllDelivered(t *testing.T) {
 	r.online(2)
 	want := numbered(50)
 	for _, m := range want {
-		r.sys.Send(r.pid, &messages.SendChat{Channel: testChannel, Msg: m})
+		r.send(&messages.SendChat{Channel: testChannel, Msg: m})
 	}
 	r.drive(200)
 	got := r.server.delivered()
@@ -167,7 +181,7 @@ func TestFiftyRepliesOnTheRealClock(t *testing.T) {
 	r.online(2)
 	want := numbered(50)
 	for _, m := range want {
-		r.sys.Send(r.pid, &messages.SendChat{Channel: testChannel, Msg: m})
+		r.send(&messages.SendChat{Channel: testChannel, Msg: m})
 	}
 	testutil.CheckFor(t, 20*time.Second, "50 deliveries", func() bool { return len(r.server.delivered()) >= 50 })
 	if got := msgs(r.server.delivered()); strings.Join(got, ",") != strings.Join(want, ",") {
@@ -189,7 +203,7 @@ func TestCooldownResendsTheDroppedMessage(t *testing.T) {
 	r.online(2)
 	want := numbered(5)
 	for _, m := range want {
-		r.sys.Send(r.pid, &messages.SendChat{Channel: testChannel, Msg: m})
+		r.send(&messages.SendChat{Channel: testChannel, Msg: m})
 	}
 	r.drive(100)
 	if got := msgs(r.server.delivered()); strings.Join(got, ",") != strings.Join(want, ",") {
@@ -212,7 +226,7 @@ func TestAntifloodPacesBelowModerator(t *testing.T) {
 	r.event("channelOpts", &messages.ChannelOpts{ChatAntiflood: true,
 		ChatAntifloodParams: messages.AntifloodParams{Burst: 4, Sustained: 1, Cooldown: 4}})
 	for _, m := range numbered(10) {
-		r.sys.Send(r.pid, &messages.SendChat{Channel: testChannel, Msg: m})
+		r.send(&messages.SendChat{Channel: testChannel, Msg: m})
 	}
 	r.drive(100)
 	got := r.server.delivered()
@@ -229,10 +243,10 @@ func TestMutedHoldsChatButNotPMs(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, clock.NewFake(epoch), func(s *fakeServer) { s.muted = true })
 	r.online(2)
-	r.sys.Send(r.pid, &messages.SendChat{Channel: testChannel, Msg: "can anyone hear me?"})
+	r.send(&messages.SendChat{Channel: testChannel, Msg: "can anyone hear me?"})
 	testutil.CheckFor(t, wait, "noflood", func() bool { _, n, _ := r.server.counts(); return n == 1 })
-	r.sys.Send(r.pid, &messages.SendChat{Channel: testChannel, Msg: "second line"})
-	r.sys.Send(r.pid, &messages.SendPM{Channel: testChannel, To: "alice", Msg: "a PM still goes"})
+	r.send(&messages.SendChat{Channel: testChannel, Msg: "second line"})
+	r.send(&messages.SendPM{Channel: testChannel, To: "alice", Msg: "a PM still goes"})
 	testutil.CheckFor(t, wait, "PM delivered", func() bool { return len(r.server.delivered()) == 1 })
 	r.settle()
 	if s, _ := r.state(); !s.Muted || s.QueueDepth != 2 {
@@ -267,7 +281,7 @@ func TestOfflineHoldsAndReconnectResendsUnconfirmed(t *testing.T) {
 
 func testOfflineHolds(t *testing.T, writeErr error) {
 	r := newRig(t, clock.NewFake(epoch), func(s *fakeServer) { s.offlineErr = writeErr })
-	r.sys.Send(r.pid, &messages.SendChat{Channel: testChannel, Msg: "queued while offline"})
+	r.send(&messages.SendChat{Channel: testChannel, Msg: "queued while offline"})
 	r.settle()
 	if _, _, writes := r.server.counts(); writes != 0 {
 		t.Fatalf("%d writes before the connection was online", writes)
@@ -283,7 +297,7 @@ func testOfflineHolds(t *testing.T, writeErr error) {
 	r.server.mu.Lock()
 	r.server.offline = true
 	r.server.mu.Unlock()
-	r.sys.Send(r.pid, &messages.SendChat{Channel: testChannel, Msg: "written into a dying socket"})
+	r.send(&messages.SendChat{Channel: testChannel, Msg: "written into a dying socket"})
 	testutil.CheckFor(t, wait, "write error", func() bool { s, _ := r.state(); return s.WriteErrors == 1 })
 	r.offline()
 	r.server.mu.Lock()
@@ -303,8 +317,8 @@ func TestRefusedPMIsNotRetried(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, clock.NewFake(epoch), func(s *fakeServer) { s.absent["ghost"] = true })
 	r.online(2)
-	r.sys.Send(r.pid, &messages.SendPM{Channel: testChannel, To: "ghost", Msg: "hello?"})
-	r.sys.Send(r.pid, &messages.SendPM{Channel: testChannel, To: "alice", Msg: "hi"})
+	r.send(&messages.SendPM{Channel: testChannel, To: "ghost", Msg: "hello?"})
+	r.send(&messages.SendPM{Channel: testChannel, To: "alice", Msg: "hi"})
 	r.drive(20)
 	_, _, writes := r.server.counts()
 	s, _ := r.state()
@@ -318,7 +332,7 @@ func TestLongRepliesAreSplitAndNeverBecomeCommands(t *testing.T) {
 	r := newRig(t, clock.NewFake(epoch), nil)
 	r.online(2)
 	long := strings.Repeat("word ", 64) + "/kick alice " + strings.Repeat("more ", 20)
-	r.sys.Send(r.pid, &messages.SendChat{Channel: testChannel, Msg: long})
+	r.send(&messages.SendChat{Channel: testChannel, Msg: long})
 	r.drive(20)
 	got := msgs(r.server.delivered())
 	if len(got) != 2 {

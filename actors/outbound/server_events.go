@@ -49,10 +49,11 @@ func (o *outbound) lostSocket() {
 }
 
 func (o *outbound) onEvent(ctx actor.Context, ev *messages.Event) {
+	o.stats.Events++
+	defer o.publishState(ctx)
 	if ev.Channel != o.cfg.Channel {
 		return
 	}
-	defer o.publishState(ctx)
 	o.trackSocket(ev)
 	switch b := ev.Body.(type) {
 	case *messages.Cooldown:

@@ -28,7 +28,7 @@ const (
 	TopSize      = 5
 	HistorySize  = 5
 	RollupEvery  = 30 * time.Second
-	RollupChunk  = 100_000 // log ids folded per statement
+	RollupChunk  = 50_000 // log ids folded per statement (~1 s on a busy log, well inside the writer's timeout)
 	TopMaxAge    = RollupEvery
 	retryAfter   = 10 * time.Second
 	quoteMaxRune = 250
@@ -68,12 +68,13 @@ type plugin struct {
 	rng *rand.Rand
 
 	// roll-up: one statement at a time; callers wait for the round in flight.
-	prepared   bool // the channel's roll-up position exists
-	rolling    bool
-	rollupWait []func(error)
-	rollTimer  clock.Timer
-	lastRollup time.Time
-	rollupErr  string
+	prepared    bool // the channel's roll-up position exists
+	rolling     bool
+	backfilling bool // the roll-up is still catching up with old history
+	rollupWait  []func(error)
+	rollTimer   clock.Timer
+	lastRollup  time.Time
+	rollupErr   string
 
 	topCache   []string  // rendered !top entries
 	topAt      time.Time // when topCache was computed; zero: none
@@ -204,8 +205,8 @@ func (p *plugin) stats(ctx actor.Context, cmd *messages.Command) {
 			}
 			r := rows[0]
 			now := p.kit.Deps.Clock.Now()
-			p.kit.Reply(ctx, cmd, fmt.Sprintf("%s: %d messages, first %s (%s), last %s.", r.String(0), r.Int(1),
-				r.Time(2).UTC().Format("2006-01-02"), pluginkit.Ago(now, r.Time(2)), pluginkit.Ago(now, r.Time(3))))
+			p.kit.Reply(ctx, cmd, fmt.Sprintf("%s: %d messages, first %s (%s), last %s.%s", r.String(0), r.Int(1),
+				r.Time(2).UTC().Format("2006-01-02"), pluginkit.Ago(now, r.Time(2)), pluginkit.Ago(now, r.Time(3)), p.partial()))
 		})
 	})
 }
@@ -224,7 +225,7 @@ func (p *plugin) top(ctx actor.Context, cmd *messages.Command) {
 			p.kit.Reply(ctx, cmd, "Nobody has said anything in the last 30 days.")
 			return
 		}
-		p.kit.Reply(ctx, cmd, "Top chatters, last 30 days: "+strings.Join(p.topCache, ", "))
+		p.kit.Reply(ctx, cmd, "Top chatters, last 30 days: "+strings.Join(p.topCache, ", ")+p.partial())
 	}
 	if !p.topAt.IsZero() && p.kit.Deps.Clock.Now().Sub(p.topAt) <= TopMaxAge {
 		answer(nil)
@@ -286,6 +287,14 @@ func (p *plugin) quote(ctx actor.Context, cmd *messages.Command) {
 	})
 }
 
+// partial notes an answer given while old history is still being counted.
+func (p *plugin) partial() string {
+	if p.backfilling {
+		return " (still counting older history)"
+	}
+	return ""
+}
+
 // clip keeps quoted lines to one chat message.
 func clip(s string) string {
 	r := []rune(s)
@@ -328,12 +337,26 @@ func (p *plugin) rollupRound(ctx actor.Context) {
 				p.topDirty = true
 			}
 			if len(rows) == 1 && rows[0].Int(0) < rows[0].Int(1) {
-				p.rollupRound(ctx) // more to fold in
+				// More to fold in: a first start on a long log. Whoever is
+				// waiting gets the counts so far rather than waiting for
+				// the whole history.
+				p.backfilling = true
+				p.serveWaiters(nil)
+				p.rollupRound(ctx)
 				return
 			}
+			p.backfilling = false
 		}
 		p.rollupDone(ctx, res.Err)
 	})
+}
+
+func (p *plugin) serveWaiters(err error) {
+	waiters := p.rollupWait
+	p.rollupWait = nil
+	for _, w := range waiters {
+		w(err)
+	}
 }
 
 func (p *plugin) rollupDone(ctx actor.Context, err error) {
@@ -344,11 +367,7 @@ func (p *plugin) rollupDone(ctx actor.Context, err error) {
 		p.rollupErr = err.Error()
 		p.kit.Log.Warn("chat roll-up failed", slog.Any("error", err))
 	}
-	waiters := p.rollupWait
-	p.rollupWait = nil
-	for _, w := range waiters {
-		w(err)
-	}
+	p.serveWaiters(err)
 	every := RollupEvery
 	if err != nil {
 		every = retryAfter

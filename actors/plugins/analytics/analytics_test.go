@@ -1,11 +1,13 @@
 package analytics_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/actors/internal/testpg"
 	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/plugins/analytics"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
@@ -128,5 +130,37 @@ func TestMediaQuestions(t *testing.T) {
 	})
 	if got := c.ask("alice", "!history"); got != "Recently played: Second Song (2m 2s ago); First Song (6m 2s ago)" {
 		t.Fatalf("history: %q", got)
+	}
+}
+
+// TestRollupCatchesUpWithALongHistory: on a first start over a log longer
+// than one roll-up chunk, answers come at once (marked partial) and the
+// counts end up exact.
+func TestRollupCatchesUpWithALongHistory(t *testing.T) {
+	t.Parallel()
+	dbURL := testpg.NewMigrated(t)
+	pool := testpg.Pool(t, dbURL)
+	const rows = 2*analytics.RollupChunk + 10_000
+	if _, err := pool.Exec(t.Context(), `INSERT INTO daz_core_chat_log (timestamp, channel, username, message, event_type)
+SELECT $1::timestamptz - g * interval '1 second', 'testchan', 'user' || (g % 10), 'line ' || g, 'chatMsg'
+FROM generate_series(1, $2::int) g`, epoch, rows); err != nil {
+		t.Fatal(err)
+	}
+	h := plugintest.Start(t, plugintest.Options{Fake: clock.NewFake(epoch), DatabaseURL: dbURL},
+		func(d pluginkit.Deps) []pluginkit.Spec {
+			return []pluginkit.Spec{{Name: analytics.Name, Props: analytics.Props(d)}}
+		})
+	h.WaitRegistered("stats")
+	h.Join()
+	c := &chat{Harness: h, t: t}
+	want := fmt.Sprintf("user3: %d messages", rows/10)
+	for i := 0; ; i++ {
+		got := c.ask(fmt.Sprintf("asker%d", i), "!stats user3")
+		if strings.HasPrefix(got, want) && !strings.Contains(got, "still counting") {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("after %d tries: %q, want %q", i, got, want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package analytics_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -81,7 +82,7 @@ func catchUp(ctx context.Context, b *testing.B, pool *pgxpool.Pool, channel stri
 	for {
 		var hi, max, merged int64
 		err := pool.QueryRow(ctx, analytics.RollupSQL, channel, int64(analytics.RollupChunk)).Scan(&hi, &max, &merged)
-		if err == pgx.ErrNoRows {
+		if errors.Is(err, pgx.ErrNoRows) {
 			return time.Since(began)
 		}
 		if err != nil {

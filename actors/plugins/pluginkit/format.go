@@ -26,13 +26,14 @@ func FormatDuration(d time.Duration) string {
 			parts = append(parts, fmt.Sprintf("%d%s", n, unit))
 		}
 	}
-	if days > 0 {
+	switch {
+	case days > 0:
 		add(days, "d")
 		add(hours, "h")
-	} else if hours > 0 {
+	case hours > 0:
 		add(hours, "h")
 		add(mins, "m")
-	} else {
+	default:
 		add(mins, "m")
 		add(secs, "s")
 	}

@@ -1,6 +1,7 @@
 package pluginkit
 
 import (
+	"fmt"
 	"log/slog"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -104,20 +105,20 @@ func (k *Kit) Handle(ctx actor.Context) bool {
 		}
 		return true
 	case *messages.PluginRequest:
-		if m.Kind != StatusRequest {
-			return k.disabled
+		switch {
+		case m.Kind == StatusRequest:
+			status := StatusRunning
+			if k.disabled {
+				status = StatusDisabled
+			}
+			k.answer(ctx, m, &messages.PluginResponse{Kind: StatusRequest,
+				Values: map[string]string{"plugin": k.Name, "status": string(status)}})
+			return true
+		case k.disabled:
+			k.answer(ctx, m, &messages.PluginResponse{Kind: m.Kind, Err: fmt.Errorf("plugin %s is disabled", k.Name)})
+			return true
 		}
-		status := StatusRunning
-		if k.disabled {
-			status = StatusDisabled
-		}
-		res := &messages.PluginResponse{Kind: StatusRequest, Values: map[string]string{"plugin": k.Name, "status": string(status)}}
-		if m.ReplyTo != nil {
-			ctx.Send(m.ReplyTo, res)
-		} else {
-			ctx.Respond(res)
-		}
-		return true
+		return false
 	case *messages.ConnectionState:
 		if k.watching {
 			k.observeConnection(m)
@@ -126,6 +127,16 @@ func (k *Kit) Handle(ctx actor.Context) bool {
 		return k.disabled
 	default:
 		return k.disabled
+	}
+}
+
+// answer replies to a PluginRequest at its ReplyTo, or to its sender.
+func (k *Kit) answer(ctx actor.Context, m *messages.PluginRequest, res *messages.PluginResponse) {
+	switch {
+	case m.ReplyTo != nil:
+		ctx.Send(m.ReplyTo, res)
+	case ctx.Sender() != nil:
+		ctx.Respond(res)
 	}
 }
 
