@@ -45,3 +45,11 @@ type PluginResponse struct {
 	Values map[string]string
 	Err    error
 }
+
+// CommandAnswered is published on the EventStream when a plugin queues the
+// reply to a command (topic plugin.answered), for the command latency metric.
+type CommandAnswered struct {
+	Channel string
+	Command string
+	Latency time.Duration // from the command's frame arriving to its reply being queued
+}

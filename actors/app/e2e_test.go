@@ -182,6 +182,7 @@ func TestEndToEndPingIsAnsweredLoggedAndVisible(t *testing.T) {
 		`daz_chatlog_rows_written_total`, `daz_chatlog_batch_size_bucket`, `daz_chatlog_write_seconds_bucket`,
 		`daz_outbound_queue_depth{channel="e2e"}`, `daz_plugin_restarts_total{channel="e2e",plugin="ping"} 0`,
 		`daz_eventfilter_routes_total{channel="e2e",decision="routed"}`,
+		`daz_command_seconds_count{command="ping"} 1`,
 	} {
 		if !strings.Contains(metricsText, want) {
 			t.Errorf("/metrics lacks %s", want)

@@ -18,6 +18,8 @@ func (a *App) observe(msg any) {
 		}
 	case *messages.Route:
 		a.metrics.Routed(m.Channel, string(m.Decision))
+	case *messages.CommandAnswered:
+		a.metrics.CommandHandled(m.Command, m.Latency)
 	}
 }
 

@@ -11,6 +11,11 @@ import (
 // Reply answers cmd where it came from: by PM to the user for a PM command,
 // in the channel otherwise.
 func (k *Kit) Reply(ctx actor.Context, cmd *messages.Command, text string) {
+	if k.Deps.System != nil && !cmd.At.IsZero() {
+		k.Deps.System.Publish(&messages.CommandAnswered{
+			Channel: k.Deps.Channel, Command: cmd.Name, Latency: k.Deps.Clock.Now().Sub(cmd.At),
+		})
+	}
 	if cmd.PM {
 		k.PM(ctx, cmd.User, text)
 		return
