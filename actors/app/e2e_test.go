@@ -46,7 +46,7 @@ func startStack(t *testing.T, channel string, mutate func(*app.Options)) *stack 
 		DatabaseURL: app.Secret(dbURL),
 		DebugAddr:   "127.0.0.1:0",
 		DataDir:     t.TempDir(),
-		Logger:      slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:      testutil.Logger(t, slog.LevelWarn),
 		Version:     "e2e",
 	}
 	if mutate != nil {
@@ -113,13 +113,6 @@ func httpGet(t *testing.T, url string) string {
 		t.Fatalf("GET %s: %d %s", url, res.StatusCode, b)
 	}
 	return string(b)
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
 
 func findNode(nodes []actorkit.NodeInfo, id string) (actorkit.NodeInfo, bool) {

@@ -1,12 +1,10 @@
 package sqlwriter
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,33 +23,7 @@ var testStart = time.Date(2026, 11, 26, 20, 0, 0, 0, time.UTC)
 
 // testLogger sends log lines to t.Log until the test's cleanups run, so a
 // writer goroutine logging late cannot make the test panic.
-func testLogger(t testing.TB) *slog.Logger {
-	t.Helper()
-	lw := &logWriter{t: t}
-	t.Cleanup(lw.stop)
-	return slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-type logWriter struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (l *logWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.done {
-		l.t.Log(string(bytes.TrimRight(p, "\n")))
-	}
-	return len(p), nil
-}
-
-func (l *logWriter) stop() {
-	l.mu.Lock()
-	l.done = true
-	l.mu.Unlock()
-}
+func testLogger(t testing.TB) *slog.Logger { return testutil.Logger(t, slog.LevelInfo) }
 
 // harness is one writer under test with the system it runs in.
 type harness struct {

@@ -6,7 +6,6 @@
 package plugintest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"html"
@@ -97,10 +96,7 @@ func Start(t testing.TB, opts Options, specs func(pluginkit.Deps) []pluginkit.Sp
 		h.DBURL = testpg.NewMigrated(t)
 	}
 	h.Pool = testpg.Pool(t, h.DBURL)
-	lw := &testLog{t: t}
-	t.Cleanup(lw.stop)
-	logger := slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h.Sys = actorkit.NewSystem(logger, clk)
+	h.Sys = actorkit.NewSystem(testutil.Logger(t, slog.LevelWarn), clk)
 	h.unsubscribe = h.Sys.SubscribeFunc(func(m any) {
 		if r, ok := m.(*messages.Route); ok {
 			h.mu.Lock()
@@ -110,25 +106,25 @@ func Start(t testing.TB, opts Options, specs func(pluginkit.Deps) []pluginkit.Sp
 	})
 
 	h.writer = h.spawn(sqlwriter.Props(h.Sys, sqlwriter.Config{
-		DatabaseURL: h.DBURL, DataDir: t.TempDir(), Clock: clock.Real(), Logger: logger,
+		DatabaseURL: h.DBURL, DataDir: t.TempDir(), Clock: clock.Real(), Logger: h.Sys.Logger(),
 	}), "sqlwriter")
 	out := h.spawn(h.Sys.Props("recorder", func() actor.Actor { return h.rec }), "outbound")
 	fp, err := eventfilter.Props(h.Sys, eventfilter.Config{
-		Channel: Channel, BotName: Bot, Outbound: out, SQL: h.writer, Clock: clk, Logger: logger,
+		Channel: Channel, BotName: Bot, Outbound: out, SQL: h.writer, Clock: clk, Logger: h.Sys.Logger(),
 	})
 	if err != nil {
 		t.Fatalf("eventfilter props: %v", err)
 	}
 	h.filter = h.spawn(fp, "eventfilter")
 
-	scfg := supervision.PluginStrategyConfig{Clock: clk, Logger: logger, BaseDelay: 10 * time.Millisecond}
+	scfg := supervision.PluginStrategyConfig{Clock: clk, Logger: h.Sys.Logger(), BaseDelay: 10 * time.Millisecond}
 	if opts.Strategy != nil {
 		scfg = *opts.Strategy
 	}
 	h.Strategy = supervision.NewPluginStrategy(scfg)
 	h.Deps = pluginkit.Deps{
 		System: h.Sys, Channel: Channel, EventFilter: h.filter, Outbound: out, SQL: h.writer,
-		Clock: clk, Logger: logger, Version: "test", StartedAt: clk.Now(), Supervision: h.Strategy,
+		Clock: clk, Logger: h.Sys.Logger(), Version: "test", StartedAt: clk.Now(), Supervision: h.Strategy,
 		LogDir: t.TempDir(),
 	}
 	if opts.Deps != nil {
@@ -353,26 +349,4 @@ func (r *recorder) all() []Said {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]Said(nil), r.said...)
-}
-
-// testLog forwards log lines to the test until it ends.
-type testLog struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func (l *testLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.done {
-		l.t.Log(string(bytes.TrimRight(p, "\n")))
-	}
-	return len(p), nil
-}
-
-func (l *testLog) stop() {
-	l.mu.Lock()
-	l.done = true
-	l.mu.Unlock()
 }
