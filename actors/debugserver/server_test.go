@@ -67,7 +67,7 @@ func TestTokenIsRequiredOnEveryRoute(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	s := start(t, Config{Addr: "127.0.0.1:0", Token: "s3cret", Reports: fakeReports{ready: true}, Registry: reg})
 	base := "http://" + s.Addr()
-	for _, path := range []string{"/debug/actors", "/debug/actors.html", "/healthz", "/readyz", "/metrics", "/debug/pprof/"} {
+	for _, path := range []string{"/debug/actors", "/healthz", "/readyz", "/metrics", "/debug/pprof/", "/debug/pprof/goroutine"} {
 		if code, _ := get(t, base+path, ""); code != http.StatusUnauthorized {
 			t.Errorf("%s without token: %d, want 401", path, code)
 		}
@@ -77,6 +77,17 @@ func TestTokenIsRequiredOnEveryRoute(t *testing.T) {
 		if code, _ := get(t, base+path, "s3cret"); code != http.StatusOK {
 			t.Errorf("%s with the token: %d, want 200", path, code)
 		}
+	}
+}
+
+func TestTreePageIsStaticAndOpenButItsDataIsNot(t *testing.T) {
+	s := start(t, Config{Addr: "127.0.0.1:0", Token: "s3cret", Reports: fakeReports{ready: true}})
+	code, body := get(t, "http://"+s.Addr()+"/debug/actors.html", "")
+	if code != http.StatusOK || !strings.Contains(body, "location.hash") {
+		t.Fatalf("tree page without token = %d", code)
+	}
+	if strings.Contains(body, `"daz"`) {
+		t.Fatal("the open page must not embed tree data")
 	}
 }
 
