@@ -1,6 +1,7 @@
 package customcmd_test
 
 import (
+	"github.com/daz-bot/daz/actors/internal/testutil"
 	"strings"
 	"testing"
 	"time"
@@ -79,18 +80,18 @@ func TestCustomCommandLifecycle(t *testing.T) {
 
 func testutilWaitDecision(t *testing.T, c *chat, cmd string, d messages.RouteDecision) {
 	t.Helper()
-	deadline := time.Now().Add(plugintest.Wait)
-	for time.Now().Before(deadline) {
+	var last messages.Route
+	testutil.CheckFor(t, plugintest.Wait, "a decision for !"+cmd, func() bool {
 		rs := c.Routes()
-		if len(rs) > 0 && rs[len(rs)-1].Command == cmd {
-			if rs[len(rs)-1].Decision != d {
-				t.Fatalf("!%s: %s, want %s", cmd, rs[len(rs)-1].Decision, d)
-			}
-			return
+		if len(rs) == 0 || rs[len(rs)-1].Command != cmd {
+			return false
 		}
-		time.Sleep(2 * time.Millisecond)
+		last = rs[len(rs)-1]
+		return true
+	})
+	if last.Decision != d {
+		t.Fatalf("!%s: %s, want %s", cmd, last.Decision, d)
 	}
-	t.Fatalf("no decision for !%s", cmd)
 }
 
 func TestOnlyModeratorsEditCommands(t *testing.T) {
