@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/actors/debugserver"
 	"github.com/daz-bot/daz/actors/metrics"
 	"github.com/daz-bot/daz/actors/sqlwriter"
@@ -41,6 +43,7 @@ type App struct {
 	ready   chan struct{}
 
 	startedAt     time.Time
+	connCounters  map[string]*connection.Counters // by lower-case channel name
 	writerMetrics *sqlwriter.Metrics
 	retryPool     *pgxpool.Pool
 	retryStore    supervision.RetryStore
@@ -84,6 +87,11 @@ func New(opts Options) (*App, error) {
 	a := &App{opts: opts, log: opts.Logger, metrics: metrics.New(), ready: make(chan struct{})}
 	a.writerMetrics = &sqlwriter.Metrics{OnBatch: a.metrics.BatchWritten}
 	a.metrics.Registry.MustRegister(newWriterCollector(a.writerMetrics))
+	a.connCounters = map[string]*connection.Counters{}
+	for _, ch := range opts.Channels {
+		a.connCounters[strings.ToLower(ch.Name)] = &connection.Counters{}
+	}
+	a.metrics.Registry.MustRegister(newConnectionCollector(a.connCounters))
 	return a, nil
 }
 

@@ -176,6 +176,7 @@ func TestEndToEndPingIsAnsweredLoggedAndVisible(t *testing.T) {
 		`daz_outbound_queue_depth{channel="e2e"}`, `daz_plugin_restarts_total{channel="e2e",plugin="ping"} 0`,
 		`daz_eventfilter_routes_total{channel="e2e",decision="routed"}`,
 		`daz_command_seconds_count{command="ping"} 1`,
+		`daz_connection_events_total{channel="e2e"}`, `daz_unknown_events_total{channel="e2e"} 0`,
 	} {
 		if !strings.Contains(metricsText, want) {
 			t.Errorf("/metrics lacks %s", want)

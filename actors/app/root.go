@@ -75,6 +75,7 @@ func (c *channels) Receive(ctx actor.Context) {
 			HTTPClient:      a.opts.HTTPClient,
 			Metrics:         a.metrics,
 			ExtraPlugins:    a.opts.ExtraPlugins,
+			Counters:        a.connCounters[name],
 			Clock:           a.opts.Clock,
 			Logger:          a.log,
 		})

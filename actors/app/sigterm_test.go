@@ -94,18 +94,32 @@ func TestSIGTERMDuringFloodLosesNothing(t *testing.T) {
 	})
 
 	const lines = 5000
-	said := 0
-	for i := 0; i < lines; i++ {
-		if i == lines/2 {
-			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
+	floodDone := make(chan int)
+	go func() {
+		said := 0
+		for i := 0; i < lines; i++ {
+			// Keep the bot at most a few hundred lines behind: the sandbox
+			// drops a client whose send queue fills (1 024 frames), which
+			// would end the flood early. Once the daemon stops reading
+			// (SIGTERM), the flood ends.
+			if i%100 == 0 && !testutil.WaitFor(5*time.Second, func() bool { return eventsOnMetrics(debugAddr) >= said-500 }) {
+				break
 			}
+			if sb.Say("flood", "flooder", fmt.Sprintf("flood line %d", i)) != nil {
+				break
+			}
+			said++
 		}
-		if err := sb.Say("flood", "flooder", fmt.Sprintf("flood line %d", i)); err != nil {
-			t.Fatal(err)
-		}
-		said++
+		floodDone <- said
+	}()
+	// SIGTERM once the daemon is visibly in the middle of reading the flood.
+	testutil.CheckFor(t, 30*time.Second, "the daemon reading the flood", func() bool {
+		return eventsOnMetrics(debugAddr) >= 1000
+	})
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
 	}
+	said := <-floodDone
 	err = cmd.Wait()
 	<-logDone
 	var exitErr *exec.ExitError
@@ -126,8 +140,30 @@ func TestSIGTERMDuringFloodLosesNothing(t *testing.T) {
 		t.Fatalf("the connection read %d events but %d rows were logged", read, rows)
 	}
 	flood := s.count(t, `SELECT count(*) FROM daz_core_chat_log WHERE channel = 'flood' AND username = 'flooder'`)
-	if flood < lines/4 {
+	if flood < 1000 {
 		t.Fatalf("only %d of the flood lines were read before the stop; the test did not exercise a flood", flood)
 	}
+	if said == lines {
+		t.Fatalf("all %d lines were said before the daemon stopped reading: the SIGTERM did not land during the flood", lines)
+	}
 	t.Logf("said %d, read %d events, logged %d rows (%d flood lines)", said, read, rows, flood)
+}
+
+// eventsOnMetrics reads daz_connection_events_total for the flood channel, or
+// -1 while the endpoint does not answer.
+func eventsOnMetrics(addr string) int {
+	res, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var n float64
+		if _, err := fmt.Sscanf(sc.Text(), `daz_connection_events_total{channel="flood"} %g`, &n); err == nil {
+			return int(n)
+		}
+	}
+	return -1
 }

@@ -46,6 +46,10 @@ type Config struct {
 	Clock      clock.Clock
 	Logger     *slog.Logger
 
+	// Counters, when set, receives the connection's frame and event counts
+	// (the metrics endpoint reads them); a private one is used otherwise.
+	Counters *connection.Counters
+
 	// ExtraPlugins are spawned next to the standard ones (tests add a
 	// misbehaving plugin this way).
 	ExtraPlugins func(pluginkit.Deps) []pluginkit.Spec
@@ -97,7 +101,10 @@ func Props(sys *actorkit.System, cfg Config) (*actor.Props, error) {
 	pluginStrategy := supervision.NewPluginStrategy(supervision.PluginStrategyConfig{
 		Clock: cfg.Clock, Logger: cfg.Logger,
 	})
-	counters := &connection.Counters{}
+	counters := cfg.Counters
+	if counters == nil {
+		counters = &connection.Counters{}
+	}
 	return sys.Props("channel", func() actor.Actor {
 		return &channelActor{sys: sys, cfg: cfg, strategy: strategy, plugins: pluginStrategy, counters: counters}
 	}, actorkit.WithSupervisor(strategy)), nil
@@ -159,7 +166,7 @@ func (c *channelActor) startChildren(ctx actor.Context) {
 	})), OutboundName)
 }
 
-// name unwraps a child's Props; a configuration error there is a wiring bug
+// must unwraps a child's Props; a configuration error there is a wiring bug
 // that no restart can fix, so it fails the channel loudly.
 func must(props *actor.Props, err error) *actor.Props {
 	if err != nil {

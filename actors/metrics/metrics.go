@@ -14,7 +14,6 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	decodeErrors   *prometheus.CounterVec
 	batchSize      prometheus.Histogram
 	writeLatency   prometheus.Histogram
 	reconnects     *prometheus.CounterVec
@@ -27,9 +26,6 @@ type Metrics struct {
 func New() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
-		decodeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "daz_decode_errors_total", Help: "Frames or payloads that could not be decoded (kept as raw events).",
-		}, []string{"channel"}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "daz_chatlog_batch_size", Help: "Events per chat-log batch.",
 			Buckets: prometheus.ExponentialBuckets(1, 4, 8),
@@ -52,17 +48,10 @@ func New() *Metrics {
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.decodeErrors, m.batchSize, m.writeLatency,
+		m.batchSize, m.writeLatency,
 		m.reconnects, m.commandLatency, m.routes,
 	)
 	return m
-}
-
-// DecodeError counts one undecodable frame or payload.
-func (m *Metrics) DecodeError(channel string) {
-	if m != nil {
-		m.decodeErrors.WithLabelValues(channel).Inc()
-	}
 }
 
 // BatchWritten records one committed chat-log batch.
