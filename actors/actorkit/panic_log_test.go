@@ -67,3 +67,7 @@ func TestPanicIsLoggedOnceWithStack(t *testing.T) {
 		t.Fatalf("the panic is mentioned in %d records, want 1", mentions)
 	}
 }
+
+func sysLogger(w *syncBuffer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

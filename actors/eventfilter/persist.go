@@ -14,7 +14,7 @@ import (
 
 func (f *filter) ask(ctx actor.Context, kind messages.SQLKind, query string, args []any, then func(*messages.SQLResponse)) {
 	f.sqlID++
-	pluginkit.Call(ctx, f.cfg.SQL, f.cfg.SQLTimeout, newSQL(f.sqlID, kind, query, args...), then)
+	pluginkit.Call(f.sys, ctx, f.cfg.SQL, f.cfg.SQLTimeout, newSQL(f.sqlID, kind, query, args...), then)
 }
 
 // saveDirty upserts every command registered since the last successful

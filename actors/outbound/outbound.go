@@ -238,8 +238,7 @@ func (o *outbound) write(ctx actor.Context, it *item, now time.Time) {
 	} else {
 		it.phase = phaseWritten
 	}
-	f := ctx.RequestFuture(o.cfg.Connection, it.request(o.cfg.Channel), o.cfg.WriteTimeout)
-	ctx.ReenterAfter(f, func(res any, err error) {
+	o.sys.Request(ctx, o.cfg.Connection, it.request(o.cfg.Channel), o.cfg.WriteTimeout, func(res any, err error) {
 		if err == nil {
 			if r, ok := res.(*messages.SendResult); ok {
 				err = r.Err

@@ -169,7 +169,7 @@ func (p *plugin) add(ctx actor.Context, cmd *messages.Command) {
 	}
 	// A custom command must not shadow one another plugin owns; the
 	// EventFilter's table is the authority on that.
-	pluginkit.Ask(ctx, p.kit.Deps.EventFilter, askTimeout, &messages.ListCommands{Channel: p.kit.Deps.Channel},
+	pluginkit.Ask(p.kit.Deps.System, ctx, p.kit.Deps.EventFilter, askTimeout, &messages.ListCommands{Channel: p.kit.Deps.Channel},
 		func(res any, err error) {
 			list, ok := res.(*messages.CommandList)
 			if err != nil || !ok {

@@ -46,7 +46,7 @@ func (p *plugin) Receive(ctx actor.Context) {
 	if !ok || cmd.Name != "help" {
 		return
 	}
-	pluginkit.Ask(ctx, p.kit.Deps.EventFilter, askTimeout, &messages.ListCommands{Channel: p.kit.Deps.Channel},
+	pluginkit.Ask(p.kit.Deps.System, ctx, p.kit.Deps.EventFilter, askTimeout, &messages.ListCommands{Channel: p.kit.Deps.Channel},
 		func(res any, err error) {
 			list, ok := res.(*messages.CommandList)
 			if err != nil || !ok {

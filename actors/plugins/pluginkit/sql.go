@@ -7,6 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/messages"
 )
 
@@ -25,18 +26,17 @@ func (k *Kit) Exec(ctx actor.Context, query string, args []any, then func(*messa
 
 func (k *Kit) sql(ctx actor.Context, kind messages.SQLKind, query string, args []any, then func(*messages.SQLResponse)) {
 	k.nextSQL++
-	Call(ctx, k.Deps.SQL, k.Deps.SQLTimeout, &messages.SQLRequest{ID: k.nextSQL, Kind: kind, Query: query, Args: args}, then)
+	Call(k.Deps.System, ctx, k.Deps.SQL, k.Deps.SQLTimeout, &messages.SQLRequest{ID: k.nextSQL, Kind: kind, Query: query, Args: args}, then)
 }
 
 // Call is the SQL round trip for actors that are not plugins (the
 // EventFilter): it asks writer with req and runs then inside the actor.
-func Call(ctx actor.Context, writer *actor.PID, timeout time.Duration, req *messages.SQLRequest, then func(*messages.SQLResponse)) {
+func Call(sys *actorkit.System, ctx actor.Context, writer *actor.PID, timeout time.Duration, req *messages.SQLRequest, then func(*messages.SQLResponse)) {
 	if writer == nil {
 		then(&messages.SQLResponse{ID: req.ID, Err: fmt.Errorf("no SQL writer configured: %w", messages.ErrDatabaseUnavailable)})
 		return
 	}
-	f := ctx.RequestFuture(writer, req, timeout)
-	ctx.ReenterAfter(f, func(res any, err error) {
+	sys.Request(ctx, writer, req, timeout, func(res any, err error) {
 		then(sqlResult(req.ID, res, err))
 	})
 }
@@ -60,11 +60,10 @@ func sqlResult(id uint64, res any, err error) *messages.SQLResponse {
 
 // Ask sends msg to pid as a request and runs then inside the actor with the
 // answer; err is set on timeout.
-func Ask(ctx actor.Context, pid *actor.PID, timeout time.Duration, msg any, then func(res any, err error)) {
+func Ask(sys *actorkit.System, ctx actor.Context, pid *actor.PID, timeout time.Duration, msg any, then func(res any, err error)) {
 	if pid == nil {
 		then(nil, errors.New("no recipient configured"))
 		return
 	}
-	f := ctx.RequestFuture(pid, msg, timeout)
-	ctx.ReenterAfter(f, then)
+	sys.Request(ctx, pid, msg, timeout, then)
 }
