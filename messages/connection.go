@@ -21,13 +21,13 @@ const (
 // (topic cytube.connection.state). Until is set for backing off and cooling
 // down; Reason is set for stopped.
 type ConnectionState struct {
-	Channel   string
-	State     ConnState
-	Attempt   int
-	Until     time.Time
-	Reason    string
-	LastError string
-	At        time.Time
-	Username  string // our login name once online
-	Rank      float64
+	Channel   string    `json:"channel"`
+	State     ConnState `json:"state"`
+	Attempt   int       `json:"attempt"`
+	Until     time.Time `json:"until,omitzero"`
+	Reason    string    `json:"reason,omitempty"`
+	LastError string    `json:"last_error,omitempty"`
+	At        time.Time `json:"at"`
+	Username  string    `json:"username,omitempty"` // our login name once online
+	Rank      float64   `json:"rank,omitempty"`
 }

@@ -154,7 +154,7 @@ func (a *App) Run(ctx context.Context) error {
 	close(a.ready)
 
 	<-ctx.Done()
-	a.log.Info("daz shutting down", slog.Duration("timeout", a.opts.ShutdownTimeout))
+	a.log.Info("daz shutting down", slog.String("timeout", a.opts.ShutdownTimeout.String()))
 	if a.debug != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = a.debug.Shutdown(sctx)

@@ -159,7 +159,7 @@ func TestEndToEndPingIsAnsweredLoggedAndVisible(t *testing.T) {
 		t.Fatalf("connection missing from /debug/actors: %+v", rep.Actors)
 	}
 	state, _ := conn.State.(map[string]any)
-	if state["State"] != "online" {
+	if state["state"] != "online" {
 		t.Fatalf("connection state on /debug/actors = %v", conn.State)
 	}
 	for _, id := range []string{"daz/sqlwriter", "daz/channels/e2e/eventfilter", "daz/channels/e2e/outbound", "daz/channels/e2e/plugins/ping"} {

@@ -22,12 +22,32 @@ func (f *filter) ask(ctx actor.Context, kind messages.SQLKind, query string, arg
 // operator's override applies from the first routing on. A command that
 // could not be saved stays dirty and is retried on the next reload tick.
 func (f *filter) saveDirty(ctx actor.Context) {
+	// One log line per round, not per command: while the database is away
+	// every registration would otherwise repeat the same warning.
+	pending, failed := len(f.dirty), 0
+	var firstErr error
+	settle := func(err error) {
+		pending--
+		if err != nil {
+			failed++
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+		if pending == 0 && failed > 0 {
+			lvl := slog.LevelWarn
+			if errors.Is(firstErr, messages.ErrDatabaseUnavailable) {
+				lvl = slog.LevelInfo // the writer reports the outage itself
+			}
+			f.log.Log(context.Background(), lvl, "saving commands to daz_eventfilter_cmds failed; retrying on the next reload",
+				slog.Int("failed", failed), slog.Any("error", firstErr))
+		}
+	}
 	for name, c := range f.dirty {
 		f.ask(ctx, messages.SQLQuery, upsertCommandSQL, upsertArgs(c), func(res *messages.SQLResponse) {
+			settle(res.Err)
 			if res.Err != nil {
 				f.stats.SQLErrors++
-				f.log.Warn("saving command to daz_eventfilter_cmds failed; retrying on the next reload",
-					slog.String("command", name), slog.Any("error", res.Err))
 				return
 			}
 			if f.dirty[name] == c {

@@ -36,9 +36,9 @@ type requestRunner struct {
 }
 
 // run executes one statement. Values are only ever bound as parameters, and
-// pgx sends every statement through the extended protocol, which refuses
-// more than one statement per request: text smuggled into Query cannot
-// append a second command.
+// every statement goes out over the extended protocol, which refuses more
+// than one command per request, so text smuggled into Query cannot append a
+// second command (see exec for the one case pgx would not do so by itself).
 func (r *requestRunner) run(ctx context.Context, req *messages.SQLRequest) (resp *messages.SQLResponse, down bool) {
 	resp = &messages.SQLResponse{ID: req.ID}
 	if r.pool == nil {
@@ -75,12 +75,19 @@ func (r *requestRunner) run(ctx context.Context, req *messages.SQLRequest) (resp
 	return resp, false
 }
 
+// exec runs a statement that returns no rows. It goes through Query on
+// purpose: pgx's Exec switches to the simple protocol when there are no
+// arguments, and the simple protocol runs several ;-separated statements.
 func (r *requestRunner) exec(ctx context.Context, req *messages.SQLRequest) (int64, error) {
-	tag, err := r.pool.Exec(ctx, req.Query, req.Args...)
+	rows, err := r.pool.Query(ctx, req.Query, req.Args...)
 	if err != nil {
 		return 0, err
 	}
-	return tag.RowsAffected(), nil
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	return rows.CommandTag().RowsAffected(), nil
 }
 
 func (r *requestRunner) query(ctx context.Context, req *messages.SQLRequest) ([]string, [][]any, error) {

@@ -31,6 +31,17 @@ func TestSQLRequestRoundTrips(t *testing.T) {
 	if r := exec(1, `CREATE TABLE notes (id serial PRIMARY KEY, who text NOT NULL, body text NOT NULL)`); r.Err != nil {
 		t.Fatalf("create: %v", r.Err)
 	}
+	// Two commands in one request are refused whatever the kind, also
+	// without arguments (where pgx alone would use the simple protocol).
+	for i, kind := range []messages.SQLKind{messages.SQLExec, messages.SQLQuery} {
+		r := h.request(&messages.SQLRequest{ID: uint64(2 + i), Kind: kind, Query: `SELECT 1; DROP TABLE notes`})
+		if r.Err == nil {
+			t.Fatalf("kind %d: a two-command request was accepted", kind)
+		}
+	}
+	if r := query(4, `SELECT count(*) FROM notes`); r.Err != nil {
+		t.Fatalf("notes table gone after a refused two-command request: %v", r.Err)
+	}
 	hostile := "'); DROP TABLE notes; --"
 	for i, who := range []string{"alice", "bob", "carol"} {
 		r := exec(uint64(10+i), `INSERT INTO notes (who, body) VALUES ($1, $2)`, who, hostile)
