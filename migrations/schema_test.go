@@ -25,6 +25,7 @@ func TestSchemaHasTablesAndIndexes(t *testing.T) {
 
 	wantTables := []string{
 		"daz_analytics_chat_daily",
+		"daz_analytics_chat_window",
 		"daz_analytics_media",
 		"daz_analytics_rollup_state",
 		"daz_core_chat_log",

@@ -2,7 +2,8 @@
 // chat log: !seen, !stats, !top, !quote, and about its media: !np, !history.
 // It also records every media item that starts playing
 // (daz_analytics_media) and keeps the per-user daily roll-up that makes
-// counting questions cheap (daz_analytics_chat_daily).
+// counting questions cheap (daz_analytics_chat_daily), plus each user's
+// total over the !top window (daz_analytics_chat_window).
 package analytics
 
 import (
@@ -29,7 +30,6 @@ const (
 	HistorySize  = 5
 	RollupEvery  = 30 * time.Second
 	RollupChunk  = 50_000 // log ids folded per statement (~1 s on a busy log, well inside the writer's timeout)
-	TopMaxAge    = RollupEvery
 	retryAfter   = 10 * time.Second
 	quoteMaxRune = 250
 )
@@ -76,10 +76,7 @@ type plugin struct {
 	lastRollup  time.Time
 	rollupErr   string
 
-	topCache   []string  // rendered !top entries
-	topAt      time.Time // when topCache was computed; zero: none
-	topDirty   bool      // the roll-up folded in lines since
-	topRunning bool
+	windowFrom time.Time // first day of the !top window totals as last moved; zero: unknown
 
 	now      *playing // from changeMedia; nil until the first one
 	lastID   string   // media_type:media_id last recorded, to skip a repeat
@@ -211,60 +208,37 @@ func (p *plugin) stats(ctx actor.Context, cmd *messages.Command) {
 	})
 }
 
-// top answers from the ranking computed after the latest roll-up; the
-// aggregate over 30 days of roll-up rows (tens of milliseconds on a busy
-// channel) runs in the background, not while a user waits, unless the
-// ranking is older than TopMaxAge.
 func (p *plugin) top(ctx actor.Context, cmd *messages.Command) {
-	answer := func(err error) {
+	// Fold in the lines since the last round (and move the window to
+	// today's) so the ranking is current.
+	p.rollup(ctx, func(err error) {
 		if err != nil {
 			p.unavailable(ctx, cmd, err)
 			return
 		}
-		if len(p.topCache) == 0 {
-			p.kit.Reply(ctx, cmd, "Nobody has said anything in the last 30 days.")
-			return
-		}
-		p.kit.Reply(ctx, cmd, "Top chatters, last 30 days: "+strings.Join(p.topCache, ", ")+p.partial())
-	}
-	if !p.topAt.IsZero() && p.kit.Deps.Clock.Now().Sub(p.topAt) <= TopMaxAge {
-		answer(nil)
-		return
-	}
-	p.rollup(ctx, func(err error) {
-		if err != nil {
-			answer(err)
-			return
-		}
-		p.refreshTop(ctx, answer)
+		args := []any{p.kit.Deps.Channel, p.windowStart(), p.botName(), TopSize}
+		p.kit.Query(ctx, TopSQL, args, func(res *messages.SQLResponse) {
+			if res.Err != nil {
+				p.unavailable(ctx, cmd, res.Err)
+				return
+			}
+			rows := pluginkit.Rows(res)
+			if len(rows) == 0 {
+				p.kit.Reply(ctx, cmd, "Nobody has said anything in the last 30 days.")
+				return
+			}
+			entries := make([]string, len(rows))
+			for i, r := range rows {
+				entries[i] = fmt.Sprintf("%d. %s (%d)", i+1, r.String(0), r.Int(1))
+			}
+			p.kit.Reply(ctx, cmd, "Top chatters, last 30 days: "+strings.Join(entries, ", ")+p.partial())
+		})
 	})
 }
 
-// refreshTop recomputes the ranking.
-func (p *plugin) refreshTop(ctx actor.Context, done func(error)) {
-	now := p.kit.Deps.Clock.Now().UTC()
-	since := now.Add(-TopWindow).Truncate(24 * time.Hour)
-	p.topRunning = true
-	p.topDirty = false
-	p.kit.Query(ctx, TopSQL, []any{p.kit.Deps.Channel, since, p.botName(), TopSize}, func(res *messages.SQLResponse) {
-		p.topRunning = false
-		if res.Err != nil {
-			p.topDirty = true
-			if done != nil {
-				done(res.Err)
-			}
-			return
-		}
-		rows := pluginkit.Rows(res)
-		entries := make([]string, len(rows))
-		for i, r := range rows {
-			entries[i] = fmt.Sprintf("%d. %s (%d)", i+1, r.String(0), r.Int(1))
-		}
-		p.topCache, p.topAt = entries, now
-		if done != nil {
-			done(nil)
-		}
-	})
+// windowStart is the first day (UTC) that !top counts.
+func (p *plugin) windowStart() time.Time {
+	return p.kit.Deps.Clock.Now().UTC().Add(-TopWindow).Truncate(24 * time.Hour)
 }
 
 func (p *plugin) quote(ctx actor.Context, cmd *messages.Command) {
@@ -316,7 +290,7 @@ func (p *plugin) rollup(ctx actor.Context, done func(error)) {
 	}
 	p.rolling = true
 	if p.prepared {
-		p.rollupRound(ctx)
+		p.shiftWindow(ctx)
 		return
 	}
 	p.kit.Exec(ctx, RollupStateSQL, []any{p.kit.Deps.Channel}, func(res *messages.SQLResponse) {
@@ -325,6 +299,25 @@ func (p *plugin) rollup(ctx actor.Context, done func(error)) {
 			return
 		}
 		p.prepared = true
+		p.shiftWindow(ctx)
+	})
+}
+
+// shiftWindow moves the !top window totals to today's window, if the day
+// changed since the last move, before the round folds in new lines: both
+// statements change the totals, so they run one after the other.
+func (p *plugin) shiftWindow(ctx actor.Context) {
+	from := p.windowStart()
+	if from.Equal(p.windowFrom) {
+		p.rollupRound(ctx)
+		return
+	}
+	p.kit.Exec(ctx, ShiftWindowSQL, []any{p.kit.Deps.Channel, from}, func(res *messages.SQLResponse) {
+		if res.Err != nil {
+			p.rollupDone(ctx, res.Err)
+			return
+		}
+		p.windowFrom = from
 		p.rollupRound(ctx)
 	})
 }
@@ -333,9 +326,6 @@ func (p *plugin) rollupRound(ctx actor.Context) {
 	p.kit.Query(ctx, RollupSQL, []any{p.kit.Deps.Channel, int64(RollupChunk)}, func(res *messages.SQLResponse) {
 		if res.Err == nil {
 			rows := pluginkit.Rows(res)
-			if len(rows) == 1 && rows[0].Int(2) > 0 {
-				p.topDirty = true
-			}
 			if len(rows) == 1 && rows[0].Int(0) < rows[0].Int(1) {
 				// More to fold in: a first start on a long log. Whoever is
 				// waiting gets the counts so far rather than waiting for
@@ -374,10 +364,6 @@ func (p *plugin) rollupDone(ctx actor.Context, err error) {
 	}
 	if p.rollTimer == nil {
 		p.rollTimer = p.kit.Deps.System.SendAfter(every, ctx.Self(), rollupTick{})
-	}
-	day := p.kit.Deps.Clock.Now().UTC().Truncate(24 * time.Hour)
-	if err == nil && !p.topRunning && (p.topDirty || p.topAt.IsZero() || p.topAt.Truncate(24*time.Hour).Before(day)) {
-		p.refreshTop(ctx, nil)
 	}
 	p.publish()
 }

@@ -164,3 +164,27 @@ FROM generate_series(1, $2::int) g`, epoch, rows); err != nil {
 		}
 	}
 }
+
+// TestTopForgetsDaysThatLeftTheWindow: when the days go by, !top stops
+// counting lines older than 30 days (the plugin moves its window totals).
+func TestTopForgetsDaysThatLeftTheWindow(t *testing.T) {
+	t.Parallel()
+	c := start(t)
+	for i := range 3 {
+		c.Chat("alice", fmt.Sprintf("alice line %d", i))
+	}
+	c.Fake.Advance(20 * 24 * time.Hour)
+	c.Chat("bob", "bob line 1")
+	c.Chat("bob", "bob line 2")
+	c.logged(5)
+	if got := c.ask("carol", "!top"); !strings.HasPrefix(got, "Top chatters, last 30 days: 1. alice (3), 2. bob (2)") {
+		t.Fatalf("top after 20 days: %q", got)
+	}
+	// Eleven days on, alice's day is 31 days old; carol's !top is still in.
+	c.logged(6)
+	c.Fake.Advance(11 * 24 * time.Hour)
+	got := c.ask("dave", "!top")
+	if !strings.HasPrefix(got, "Top chatters, last 30 days: 1. bob (2), 2. carol (1)") || strings.Contains(got, "alice") {
+		t.Fatalf("top after 31 days: %q", got)
+	}
+}

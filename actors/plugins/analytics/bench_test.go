@@ -72,11 +72,16 @@ func seedChatLog(ctx context.Context, b *testing.B, pool *pgxpool.Pool, now time
 	b.Logf("seeded %d rows in %v", n, time.Since(began).Round(time.Second))
 }
 
-// catchUp runs the roll-up until it has folded in the whole log.
-func catchUp(ctx context.Context, b *testing.B, pool *pgxpool.Pool, channel string) time.Duration {
+// catchUp runs the roll-up until it has folded in the whole log, with the
+// !top window starting at windowFrom, in the plugin's order: position,
+// window, rounds.
+func catchUp(ctx context.Context, b *testing.B, pool *pgxpool.Pool, channel string, windowFrom time.Time) time.Duration {
 	b.Helper()
 	began := time.Now()
 	if _, err := pool.Exec(ctx, analytics.RollupStateSQL, channel); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, analytics.ShiftWindowSQL, channel, windowFrom); err != nil {
 		b.Fatal(err)
 	}
 	for {
@@ -98,16 +103,25 @@ func catchUp(ctx context.Context, b *testing.B, pool *pgxpool.Pool, channel stri
 // chat log (its own database; seeding takes a few minutes) and reports
 // p50/p99 per statement over every query run (-v also logs the seeding and
 // roll-up backfill times). It fails if any plan scans the log sequentially.
-// top_30d is the aggregate the plugin runs in the background after a
-// roll-up round; !top itself answers from the result.
+// top_30d reads the window totals; top_30d_unaligned is its fallback, the
+// sum over the daily roll-up, for a window start the totals do not cover.
 func BenchmarkQueries(b *testing.B) {
 	ctx := context.Background()
 	dbURL := testpg.NewMigrated(b)
 	pool := testpg.Pool(b, dbURL)
 	now := time.Now().UTC()
 	seedChatLog(ctx, b, pool, now)
-	backfill := catchUp(ctx, b, pool, benchChan)
+	since := now.Add(-analytics.TopWindow).Truncate(24 * time.Hour)
+	backfill := catchUp(ctx, b, pool, benchChan, since)
 	b.Logf("roll-up backfill of %d rows took %v", benchRows, backfill.Round(time.Millisecond))
+	// The daily move of the !top window, forward a day and back again.
+	for _, from := range []time.Time{since.Add(24 * time.Hour), since} {
+		began := time.Now()
+		if _, err := pool.Exec(ctx, analytics.ShiftWindowSQL, benchChan, from); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("moving the !top window to %s took %v", from.Format(time.DateOnly), time.Since(began).Round(time.Millisecond))
+	}
 	if _, err := pool.Exec(ctx, "VACUUM ANALYZE"); err != nil {
 		b.Fatal(err)
 	}
@@ -132,7 +146,6 @@ SELECT $1, 'id' || g, 'Title ' || g, 'yt', 200, $2::timestamptz - g * interval '
 	rng := rand.New(rand.NewPCG(3, 4))
 	user := func() string { return fmt.Sprintf("user%04d", rng.IntN(benchUsers)) }
 	heavy := func() string { return fmt.Sprintf("user%04d", rng.IntN(5)) } // the chattiest few
-	since := now.Add(-analytics.TopWindow).Truncate(24 * time.Hour)
 	queries := []struct {
 		name string
 		sql  string
@@ -143,6 +156,9 @@ SELECT $1, 'id' || g, 'Title ' || g, 'yt', 200, $2::timestamptz - g * interval '
 		{"stats", analytics.StatsSQL, func() []any { return []any{benchChan, user()} }},
 		{"stats_heavy_user", analytics.StatsSQL, func() []any { return []any{benchChan, heavy()} }},
 		{"top_30d", analytics.TopSQL, func() []any { return []any{benchChan, since, "dazbot", analytics.TopSize} }},
+		{"top_30d_unaligned", analytics.TopSQL, func() []any {
+			return []any{benchChan, since.Add(-24 * time.Hour), "dazbot", analytics.TopSize}
+		}},
 		{"quote_user", analytics.QuoteUserSQL, func() []any { return []any{benchChan, user(), rng.Float64(), "!"} }},
 		{"quote_heavy_user", analytics.QuoteUserSQL, func() []any { return []any{benchChan, heavy(), rng.Float64(), "!"} }},
 		{"quote_any", analytics.QuoteAnySQL, func() []any { return []any{benchChan, "dazbot", rng.Float64(), "!"} }},

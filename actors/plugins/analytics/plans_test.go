@@ -24,11 +24,12 @@ type planCase struct {
 }
 
 func planCases(channel, user string, now time.Time) []planCase {
-	log, daily := "daz_core_chat_log", "daz_analytics_chat_daily"
+	log, daily, window := "daz_core_chat_log", "daz_analytics_chat_daily", "daz_analytics_chat_window"
 	return []planCase{
 		{"seen", analytics.SeenSQL, []any{channel, user}, []string{log}},
 		{"stats", analytics.StatsSQL, []any{channel, user}, []string{daily}},
-		{"top", analytics.TopSQL, []any{channel, now.Add(-analytics.TopWindow), "dazbot", analytics.TopSize}, []string{daily}},
+		{"top", analytics.TopSQL, []any{channel, now.Add(-analytics.TopWindow), "dazbot", analytics.TopSize}, []string{window, daily}},
+		{"shift_window", analytics.ShiftWindowSQL, []any{channel, now.Add(-analytics.TopWindow)}, []string{daily}},
 		{"quote_user", analytics.QuoteUserSQL, []any{channel, user, 0.5, "!"}, []string{log}},
 		{"quote_any", analytics.QuoteAnySQL, []any{channel, "dazbot", 0.5, "!"}, []string{log}},
 		{"history", analytics.HistorySQL, []any{channel, analytics.HistorySize}, []string{"daz_analytics_media"}},
