@@ -140,7 +140,9 @@ func TestSIGTERMDuringFloodLosesNothing(t *testing.T) {
 		t.Fatalf("the connection read %d events but %d rows were logged", read, rows)
 	}
 	flood := s.count(t, `SELECT count(*) FROM daz_core_chat_log WHERE channel = 'flood' AND username = 'flooder'`)
-	if flood < 1000 {
+	// The signal went out once 1 000 events had been read, a few dozen of
+	// them from the join burst: the rest were flood lines.
+	if flood < 900 {
 		t.Fatalf("only %d of the flood lines were read before the stop; the test did not exercise a flood", flood)
 	}
 	if said == lines {
