@@ -102,7 +102,7 @@ func TestSIGTERMDuringFloodLosesNothing(t *testing.T) {
 			// drops a client whose send queue fills (1 024 frames), which
 			// would end the flood early. Once the daemon stops reading
 			// (SIGTERM), the flood ends.
-			if i%100 == 0 && !testutil.WaitFor(5*time.Second, func() bool { return eventsOnMetrics(debugAddr) >= said-500 }) {
+			if i%100 == 0 && !testutil.WaitFor(5*time.Second, func() bool { return eventsOnMetrics(debugAddr, "flood") >= said-500 }) {
 				break
 			}
 			if sb.Say("flood", "flooder", fmt.Sprintf("flood line %d", i)) != nil {
@@ -114,7 +114,7 @@ func TestSIGTERMDuringFloodLosesNothing(t *testing.T) {
 	}()
 	// SIGTERM once the daemon is visibly in the middle of reading the flood.
 	testutil.CheckFor(t, 30*time.Second, "the daemon reading the flood", func() bool {
-		return eventsOnMetrics(debugAddr) >= 1000
+		return eventsOnMetrics(debugAddr, "flood") >= 1000
 	})
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -151,9 +151,9 @@ func TestSIGTERMDuringFloodLosesNothing(t *testing.T) {
 	t.Logf("said %d, read %d events, logged %d rows (%d flood lines)", said, read, rows, flood)
 }
 
-// eventsOnMetrics reads daz_connection_events_total for the flood channel, or
-// -1 while the endpoint does not answer.
-func eventsOnMetrics(addr string) int {
+// eventsOnMetrics reads daz_connection_events_total of a channel, or -1
+// while the endpoint does not answer.
+func eventsOnMetrics(addr, channel string) int {
 	res, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		return -1
@@ -163,7 +163,7 @@ func eventsOnMetrics(addr string) int {
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		var n float64
-		if _, err := fmt.Sscanf(sc.Text(), `daz_connection_events_total{channel="flood"} %g`, &n); err == nil {
+		if _, err := fmt.Sscanf(sc.Text(), `daz_connection_events_total{channel="`+channel+`"} %g`, &n); err == nil {
 			return int(n)
 		}
 	}
