@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/daz-bot/daz/actors/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,6 +59,8 @@ func TestRejectedRowIsQuarantinedNotDropped(t *testing.T) {
 	if !ok || rec.Message != "refused by the database" || msg != nil || !strings.Contains(m.Error, "test_refuses") {
 		t.Fatalf("quarantined row: message %v, error %q, record %+v", deref(msg), m.Error, rec)
 	}
+	// The row commits before the writer's actor hears back and counts it.
+	testutil.CheckFor(t, 5*time.Second, "the quarantined row counted", func() bool { return metrics.Quarantined.Load() >= 1 })
 	if got := metrics.Quarantined.Load(); got != 1 {
 		t.Fatalf("metrics quarantined = %d", got)
 	}
