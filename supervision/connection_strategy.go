@@ -29,8 +29,8 @@ type ConnectionStrategyConfig struct {
 	Rand func() float64
 	// ChildName is the name of the supervised connection child.
 	ChildName string // default "connection"
-	// Others supervises the channel actor's other children; the default
-	// restarts them at once.
+	// Others supervises the channel actor's other children; the default,
+	// actorkit.RestartStrategy, restarts at once and delays repeated failures.
 	Others actor.SupervisorStrategy
 }
 
@@ -101,7 +101,7 @@ func NewConnectionStrategy(cfg ConnectionStrategyConfig) (*ConnectionStrategy, e
 	}
 	log := cfg.Logger.With(slog.String("channel", cfg.Channel))
 	if cfg.Others == nil {
-		cfg.Others = &restartOthers{clock: cfg.Clock, log: log, last: map[string]time.Time{}}
+		cfg.Others = actorkit.RestartStrategy{Clock: cfg.Clock, Logger: log}
 	}
 	return &ConnectionStrategy{
 		channel: cfg.Channel, retry: cfg.Retry, sys: cfg.System, clock: cfg.Clock, log: log,
@@ -360,35 +360,4 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-// restartOthers is the default for the channel actor's other children: a
-// failure restarts the child at once, but a child failing again within
-// othersPause waits othersPause first, so a child that panics on every
-// message cannot spin a core.
-type restartOthers struct {
-	clock clock.Clock
-	log   *slog.Logger
-
-	mu   sync.Mutex
-	last map[string]time.Time
-}
-
-const othersPause = time.Second
-
-func (r *restartOthers) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *actor.PID,
-	_ *actor.RestartStatistics, reason, _ any) {
-	now := r.clock.Now()
-	r.mu.Lock()
-	prev, seen := r.last[child.Id]
-	r.last[child.Id] = now
-	r.mu.Unlock()
-	if seen && now.Sub(prev) < othersPause {
-		r.log.Warn("child failed again; restarting it after a pause", slog.String("actor", child.Id),
-			slog.Any("reason", reason), slog.Duration("delay", othersPause))
-		r.clock.AfterFunc(othersPause, func() { sup.RestartChildren(child) })
-		return
-	}
-	r.log.Warn("child failed; restarting it", slog.String("actor", child.Id), slog.Any("reason", reason))
-	sup.RestartChildren(child)
 }

@@ -262,7 +262,7 @@ func TestRestore(t *testing.T) {
 func TestOtherChildrenRestartAtOnce(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, RetryConfig{})
-	h.strategy.HandleFailure(nil, h.sup, actor.NewPID("nonhost", "channel-testchan/eventfilter"), nil, errors.New("boom"), nil)
+	h.strategy.HandleFailure(nil, h.sup, actor.NewPID("nonhost", "channel-testchan/eventfilter"), actor.NewRestartStatistics(), errors.New("boom"), nil)
 	if restarted, _ := h.sup.counts(); restarted != 1 || len(h.store.saved) != 0 {
 		t.Fatalf("restarted %d, saves %d", restarted, len(h.store.saved))
 	}
@@ -273,8 +273,9 @@ func TestOtherChildFailingAgainPauses(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, RetryConfig{})
 	plugin := actor.NewPID("nonhost", "channel-testchan/eventfilter")
-	h.strategy.HandleFailure(nil, h.sup, plugin, nil, errors.New("boom"), nil)
-	h.strategy.HandleFailure(nil, h.sup, plugin, nil, errors.New("boom"), nil)
+	rs := actor.NewRestartStatistics() // protoactor keeps one per child
+	h.strategy.HandleFailure(nil, h.sup, plugin, rs, errors.New("boom"), nil)
+	h.strategy.HandleFailure(nil, h.sup, plugin, rs, errors.New("boom"), nil)
 	if restarted, _ := h.sup.counts(); restarted != 1 {
 		t.Fatalf("restarted %d times at once, want 1", restarted)
 	}

@@ -125,11 +125,7 @@ func (s *PluginStrategy) delay(n int) time.Duration {
 	if n <= 1 {
 		return 0
 	}
-	d := s.cfg.BaseDelay << min(n-2, 30)
-	if d <= 0 || d > s.cfg.MaxDelay {
-		d = s.cfg.MaxDelay
-	}
-	return d
+	return clock.Backoff(s.cfg.BaseDelay, s.cfg.MaxDelay, n-1)
 }
 
 // Disabled reports whether the plugin actor with this id was disabled, and

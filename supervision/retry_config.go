@@ -3,6 +3,8 @@ package supervision
 import (
 	"fmt"
 	"time"
+
+	"github.com/daz-bot/daz/actors/clock"
 )
 
 // RetryConfig is the connection retry schedule (cytube.retry.*).
@@ -59,15 +61,5 @@ func (c RetryConfig) Validate() error {
 // Backoff is the un-jittered delay after the n-th consecutive failure:
 // min(MaxDelay, Base·2^(n-1)).
 func (c RetryConfig) Backoff(n int) time.Duration {
-	if n < 1 {
-		n = 1
-	}
-	d := c.Base
-	for i := 1; i < n; i++ {
-		if d >= c.MaxDelay/2 {
-			return c.MaxDelay
-		}
-		d *= 2
-	}
-	return min(d, c.MaxDelay)
+	return clock.Backoff(c.Base, c.MaxDelay, n)
 }

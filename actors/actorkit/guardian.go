@@ -27,10 +27,7 @@ func (g RestartStrategy) HandleFailure(_ *actor.ActorSystem, sup actor.Superviso
 		rs.Reset()
 	}
 	rs.Fail()
-	delay := 100 * time.Millisecond << min(rs.FailureCount()-1, 20)
-	if delay > g.max() || delay <= 0 {
-		delay = g.max()
-	}
+	delay := clock.Backoff(100*time.Millisecond, g.max(), rs.FailureCount())
 	if g.Logger != nil {
 		g.Logger.Warn("restarting failed actor", slog.String("actor", child.Id), slog.Any("reason", reason),
 			slog.Int("attempt", rs.FailureCount()), slog.Duration("delay", delay))

@@ -198,11 +198,11 @@ func (a *App) migrate(ctx context.Context) {
 		return
 	}
 	go func() {
-		for delay := 5 * time.Second; ; delay = min(2*delay, 2*time.Minute) {
+		for attempt := 1; ; attempt++ {
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(delay):
+			case <-time.After(clock.Backoff(5*time.Second, 2*time.Minute, attempt)):
 			}
 			if try() {
 				return

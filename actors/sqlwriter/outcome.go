@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"os"
 	"time"
+
+	"github.com/daz-bot/daz/actors/clock"
 )
 
 // finished applies what a job did to the writer's state. A write that got
@@ -133,9 +135,5 @@ func (w *writer) failed(err error, kind failureKind) {
 
 // backoff doubles from RetryBase up to RetryMax.
 func (w *writer) backoff(attempt int) time.Duration {
-	d := w.cfg.RetryBase
-	for i := 1; i < attempt && d < w.cfg.RetryMax; i++ {
-		d *= 2
-	}
-	return min(d, w.cfg.RetryMax)
+	return clock.Backoff(w.cfg.RetryBase, w.cfg.RetryMax, attempt)
 }
