@@ -2,6 +2,7 @@ package migrations
 
 import (
 	"context"
+	"github.com/daz-bot/daz/migrations/pgtest"
 	"io/fs"
 	"regexp"
 	"slices"
@@ -55,7 +56,7 @@ func TestMigrationFilesAreNumberedAndReversible(t *testing.T) {
 func TestUpAppliesEverythingOnceAndStatusFollows(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	dbURL := freshDatabase(t)
+	dbURL := pgtest.New(t)
 	all := embeddedNames(t)
 
 	before, err := Status(ctx, dbURL)
@@ -101,8 +102,8 @@ func TestUpAppliesEverythingOnceAndStatusFollows(t *testing.T) {
 func TestConcurrentUpAppliesEachMigrationOnce(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	dbURL := freshDatabase(t)
-	holder := connect(t, dbURL)
+	dbURL := pgtest.New(t)
+	holder := pgtest.Connect(t, dbURL)
 	if _, err := holder.Exec(ctx, "SELECT pg_advisory_lock($1)", advisoryLockID); err != nil {
 		t.Fatalf("take migration lock: %v", err)
 	}
@@ -142,8 +143,8 @@ func TestConcurrentUpAppliesEachMigrationOnce(t *testing.T) {
 
 func TestUpGivesUpWhileAnotherMigratorHoldsTheLock(t *testing.T) {
 	t.Parallel()
-	dbURL := freshDatabase(t)
-	holder := connect(t, dbURL)
+	dbURL := pgtest.New(t)
+	holder := pgtest.Connect(t, dbURL)
 	if _, err := holder.Exec(t.Context(), "SELECT pg_advisory_lock($1)", advisoryLockID); err != nil {
 		t.Fatalf("take migration lock: %v", err)
 	}
@@ -160,7 +161,7 @@ func TestUpGivesUpWhileAnotherMigratorHoldsTheLock(t *testing.T) {
 
 func TestUpReportsWhatAppliedBeforeAFailure(t *testing.T) {
 	t.Parallel()
-	dbURL := freshDatabase(t)
+	dbURL := pgtest.New(t)
 	broken := fstest.MapFS{
 		"00001_good.sql": {Data: []byte("-- +goose Up\nCREATE TABLE good (x int);\n-- +goose Down\nDROP TABLE good;\n")},
 		"00002_bad.sql":  {Data: []byte("-- +goose Up\nCREATE TABLE bad (x no_such_type);\n-- +goose Down\nDROP TABLE bad;\n")},
@@ -211,7 +212,7 @@ func TestUpRejectsBadDatabase(t *testing.T) {
 func TestDownRemovesEverythingAndUpRestoresIt(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	dbURL := freshDatabase(t)
+	dbURL := pgtest.New(t)
 	if _, err := Up(ctx, dbURL); err != nil {
 		t.Fatalf("Up: %v", err)
 	}
@@ -222,7 +223,7 @@ func TestDownRemovesEverythingAndUpRestoresIt(t *testing.T) {
 	if err != nil {
 		t.Fatalf("down to 0: %v", err)
 	}
-	conn := connect(t, dbURL)
+	conn := pgtest.Connect(t, dbURL)
 	if left := dazRelations(t, conn); len(left) != 0 {
 		t.Fatalf("after down, still present: %v", left)
 	}
@@ -243,16 +244,6 @@ func stateNames(states []MigrationState, applied bool) []string {
 		}
 	}
 	return names
-}
-
-func connect(t *testing.T, dbURL string) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(t.Context(), dbURL)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	t.Cleanup(func() { _ = conn.Close(context.Background()) })
-	return conn
 }
 
 func lockWaiters(t *testing.T, conn *pgx.Conn) int {

@@ -2,6 +2,7 @@ package migrations
 
 import (
 	"errors"
+	"github.com/daz-bot/daz/migrations/pgtest"
 	"slices"
 	"strings"
 	"testing"
@@ -12,11 +13,11 @@ import (
 
 func migratedConn(t *testing.T) *pgx.Conn {
 	t.Helper()
-	dbURL := freshDatabase(t)
+	dbURL := pgtest.New(t)
 	if _, err := Up(t.Context(), dbURL); err != nil {
 		t.Fatalf("Up: %v", err)
 	}
-	return connect(t, dbURL)
+	return pgtest.Connect(t, dbURL)
 }
 
 func TestSchemaHasTablesAndIndexes(t *testing.T) {

@@ -1,53 +1,30 @@
-// Package testpg gives each test its own throw-away PostgreSQL database on the
-// real server, so database tests run in parallel without seeing each other.
+// Package testpg gives each actor test its own PostgreSQL database, empty or
+// with the daz schema applied. The per-test database itself comes from
+// migrations/pgtest.
 package testpg
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/daz-bot/daz/migrations"
+	"github.com/daz-bot/daz/migrations/pgtest"
 )
 
-// AdminURLEnv names the variable that points tests at a PostgreSQL admin
-// database other than DefaultAdminURL.
-const AdminURLEnv = "DAZ_TEST_DATABASE_URL"
-
-// DefaultAdminURL is the local trust-auth server CI and developers run.
-const DefaultAdminURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-
-const (
-	setupTimeout   = 60 * time.Second
-	connectTimeout = 5 * time.Second
-	// PostgreSQL truncates identifiers to 63 bytes; a truncated name would
-	// make DROP miss the database, so names are built to fit.
-	maxIdentifierLen = 63
-	namePrefix       = "daz_t_"
-	randomHexLen     = 8
-	maxTestNameLen   = maxIdentifierLen - len(namePrefix) - 1 - randomHexLen
-)
-
-// New creates an empty database for this test, drops it (closing any
-// connections still open) when the test ends, and returns its URL.
+// New creates an empty database for this test (dropped when it ends).
 func New(t testing.TB) (databaseURL string) {
 	t.Helper()
-	return newDatabase(t, AdminURL())
+	return pgtest.New(t)
 }
 
 // NewMigrated is New with the full daz schema applied.
 func NewMigrated(t testing.TB) (databaseURL string) {
 	t.Helper()
-	databaseURL = New(t)
-	ctx, cancel := context.WithTimeout(t.Context(), setupTimeout)
+	databaseURL = pgtest.New(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	if _, err := migrations.Up(ctx, databaseURL); err != nil {
 		t.Fatalf("testpg: migrate test database: %v", err)
@@ -55,129 +32,8 @@ func NewMigrated(t testing.TB) (databaseURL string) {
 	return databaseURL
 }
 
-// Pool opens a connection pool on databaseURL that is closed when the test
-// ends, before the database itself is dropped.
+// Pool opens a pool on databaseURL, closed when the test ends.
 func Pool(t testing.TB, databaseURL string) *pgxpool.Pool {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), setupTimeout)
-	defer cancel()
-	pool, err := pgxpool.New(ctx, databaseURL)
-	if err != nil {
-		t.Fatalf("testpg: open pool: %v", err)
-	}
-	t.Cleanup(pool.Close)
-	if err := pool.Ping(ctx); err != nil {
-		t.Fatalf("testpg: ping test database: %v", err)
-	}
-	return pool
-}
-
-// AdminURL is the admin database tests create their databases from.
-func AdminURL() string {
-	if v := os.Getenv(AdminURLEnv); v != "" {
-		return v
-	}
-	return DefaultAdminURL
-}
-
-func newDatabase(t testing.TB, adminURL string) string {
-	t.Helper()
-	base, err := url.Parse(adminURL)
-	if err != nil || (base.Scheme != "postgres" && base.Scheme != "postgresql") {
-		t.Fatalf("testpg: %s must be a postgres:// URL, got %q", AdminURLEnv, redact(adminURL))
-	}
-	name := databaseName(t.Name(), randomHex())
-
-	ctx, cancel := context.WithTimeout(t.Context(), setupTimeout)
-	defer cancel()
-	conn := connectAdmin(ctx, t, adminURL)
-	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
-
-	// template0 accepts no connections, so parallel CREATE DATABASE never
-	// fails with "source database is being accessed by other users".
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE template0"); err != nil {
-		t.Fatalf("testpg: create database %s: %v", name, err)
-	}
-	t.Cleanup(func() { dropDatabase(t, adminURL, name) })
-
-	dbURL := *base
-	dbURL.Path = "/" + name
-	dbURL.RawPath = ""
-	return dbURL.String()
-}
-
-func dropDatabase(t testing.TB, adminURL, name string) {
-	t.Helper()
-	// t.Context is already cancelled while cleanups run.
-	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
-	defer cancel()
-	conn := connectAdmin(ctx, t, adminURL)
-	defer func() { _ = conn.Close(ctx) }()
-	// FORCE ends sessions a test forgot to close instead of failing the drop.
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-		t.Errorf("testpg: drop database %s: %v", name, err)
-	}
-}
-
-func connectAdmin(ctx context.Context, t testing.TB, adminURL string) *pgx.Conn {
-	t.Helper()
-	cfg, err := pgx.ParseConfig(adminURL)
-	if err != nil {
-		t.Fatalf("testpg: parse %s %q: %v", AdminURLEnv, redact(adminURL), err)
-	}
-	if cfg.ConnectTimeout == 0 {
-		cfg.ConnectTimeout = connectTimeout
-	}
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		t.Fatalf("testpg: cannot connect to PostgreSQL at %s: %v\n"+
-			"Database tests need a real PostgreSQL (user postgres, trust auth) on 127.0.0.1:5432. Start one:\n"+
-			"  sudo service postgresql start\n"+
-			"  or: docker run -d --name daz-pg -p 127.0.0.1:5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:15\n"+
-			"or set %s to the admin database of another server.",
-			redact(adminURL), err, AdminURLEnv)
-	}
-	return conn
-}
-
-// databaseName turns a test name such as "TestSeen/Mixed_Case" into a valid,
-// unquoted-looking identifier that still says which test left it behind if a
-// run is killed before cleanup.
-func databaseName(testName, suffix string) string {
-	var b strings.Builder
-	lastUnderscore := true // no leading underscore
-	for _, r := range strings.ToLower(testName) {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
-			lastUnderscore = false
-			continue
-		}
-		if !lastUnderscore {
-			b.WriteByte('_')
-			lastUnderscore = true
-		}
-	}
-	middle := b.String()
-	if len(middle) > maxTestNameLen {
-		middle = middle[:maxTestNameLen]
-	}
-	middle = strings.Trim(middle, "_")
-	if middle == "" {
-		middle = "test"
-	}
-	return namePrefix + middle + "_" + suffix
-}
-
-func randomHex() string {
-	buf := make([]byte, randomHexLen/2)
-	_, _ = rand.Read(buf) // never fails: crypto/rand crashes the program instead
-	return hex.EncodeToString(buf)
-}
-
-func redact(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return "<unparseable URL>"
-	}
-	return u.Redacted()
+	return pgtest.Pool(t, databaseURL)
 }
