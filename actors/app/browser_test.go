@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -9,6 +10,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/cmd/daz/sandbox"
 )
 
 // chromium finds the browser .ci/run installs (Debian's chromium package).
@@ -91,5 +95,63 @@ func TestBrowserChatReachesDazAndTreeShowsOnline(t *testing.T) {
 		if !strings.Contains(tree, want) {
 			t.Errorf("tree page lacks %q", want)
 		}
+	}
+}
+
+// The sandbox page in a real browser: the backlog and a typed line show the
+// server's escaped HTML (a link as an anchor, tags as text), and the guest is
+// in the user list.
+func TestBrowserPageShowsServerEscapedHTML(t *testing.T) {
+	sb, err := sandbox.New(sandbox.Options{Addr: "127.0.0.1:0", Logger: testutil.Logger(t, slog.LevelWarn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := sb.Say("sandbox", "owner", "welcome <i>back</i>"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := browser(t)
+	line := `<b>hi</b> & see https://example.invalid/?a=1&b=2`
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(sb.URL()+"/"),
+		chromedp.WaitVisible(chromedp.ID("name")),
+		chromedp.SendKeys(chromedp.ID("name"), "pageguest"),
+		chromedp.Click(chromedp.ID("login")),
+		chromedp.WaitVisible(chromedp.CSS("#users li")),
+		chromedp.SendKeys(chromedp.ID("msg"), line),
+		chromedp.Click(chromedp.ID("send")),
+	)
+	if err != nil {
+		t.Fatalf("page: %v", err)
+	}
+	lastIsOurs := `(() => { const ls = document.querySelectorAll("#chat .chat-line");
+		const l = ls[ls.length - 1]; return !!l && l.querySelector(".user").textContent.includes("pageguest"); })()`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](lastIsOurs, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("own line never shown: %v", err)
+	}
+	type pageSnapshot struct {
+		First, Last string
+		Users       []string
+	}
+	snap, err := chromedp.Run(ctx, chromedp.Evaluate[pageSnapshot](`(() => {
+		const ls = [...document.querySelectorAll("#chat .chat-line .text")];
+		return {First: ls[0].innerHTML, Last: ls[ls.length - 1].innerHTML,
+			Users: [...document.querySelectorAll("#users li")].map(li => li.textContent.trim())};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.First != "welcome &lt;i&gt;back&lt;/i&gt;" {
+		t.Errorf("backlog line rendered as %q", snap.First)
+	}
+	want := `&lt;b&gt;hi&lt;/b&gt; &amp; see <a href="https://example.invalid/?a=1&amp;b=2" target="_blank" ` +
+		`rel="noopener noreferrer">https://example.invalid/?a=1&amp;b=2</a>`
+	if snap.Last != want {
+		t.Errorf("own line rendered as\n%s\nwant\n%s", snap.Last, want)
+	}
+	if len(snap.Users) != 1 || snap.Users[0] != "pageguest" {
+		t.Errorf("user list %v", snap.Users)
 	}
 }
