@@ -50,7 +50,8 @@ func (g RestartStrategy) max() time.Duration {
 	return g.Max
 }
 
-// PIDOf returns the PID of a (possibly not yet spawned) local actor by id.
-// Sending to it before the actor exists goes to dead letters; siblings use
-// it to address each other without a spawn-order dependency.
+// PIDOf returns the PID of a local actor by id, for siblings to address
+// each other. Only send to it once the actor is spawned: before that the
+// message goes to dead letters, and while protoactor is still spawning it
+// the send races the mailbox's wiring (spawn the receiver first).
 func (s *System) PIDOf(id string) *actor.PID { return s.as.NewLocalPID(id) }

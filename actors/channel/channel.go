@@ -55,13 +55,17 @@ type Config struct {
 	ExtraPlugins func(pluginkit.Deps) []pluginkit.Spec
 }
 
-// Child names, in spawn order. Shutdown stops them in reverse: the
-// connection first (intake ends and every frame read reaches its sinks), then
-// the outbound queue, the EventFilter, and the plugins last.
+// Child names, in spawn order. A child may only be sent to once it exists:
+// protoactor registers a PID before its mailbox is wired, so a message racing
+// a spawn touches a half-built mailbox. Hence the EventFilter and the outbound
+// queue come before the plugins (which register with the EventFilter as they
+// start) and the connection last (it feeds all of them). Shutdown stops them
+// in reverse: the connection first (intake ends and every frame read reaches
+// its sinks), then the plugins, the outbound queue and the EventFilter.
 const (
-	PluginsName     = "plugins"
 	EventFilterName = "eventfilter"
 	OutboundName    = "outbound"
+	PluginsName     = "plugins"
 	ConnectionName  = "connection"
 )
 
@@ -156,7 +160,6 @@ func (c *channelActor) startChildren(ctx actor.Context) {
 	if c.cfg.ExtraPlugins != nil {
 		specs = append(specs, c.cfg.ExtraPlugins(deps)...)
 	}
-	c.spawn(ctx, pluginkit.HostProps(c.sys, specs, c.plugins), PluginsName)
 	c.spawn(ctx, must(eventfilter.Props(c.sys, eventfilter.Config{
 		Channel: c.cfg.Channel, Prefix: c.cfg.Prefix, Outbound: outboundPID, SQL: c.cfg.SQL,
 		Clock: c.cfg.Clock, Logger: log,
@@ -164,6 +167,7 @@ func (c *channelActor) startChildren(ctx actor.Context) {
 	c.spawn(ctx, must(outbound.Props(c.sys, outbound.Config{
 		Channel: c.cfg.Channel, Connection: c.childPID(ctx, ConnectionName), Clock: c.cfg.Clock, Logger: log,
 	})), OutboundName)
+	c.spawn(ctx, pluginkit.HostProps(c.sys, specs, c.plugins), PluginsName)
 }
 
 // must unwraps a child's Props; a configuration error there is a wiring bug
