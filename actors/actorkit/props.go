@@ -106,6 +106,10 @@ func (s *System) lifecycleMiddleware() actor.ReceiverMiddleware {
 				if n := s.tree.get(id); n != nil {
 					n.mu.Lock()
 					n.started = s.clock.Now()
+					// The actor can run before SpawnNamed returns to the
+					// spawner, so record its PID here too: anything it
+					// does on Started must already find it in the tree.
+					n.pid = ctx.Self()
 					n.mu.Unlock()
 				}
 			}
