@@ -247,6 +247,7 @@ func (ch *channel) join(c *conn) {
 	if c.ident.registered {
 		c.emit("listPlaylists", []any{})
 	}
+	c.due(c.srv.opts.Hooks.AfterJoin)
 }
 
 // announceUserToOthers is announceUser for a socket that logged in before it

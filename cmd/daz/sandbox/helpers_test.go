@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/daz-bot/daz/actors/connection/frame"
 )
 
 const waitTimeout = 5 * time.Second
@@ -196,12 +198,12 @@ func (c *testClient) take(what string, keep func(string) bool) string {
 // takeEvent waits for the next 42 event called name and returns its payload.
 func (c *testClient) takeEvent(name string) json.RawMessage {
 	c.t.Helper()
-	frame := c.take("event "+name, func(f string) bool { return eventName(f) == name })
-	ev, err := parseEvent(strings.TrimPrefix(frame, "42"))
+	f := c.take("event "+name, func(f string) bool { return eventName(f) == name })
+	p, err := frame.Parse([]byte(f))
 	if err != nil {
-		c.t.Fatalf("parse %q: %v", frame, err)
+		c.t.Fatalf("parse %q: %v", f, err)
 	}
-	return ev.payload
+	return p.Payload()
 }
 
 // handshake consumes the open packet, connects the namespace and eats the
@@ -236,15 +238,21 @@ func (c *testClient) login(name, pw string) {
 	}
 }
 
-func eventName(frame string) string {
-	if !strings.HasPrefix(frame, "42") {
+func eventName(f string) string {
+	p, err := frame.Parse([]byte(f))
+	if err != nil || p.Type != frame.TypeEvent {
 		return ""
 	}
-	ev, err := parseEvent(frame[2:])
-	if err != nil {
-		return ""
+	return p.Name
+}
+
+// eventPayload is the payload of an event frame, nil for anything else.
+func eventPayload(f string) []byte {
+	p, err := frame.Parse([]byte(f))
+	if err != nil || p.Type != frame.TypeEvent {
+		return nil
 	}
-	return ev.name
+	return p.Payload()
 }
 
 func mustUnmarshal(t testing.TB, raw []byte, v any) {

@@ -80,6 +80,7 @@ func (c *conn) accountLogin(name, pw string) {
 	c.ident = identity{name: acc.name, registered: true}
 	c.emit("login", loginResult{Success: true, Name: acc.name})
 	c.log.Info("logged in", "user", acc.name)
+	c.due(c.srv.opts.Hooks.AfterLogin)
 	ch := c.ch
 	if ch == nil {
 		return // the rank and the user list follow on joinChannel
@@ -125,6 +126,7 @@ func (c *conn) guestLogin(name string) {
 	c.ident = identity{name: name, guest: true}
 	c.emit("login", loginResult{Success: true, Name: name, Guest: true})
 	c.log.Info("guest logged in", "user", name)
+	c.due(c.srv.opts.Hooks.AfterLogin)
 	if c.ch != nil {
 		c.ch.announceUser(c, rankGuest)
 	}
@@ -133,4 +135,12 @@ func (c *conn) guestLogin(name string) {
 type userRank struct {
 	Name string  `json:"name"`
 	Rank float64 `json:"rank"`
+}
+
+// due queues a test hook to run once the current event is handled. Callers
+// hold Server.mu.
+func (c *conn) due(hook func(*Socket)) {
+	if hook != nil {
+		c.dueHooks = append(c.dueHooks, hook)
+	}
 }

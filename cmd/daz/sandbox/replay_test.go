@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/daz-bot/daz/actors/connection/frame"
+	"github.com/daz-bot/daz/internal/transcript"
 )
 
 // recordedAccounts are the throwaway accounts of testdata/frames/README.md.
@@ -58,7 +61,7 @@ func TestReplayTranscripts(t *testing.T) {
 			s := startServer(t, opts)
 			r := &replayer{t: t, srv: s, clock: clock, base: clock.Now(), clients: map[string]*testClient{},
 				want: map[string][]string{}, seen: map[string]bool{}}
-			r.run(loadTranscript(t, tc.file), tc.stopBefore)
+			r.run(transcript.MustLoad(t, tc.file), tc.stopBefore)
 		})
 	}
 }
@@ -77,7 +80,7 @@ type replayer struct {
 	compared int
 }
 
-func (r *replayer) run(lines []transcriptLine, stopBefore string) {
+func (r *replayer) run(lines []transcript.Line, stopBefore string) {
 	for i, l := range lines {
 		if l.Dir == "out" && stopBefore != "" && strings.Contains(l.Frame, stopBefore) {
 			break
@@ -87,7 +90,7 @@ func (r *replayer) run(lines []transcriptLine, stopBefore string) {
 			if !ignoredFrame(l.Frame) {
 				r.want[l.Conn] = append(r.want[l.Conn], l.Frame)
 			}
-		case l.Dir == "out" && l.Frame == string(eioPong):
+		case l.Dir == "out" && l.Frame == frame.FramePong:
 			// our heartbeat runs on its own schedule
 		case l.Dir == "out":
 			r.verify()
@@ -131,7 +134,7 @@ func (r *replayer) client(conn string) *testClient {
 // ignoredFrame drops what cannot line up: CyTube's throttled usercount and
 // heartbeat pings, which run on their own timers.
 func ignoredFrame(frame string) bool {
-	return frame == string(eioPing) || eventName(frame) == "usercount"
+	return frame == "2" || eventName(frame) == "usercount"
 }
 
 func filterFrames(frames []string) []string {
@@ -176,13 +179,9 @@ func (r *replayer) verify() {
 // seedBacklog gives a channel the chat history the recorded server had, taken
 // from the first join burst for that channel, so replayed chatMsg lines in
 // bursts can be compared too.
-func (r *replayer) seedBacklog(rest []transcriptLine, conn string) {
-	ev, err := parseEvent(strings.TrimPrefix(rest[0].Frame, "42"))
-	if err != nil {
-		r.t.Fatalf("parse %q: %v", rest[0].Frame, err)
-	}
+func (r *replayer) seedBacklog(rest []transcript.Line, conn string) {
 	var req struct{ Name string }
-	if json.Unmarshal(ev.payload, &req) != nil || !validChannelName(req.Name) {
+	if json.Unmarshal(eventPayload(rest[0].Frame), &req) != nil || !validChannelName(req.Name) {
 		return
 	}
 	name := strings.ToLower(req.Name)
@@ -201,9 +200,8 @@ func (r *replayer) seedBacklog(rest []transcriptLine, conn string) {
 			inBurst = true
 		case "chatMsg":
 			if inBurst {
-				p, _ := parseEvent(l.Frame[2:])
 				var m chatMsg
-				mustUnmarshal(r.t, p.payload, &m)
+				mustUnmarshal(r.t, eventPayload(l.Frame), &m)
 				backlog = append(backlog, m)
 			}
 		case "drinkCount", "userlist", "kick":
@@ -220,7 +218,7 @@ func (r *replayer) seedBacklog(rest []transcriptLine, conn string) {
 	}
 }
 
-func (r *replayer) checkHTTP(l transcriptLine) {
+func (r *replayer) checkHTTP(l transcript.Line) {
 	r.t.Helper()
 	url := r.srv.URL() + strings.TrimPrefix(l.URL, recordedOrigin)
 	req, err := http.NewRequestWithContext(r.t.Context(), http.MethodGet, url, nil)

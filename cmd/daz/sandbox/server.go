@@ -55,9 +55,34 @@ type Options struct {
 	// seconds." on CyTube). Default 0: off, because every local client shares
 	// 127.0.0.1.
 	GuestLoginInterval time.Duration
-	Logger             *slog.Logger
-	Clock              Clock
+	// MaxSocketsPerIP caps the sockets one client IP may have connected at
+	// once; the next one is kicked with "Too many connections from your IP
+	// address" and closed. 0: no cap. CyTube's is CyTubeMaxSocketsPerIP.
+	MaxSocketsPerIP int
+	// ConnectBurst sockets per client IP may connect at once, then one per
+	// ConnectInterval; an excess socket's "40" is answered with
+	// 44{"message":"Rate limit exceeded"}. 0: no limit. CyTube's are
+	// CyTubeConnectBurst and CyTubeConnectInterval.
+	ConnectBurst    int
+	ConnectInterval time.Duration
+	// ManualPings stops the heartbeat: the server pings only when a test
+	// calls PingAll, and never drops a silent client.
+	ManualPings bool
+	// Record keeps every frame of every socket for Socket(n). For tests: it
+	// grows without bound.
+	Record bool
+	// Hooks script misbehaviour for tests.
+	Hooks  Hooks
+	Logger *slog.Logger
+	Clock  Clock
 }
+
+// CyTube 3.86's connection limits (see testdata/frames/README.md).
+const (
+	CyTubeMaxSocketsPerIP = 10
+	CyTubeConnectBurst    = 5
+	CyTubeConnectInterval = 10 * time.Second
+)
 
 // DefaultAccounts are the accounts a fresh sandbox knows: the bot, a plain
 // user and a channel founder. Passwords equal the names: this server is for
@@ -99,9 +124,13 @@ type Server struct {
 	channels    map[string]*channel
 	conns       map[*conn]struct{}
 	guestLogins map[string]time.Time // client IP → last guest login
+	connRate    map[string]*bucket   // client IP → connection-rate bucket
 	nextConnID  uint64
 	url         string
 	closed      bool
+	listener    net.Listener
+	accepted    []*conn // every socket in accept order, when recorded
+	faults      faults  // set by tests through the hooks
 
 	wg      sync.WaitGroup // connection goroutines
 	stopped chan struct{}  // closed by Close
@@ -144,6 +173,7 @@ func New(opts Options) (*Server, error) {
 		channels:    make(map[string]*channel),
 		conns:       make(map[*conn]struct{}),
 		guestLogins: make(map[string]time.Time),
+		connRate:    make(map[string]*bucket),
 		stopped:     make(chan struct{}),
 	}
 	for name, acc := range opts.Accounts {
@@ -215,6 +245,7 @@ func (s *Server) setURL(l net.Listener) {
 	if s.url == "" {
 		s.url = "http://" + l.Addr().String()
 	}
+	s.listener = l
 }
 
 // URL is the base URL clients use ("http://127.0.0.1:port"), empty until the
