@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/daz-bot/daz/actors/connection/frame"
 	"github.com/daz-bot/daz/internal/transcript"
 )
@@ -37,6 +39,8 @@ func TestReplayTranscripts(t *testing.T) {
 		// where the recording moves on to features the sandbox lacks.
 		stopBefore string
 		opts       func(*Options)
+		// minCompared guards against a replay that checks nothing; default 20.
+		minCompared int
 	}{
 		{file: "login_ok"},
 		{file: "login_bad_password"},
@@ -48,6 +52,9 @@ func TestReplayTranscripts(t *testing.T) {
 		{file: "misc_errors"},
 		{file: "ping"},
 		{file: "kick_ban", stopBefore: "/ban alice"},
+		{file: "conn_rate_limit", minCompared: 19, opts: func(o *Options) {
+			o.ConnectBurst, o.ConnectInterval = CyTubeConnectBurst, CyTubeConnectInterval
+		}},
 		{file: "rank_change", opts: func(o *Options) { o.Accounts["dazbot"] = Account{Password: "dazbot-test-pw", Rank: 1} }},
 	}
 	for _, tc := range cases {
@@ -61,7 +68,10 @@ func TestReplayTranscripts(t *testing.T) {
 			s := startServer(t, opts)
 			r := &replayer{t: t, srv: s, clock: clock, base: clock.Now(), clients: map[string]*testClient{},
 				want: map[string][]string{}, seen: map[string]bool{}}
-			r.run(transcript.MustLoad(t, tc.file), tc.stopBefore)
+			if tc.minCompared == 0 {
+				tc.minCompared = 20
+			}
+			r.run(transcript.MustLoad(t, tc.file), tc.stopBefore, tc.minCompared)
 		})
 	}
 }
@@ -80,7 +90,7 @@ type replayer struct {
 	compared int
 }
 
-func (r *replayer) run(lines []transcript.Line, stopBefore string) {
+func (r *replayer) run(lines []transcript.Line, stopBefore string, minCompared int) {
 	for i, l := range lines {
 		if l.Dir == "out" && stopBefore != "" && strings.Contains(l.Frame, stopBefore) {
 			break
@@ -106,6 +116,14 @@ func (r *replayer) run(lines []transcript.Line, stopBefore string) {
 		case l.Dir == "ws" && l.Event == "open":
 			r.verify()
 			r.clients[l.Conn] = dial(r.t, r.srv)
+		case l.Dir == "ws" && l.Event == "close" && l.Code != websocket.CloseNormalClosure:
+			// The server closed this one: wait for it and check how.
+			r.verify()
+			c := r.client(l.Conn)
+			checkFor(r.t, waitTimeout, l.Conn+" closed by the server", c.closed)
+			if !websocket.IsCloseError(c.readErr, l.Code) {
+				r.t.Errorf("%s closed with %v, recorded code %d", l.Conn, c.readErr, l.Code)
+			}
 		case l.Dir == "ws" && l.Event == "close":
 			r.verify()
 			r.client(l.Conn).close()
@@ -113,7 +131,7 @@ func (r *replayer) run(lines []transcript.Line, stopBefore string) {
 	}
 	r.verify()
 	r.t.Logf("compared %d frames on %d sockets", r.compared, len(r.clients))
-	if r.compared < 20 {
+	if r.compared < minCompared {
 		r.t.Errorf("only %d frames compared: the transcript was not really replayed", r.compared)
 	}
 	for conn, c := range r.clients {
