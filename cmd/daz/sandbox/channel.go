@@ -24,16 +24,25 @@ type channel struct {
 	history []chatMsg          // every broadcast line, for Messages
 	opts    channelOpts
 	motd    string
+	perms   permissions
+	smuted  map[string]bool // lower-case name; shadow-muted users
+	bans    []ban
 }
 
 func newChannel(s *Server, name string, registered bool) *channel {
+	perms := defaultPermissions
+	if !registered {
+		perms = unregisteredPermissions
+	}
 	return &channel{
 		srv:        s,
 		name:       name,
 		registered: registered,
 		ranks:      make(map[string]float64),
 		muted:      make(map[string]bool),
+		smuted:     make(map[string]bool),
 		opts:       defaultChannelOpts(name),
+		perms:      parsePermissions(perms),
 	}
 }
 
@@ -133,10 +142,12 @@ type userEntry struct {
 
 // metaFor renders u's metadata for a viewer whose rank is viewerRank.
 func (ch *channel) metaFor(viewerRank float64, u *conn) any {
-	muted := ch.muted[strings.ToLower(u.ident.name)]
+	key := strings.ToLower(u.ident.name)
+	muted, smuted := ch.muted[key], ch.smuted[key]
 	if viewerRank >= rankModerator {
-		return modUserMeta{AFK: u.afk, Muted: muted, Aliases: []string{u.ident.name}, IP: u.cloak}
+		return modUserMeta{AFK: u.afk, Muted: muted || smuted, SMuted: smuted, Aliases: []string{u.ident.name}, IP: u.cloak}
 	}
+	// A shadow mute is invisible below moderator.
 	return userMeta{AFK: u.afk, Muted: muted}
 }
 
@@ -167,10 +178,13 @@ func (ch *channel) announceUser(u *conn, rank float64) {
 	ch.serverNotice(u, u.ident.name+" joined (aliases: "+u.ident.name+")")
 }
 
-// broadcastUserMeta sends setUserMeta about u, rendered per viewer.
-func (ch *channel) broadcastUserMeta(u *conn) {
+// broadcastUserMeta sends setUserMeta about u, rendered per viewer, to
+// members of at least minRank.
+func (ch *channel) broadcastUserMeta(u *conn, minRank float64) {
 	for _, m := range ch.members {
-		m.emit("setUserMeta", map[string]any{"name": u.ident.name, "meta": ch.metaFor(m.rank(), u)})
+		if m.rank() >= minRank {
+			m.emit("setUserMeta", map[string]any{"name": u.ident.name, "meta": ch.metaFor(m.rank(), u)})
+		}
 	}
 }
 
@@ -218,11 +232,7 @@ func (ch *channel) join(c *conn) {
 	if c.ident.registered {
 		c.emit("rank", c.rank())
 	}
-	perms := defaultPermissions
-	if !ch.registered {
-		perms = unregisteredPermissions
-	}
-	c.emit("setPermissions", json.RawMessage(perms))
+	c.emit("setPermissions", ch.perms.raw)
 	c.emit("setPlaylistLocked", ch.registered)
 	c.emit("emoteList", []any{})
 	for _, m := range ch.backlog {
@@ -248,6 +258,7 @@ func (ch *channel) join(c *conn) {
 		c.emit("listPlaylists", []any{})
 	}
 	c.due(c.srv.opts.Hooks.AfterJoin)
+	ch.kickIfBanned(c)
 }
 
 // announceUserToOthers is announceUser for a socket that logged in before it

@@ -95,6 +95,7 @@ func (c *conn) accountLogin(name, pw string) {
 	}
 	c.sendPlaylist()
 	c.emit("setUserRank", userRank{Name: acc.name, Rank: rank})
+	ch.kickIfBanned(c)
 }
 
 func (c *conn) guestLogin(name string) {
@@ -129,6 +130,7 @@ func (c *conn) guestLogin(name string) {
 	c.due(c.srv.opts.Hooks.AfterLogin)
 	if c.ch != nil {
 		c.ch.announceUser(c, rankGuest)
+		c.ch.kickIfBanned(c)
 	}
 }
 

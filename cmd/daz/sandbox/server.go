@@ -126,6 +126,7 @@ type Server struct {
 	guestLogins map[string]time.Time // client IP → last guest login
 	connRate    map[string]*bucket   // client IP → connection-rate bucket
 	nextConnID  uint64
+	nextBanID   int
 	url         string
 	closed      bool
 	listener    net.Listener

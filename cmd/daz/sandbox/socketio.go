@@ -166,6 +166,10 @@ func (c *conn) dispatch(ev incomingEvent) {
 		c.onRequestChannelRanks()
 	case "setMotd":
 		c.onSetMotd(ev.payload)
+	case "requestBanlist":
+		c.onRequestBanlist()
+	case "unban":
+		c.onUnban(ev.payload)
 	default:
 		// CyTube ignores events it has no handler for; so do we.
 		c.log.Debug("unsupported event ignored", "event", ev.name)
