@@ -27,7 +27,9 @@ func modRoom(t *testing.T) (s *Server, owner, bot, alice *testClient) {
 	return s, owner, bot, alice
 }
 
-func say(c *testClient, text string) { c.emit("chatMsg", map[string]any{"msg": text, "meta": map[string]any{}}) }
+func say(c *testClient, text string) {
+	c.emit("chatMsg", map[string]any{"msg": text, "meta": map[string]any{}})
+}
 
 func isNotice(text string) func(string) bool {
 	return func(f string) bool {
