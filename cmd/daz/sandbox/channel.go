@@ -27,6 +27,7 @@ type channel struct {
 	perms   permissions
 	smuted  map[string]bool // lower-case name; shadow-muted users
 	bans    []ban
+	play    playback
 }
 
 func newChannel(s *Server, name string, registered bool) *channel {
@@ -43,6 +44,7 @@ func newChannel(s *Server, name string, registered bool) *channel {
 		smuted:     make(map[string]bool),
 		opts:       defaultChannelOpts(name),
 		perms:      parsePermissions(perms),
+		play:       playback{current: -1},
 	}
 }
 
@@ -246,6 +248,7 @@ func (ch *channel) join(c *conn) {
 	if c.ident.registered {
 		c.sendPlaylist() // CyTube resends it once the rank is known
 	}
+	c.sendNowPlaying()
 	if c.ident.loggedIn() {
 		ch.announceUserToOthers(c)
 	}
@@ -271,11 +274,6 @@ func (ch *channel) announceUserToOthers(u *conn) {
 		}
 	}
 	ch.serverNotice(u, u.ident.name+" joined (aliases: "+u.ident.name+")")
-}
-
-func (c *conn) sendPlaylist() {
-	c.emit("setPlaylistMeta", emptyPlaylistMeta())
-	c.emit("playlist", []any{})
 }
 
 // leaveChannel takes the socket out of its channel; others see userLeave if

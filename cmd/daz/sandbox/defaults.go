@@ -99,8 +99,6 @@ type playlistMeta struct {
 	Time    string `json:"time"`
 }
 
-func emptyPlaylistMeta() playlistMeta { return playlistMeta{Time: "00:00"} }
-
 // permissions is a channel's permission table: the minimum rank per action,
 // and the JSON sent in setPermissions.
 type permissions struct {

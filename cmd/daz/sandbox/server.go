@@ -71,6 +71,13 @@ type Options struct {
 	// Record keeps every frame of every socket for Socket(n). For tests: it
 	// grows without bound.
 	Record bool
+	// ResolveMedia says what a queued id is. Default: "cm" URLs and "yt" ids
+	// are 3-minute items named after the id.
+	ResolveMedia func(typ, id string) (Media, error)
+	// MediaUpdateInterval is how often playing media is announced with
+	// mediaUpdate (and ended items advanced). Default 5 s as on CyTube;
+	// negative: never by itself, tests call MediaTick.
+	MediaUpdateInterval time.Duration
 	// Hooks script misbehaviour for tests.
 	Hooks  Hooks
 	Logger *slog.Logger
@@ -100,6 +107,8 @@ const (
 	defaultChannel      = "sandbox"
 	defaultPingInterval = 25 * time.Second
 	defaultPingTimeout  = 120 * time.Second
+	// defaultMediaUpdateInterval is how often CyTube sends mediaUpdate.
+	defaultMediaUpdateInterval = 5 * time.Second
 	// maxPayload is announced in the open packet and enforced on reads.
 	maxPayload = 1 << 20
 )
@@ -164,6 +173,12 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Clock == nil {
 		opts.Clock = wallClock{}
+	}
+	if opts.ResolveMedia == nil {
+		opts.ResolveMedia = defaultResolveMedia
+	}
+	if opts.MediaUpdateInterval == 0 {
+		opts.MediaUpdateInterval = defaultMediaUpdateInterval
 	}
 	s := &Server{
 		opts:        opts,
@@ -233,6 +248,14 @@ func (s *Server) Start(ctx context.Context) error {
 func (s *Server) Serve(l net.Listener) error {
 	s.setURL(l)
 	s.log.Info("sandbox listening", "url", s.URL())
+	if every := s.opts.MediaUpdateInterval; every > 0 {
+		s.mu.Lock()
+		if !s.closed {
+			s.wg.Add(1)
+			go s.mediaTicker(every)
+		}
+		s.mu.Unlock()
+	}
 	err := s.http.Serve(l)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil

@@ -170,6 +170,12 @@ func (c *conn) dispatch(ev incomingEvent) {
 		c.onRequestBanlist()
 	case "unban":
 		c.onUnban(ev.payload)
+	case "queue":
+		c.onQueue(ev.payload)
+	case "delete":
+		c.onDelete(ev.payload)
+	case "playNext":
+		c.onPlayNext()
 	default:
 		// CyTube ignores events it has no handler for; so do we.
 		c.log.Debug("unsupported event ignored", "event", ev.name)

@@ -12,13 +12,16 @@ import (
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
 )
 
-// Start runs a sandbox until the test ends. Unless opts says otherwise it
-// records every socket (Options.Record), pings only on PingAll
-// (Options.ManualPings) and knows the bot account dazbot with password "pw".
+// Start runs a sandbox until the test ends. It records every socket
+// (Options.Record) and pings only on PingAll (Options.ManualPings), since the
+// tests drive the daemon's clock, not the server's; unless opts says
+// otherwise it sends mediaUpdate only on MediaTick and knows the bot account
+// dazbot with password "pw".
 func Start(t testing.TB, opts sandbox.Options) *sandbox.Server {
 	t.Helper()
 	opts.Addr = "127.0.0.1:0"
 	opts.Record = true
+	opts.ManualPings = true
 	if opts.Accounts == nil {
 		opts.Accounts = map[string]sandbox.Account{
 			"dazbot": {Password: "pw", Rank: 2},
@@ -27,6 +30,9 @@ func Start(t testing.TB, opts sandbox.Options) *sandbox.Server {
 	}
 	if opts.Channels == nil {
 		opts.Channels = []string{"testchan"}
+	}
+	if opts.MediaUpdateInterval == 0 {
+		opts.MediaUpdateInterval = -1 // media moves on MediaTick only
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
