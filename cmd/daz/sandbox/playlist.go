@@ -41,15 +41,21 @@ func defaultResolveMedia(typ, id string) (Media, error) {
 	case "cm":
 		u, err := url.Parse(id)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-			return Media{}, fmt.Errorf("Invalid custom media URL")
+			return Media{}, QueueFail("Invalid custom media URL")
 		}
 		return Media{ID: id, Title: strings.TrimSuffix(path.Base(u.Path), ".json"), Seconds: defaultMediaSeconds,
 			Type: typ, Meta: json.RawMessage(`{}`)}, nil
 	case "yt":
 		return Media{ID: id, Title: id, Seconds: defaultMediaSeconds, Type: typ, Meta: json.RawMessage(`{}`)}, nil
 	}
-	return Media{}, fmt.Errorf("Raw file playback is not enabled on this server")
+	return Media{}, QueueFail("Raw file playback is not enabled on this server")
 }
+
+// QueueFail is a refusal worded for the user: its text goes into queueFail
+// as it is, CyTube's capitals included. Other resolver errors do too.
+type QueueFail string
+
+func (q QueueFail) Error() string { return string(q) }
 
 type wireMedia struct {
 	ID       string          `json:"id"`
