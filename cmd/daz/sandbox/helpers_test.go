@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection/frame"
 )
 
@@ -38,27 +39,9 @@ func poll(timeout time.Duration, cond func() bool) bool {
 	return true
 }
 
-// fakeClock is a settable Clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.UnixMilli(1795718500000)} }
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) Set(t time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = t
-}
-
-func (f *fakeClock) Advance(d time.Duration) { f.Set(f.Now().Add(d)) }
+// newFakeClock is the daemon's fake clock, started at a recorded server
+// time.
+func newFakeClock() *clock.Fake { return clock.NewFake(time.UnixMilli(1795718500000)) }
 
 // startServer runs a sandbox on a loopback port until the test ends.
 func startServer(t testing.TB, opts Options) *Server {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection/frame"
 	"github.com/daz-bot/daz/internal/transcript"
 )
@@ -79,7 +80,7 @@ func TestReplayTranscripts(t *testing.T) {
 type replayer struct {
 	t       *testing.T
 	srv     *Server
-	clock   *fakeClock
+	clock   *clock.Fake
 	base    time.Time
 	clients map[string]*testClient
 	// want holds, per recorded conn, the frames it got since the last check.
