@@ -37,7 +37,8 @@ type SocketScript func(s *Socket)
 // a zero Hooks is the plain sandbox.
 type Hooks struct {
 	// Script picks a script for the n-th websocket (1-based); nil lets the
-	// sandbox speak the protocol as usual.
+	// sandbox speak the protocol as usual. It is called with the server's
+	// lock held, so it must only choose, not call the Server.
 	Script func(n int) SocketScript
 	// ConnectError answers every "40" with 44{"message":ConnectError}.
 	ConnectError string
