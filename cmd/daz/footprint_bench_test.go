@@ -26,7 +26,9 @@ import (
 // The sandbox runs in this test process, so only the daemon is measured.
 func BenchmarkFootprint(b *testing.B) {
 	bin := filepath.Join(b.TempDir(), "daz")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/daz-bot/daz/cmd/daz").CombinedOutput(); err != nil {
+	build := exec.Command("go", "build", "-o", bin, "github.com/daz-bot/daz/cmd/daz")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as `make build` makes it
+	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
 	const extra = 50
