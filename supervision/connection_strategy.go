@@ -62,6 +62,7 @@ type ConnectionStrategy struct {
 	waitState     messages.ConnState
 	lastAttempt   time.Time
 	lastError     string
+	current       int // number of the attempt running now (0: none)
 	stopped       string
 	timer         clock.Timer
 	closed        bool
@@ -136,15 +137,20 @@ func (s *ConnectionStrategy) HandleFailure(as *actor.ActorSystem, sup actor.Supe
 	s.save(d.saved)
 	// The restart is scheduled before the state is announced, so whoever
 	// reacts to "backing off until T" finds the timer for T in place.
+	// This is the one log line of a failed attempt (the connection logs
+	// none), so it carries everything an operator needs.
 	if d.stop {
-		s.log.Error("connection stopped; not reconnecting to this channel",
-			slog.String("kind", string(f.Kind)), slog.String("reason", d.state.Reason))
+		s.log.Error("connection attempt failed; stopped, not reconnecting to this channel",
+			slog.String("actor", child.Id), slog.Int("attempt", d.state.Attempt),
+			slog.String("kind", string(f.Kind)), slog.String("error", f.Error()),
+			slog.String("reason", d.state.Reason))
 		sup.StopChildren(child)
 	} else {
 		s.log.Warn("connection attempt failed; retrying later",
-			slog.Int("attempt", d.state.Attempt), slog.String("kind", string(f.Kind)),
-			slog.String("error", f.Error()), slog.String("state", string(d.state.State)),
-			slog.Duration("delay", d.delay), slog.Time("until", d.state.Until))
+			slog.String("actor", child.Id), slog.Int("attempt", d.state.Attempt),
+			slog.String("kind", string(f.Kind)), slog.String("error", f.Error()),
+			slog.String("state", string(d.state.State)),
+			slog.String("delay", d.delay.String()), slog.Time("until", d.state.Until))
 		s.restartAt(d.state.Until, sup, child)
 	}
 	s.sys.Tree().SetState(child.Id, d.state)
@@ -154,7 +160,13 @@ func (s *ConnectionStrategy) HandleFailure(as *actor.ActorSystem, sup actor.Supe
 // decideLocked applies the kick and error policy to one failure.
 func (s *ConnectionStrategy) decideLocked(f *connection.Failure, now time.Time) decision {
 	s.lastError = f.Error()
-	attempt := s.count + 1
+	// The failed attempt keeps the number the connection logged for it; a
+	// login in between reset the count, so count+1 could differ.
+	attempt := s.current
+	if attempt == 0 {
+		attempt = s.count + 1
+	}
+	s.current = 0
 	st := messages.ConnectionState{Channel: s.channel, Attempt: attempt, LastError: s.lastError, At: now}
 	var d decision
 	switch f.Kind {
@@ -243,7 +255,8 @@ func (s *ConnectionStrategy) BeginAttempt() connection.AttemptInfo {
 	}
 	s.notBefore, s.waitState = time.Time{}, ""
 	s.lastAttempt = now
-	info := connection.AttemptInfo{Number: s.count + 1, LastError: s.lastError}
+	s.current = s.count + 1
+	info := connection.AttemptInfo{Number: s.current, LastError: s.lastError}
 	saved := s.snapshotLocked()
 	s.mu.Unlock()
 	s.save(saved)
@@ -283,7 +296,7 @@ func (s *ConnectionStrategy) Restore(st RetryState) {
 	case now.Before(st.CooldownUntil):
 		s.notBefore, s.waitState = st.CooldownUntil, messages.StateCoolingDown
 		s.log.Info("restored a cooldown; connecting when it ends",
-			slog.Time("until", st.CooldownUntil), slog.Duration("remaining", st.CooldownUntil.Sub(now)),
+			slog.Time("until", st.CooldownUntil), slog.String("remaining", st.CooldownUntil.Sub(now).String()),
 			slog.String("last_error", st.LastError))
 	case s.count > 0 && s.count < s.retry.Attempts && !st.LastAttempt.IsZero():
 		next := st.LastAttempt.Add(s.retry.Backoff(s.count))

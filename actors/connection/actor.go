@@ -319,8 +319,8 @@ func (a *connActor) writeBytes(f []byte) {
 // the strategy waits.
 func (a *connActor) failWith(f *Failure) {
 	a.cleanup(false)
-	a.log.Info("connection attempt failed", slog.Int("attempt", a.info.Number),
-		slog.String("kind", string(f.Kind)), slog.String("error", f.Error()))
+	// Not logged here: the supervisor strategy logs the one line of a
+	// failed attempt, with the same attempt number and what it decided.
 	panic(f)
 }
 

@@ -178,6 +178,10 @@ func TestRecordedFailuresFollowThePolicy(t *testing.T) {
 			if !strings.Contains(why, tc.reason) {
 				t.Fatalf("%s because %q, want %q", st.State, why, tc.reason)
 			}
+			// One line per failed attempt: the strategy's, not the connection's too.
+			if n := strings.Count(rig.Logs.String(), "connection attempt failed"); n != 1 {
+				t.Fatalf("%d log lines for one failed attempt:\n%s", n, rig.Logs.String())
+			}
 			conns, gets := replay.Connections(), replay.SocketConfigRequests()
 			if tc.state == messages.StateStopped {
 				checkStopped(t, rig, tc.reason)
