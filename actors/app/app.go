@@ -28,9 +28,18 @@ import (
 const RootID = "daz"
 
 // ConfigError is an Options problem the operator must fix (exit status 2).
-type ConfigError struct{ Err error }
+// Key names the configuration key when one is to blame.
+type ConfigError struct {
+	Key string
+	Err error
+}
 
-func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Error() string {
+	if e.Key == "" {
+		return e.Err.Error()
+	}
+	return e.Key + ": " + e.Err.Error()
+}
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // App is one running daemon.
@@ -52,13 +61,13 @@ type App struct {
 // New checks opts and fills in defaults. It starts nothing.
 func New(opts Options) (*App, error) {
 	if len(opts.Channels) == 0 {
-		return nil, &ConfigError{errors.New("no channel configured")}
+		return nil, &ConfigError{Key: "cytube.channel", Err: errors.New("no channel configured")}
 	}
 	if !opts.DatabaseURL.IsSet() {
-		return nil, &ConfigError{errors.New("database.url is required")}
+		return nil, &ConfigError{Key: "database.url", Err: errors.New("required")}
 	}
 	if opts.DebugAddr != "" && !debugserver.IsLoopback(opts.DebugAddr) && !opts.DebugToken.IsSet() {
-		return nil, &ConfigError{fmt.Errorf("debug.addr %s: %w", opts.DebugAddr, debugserver.ErrTokenRequired)}
+		return nil, &ConfigError{Key: "debug.addr", Err: fmt.Errorf("%s: %w", opts.DebugAddr, debugserver.ErrTokenRequired)}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -70,7 +79,7 @@ func New(opts Options) (*App, error) {
 		opts.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
 	if opts.CommandPrefix == "" {
-		opts.CommandPrefix = "!"
+		opts.CommandPrefix = DefaultCommandPrefix
 	}
 	if opts.Retry == (RetryOptions{}) {
 		opts.Retry = DefaultRetry()
@@ -79,10 +88,13 @@ func New(opts Options) (*App, error) {
 		opts.Writer = DefaultWriter()
 	}
 	if opts.ShutdownTimeout <= 0 {
-		opts.ShutdownTimeout = 20 * time.Second
+		opts.ShutdownTimeout = DefaultShutdownTimeout
 	}
 	if opts.DataDir == "" {
-		opts.DataDir = "./data"
+		opts.DataDir = DefaultDataDir
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
 	a := &App{opts: opts, log: opts.Logger, metrics: metrics.New(), ready: make(chan struct{})}
 	a.writerMetrics = &sqlwriter.Metrics{OnBatch: a.metrics.BatchWritten}
@@ -216,7 +228,7 @@ func (a *App) migrate(ctx context.Context) {
 func (a *App) openRetryStore() error {
 	cfg, err := pgxpool.ParseConfig(a.opts.DatabaseURL.Reveal())
 	if err != nil {
-		return &ConfigError{fmt.Errorf("database.url: %s", a.opts.DatabaseURL.Redact(err.Error()))}
+		return &ConfigError{Key: "database.url", Err: errors.New(a.opts.DatabaseURL.Redact(err.Error()))}
 	}
 	cfg.MaxConns = 2
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)

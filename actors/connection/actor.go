@@ -57,7 +57,7 @@ func (a *connActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		a.self, a.parent = ctx.Self(), ctx.Parent()
 		a.log = a.cfg.Logger.With(slog.String("channel", a.cfg.Channel), slog.String("actor", a.self.Id))
-		if err := a.cfg.validate(); err != nil {
+		if err := a.cfg.Validate(); err != nil {
 			a.failWith(fail(KindConfig, "", err))
 		}
 		a.begin(ctx)

@@ -87,8 +87,9 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
-// validate reports configuration mistakes that no retry can fix.
-func (c Config) validate() error {
+// Validate reports a Config no attempt could use; app.New calls it before
+// any actor starts.
+func (c Config) Validate() error {
 	if strings.TrimSpace(c.Channel) == "" {
 		return fmt.Errorf("connection: empty channel name")
 	}
