@@ -271,11 +271,18 @@ func (s *ConnectionStrategy) BeginAttempt() connection.AttemptInfo {
 // ignored.
 func (s *ConnectionStrategy) LoginConfirmed() {
 	s.mu.Lock()
-	if s.stopped != "" || !s.notBefore.IsZero() || (s.count == 0 && s.cooldownUntil.IsZero()) {
+	if s.stopped != "" || !s.notBefore.IsZero() {
 		s.mu.Unlock()
 		return
 	}
-	s.count, s.cooldownUntil, s.waitState = 0, time.Time{}, ""
+	if s.count == 0 && s.cooldownUntil.IsZero() && s.lastError == "" {
+		s.mu.Unlock()
+		return
+	}
+	// Online again: what earlier attempts failed with is history, not a
+	// reason to show on /readyz or to restore after a restart.
+	s.count, s.cooldownUntil, s.waitState, s.lastError = 0, time.Time{}, "", ""
+	s.status = messages.ConnectionState{Channel: s.channel, State: messages.StateOnline, At: s.clock.Now()}
 	saved := s.snapshotLocked()
 	s.mu.Unlock()
 	s.save(saved)

@@ -296,3 +296,21 @@ func TestCloseCancelsThePendingRestart(t *testing.T) {
 		t.Fatal("restarted after Close")
 	}
 }
+
+// A login clears what earlier attempts failed with, in the status the
+// debug endpoint reads and in what is persisted.
+func TestLoginClearsTheStaleError(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, DefaultRetryConfig())
+	h.strategy.BeginAttempt()
+	h.fail(connection.KindKicked, "testing kick")
+	h.clk.Advance(time.Hour)
+	h.strategy.BeginAttempt()
+	h.strategy.LoginConfirmed()
+	if st := h.strategy.Status(); st.State != messages.StateOnline || st.LastError != "" || st.Reason != "" {
+		t.Fatalf("status after a login: %+v", st)
+	}
+	if saved := h.store.last(); saved.LastError != "" || saved.RetryCount != 0 || saved.StoppedReason != "" {
+		t.Fatalf("persisted after a login: %+v", saved)
+	}
+}

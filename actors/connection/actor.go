@@ -363,6 +363,7 @@ func (a *connActor) publish(ctx actor.Context, phase messages.ConnState, until t
 	if phase == messages.StateOnline {
 		st.Username = a.loginName
 		st.Rank = a.rank
+		st.LastError = "" // history once online; /readyz must not show it
 	}
 	a.sys.Tree().SetState(a.self.Id, st)
 	msg := &st
