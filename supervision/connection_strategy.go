@@ -154,7 +154,7 @@ func (s *ConnectionStrategy) HandleFailure(as *actor.ActorSystem, sup actor.Supe
 			slog.String("actor", child.Id), slog.Int("attempt", d.state.Attempt),
 			slog.String("kind", string(f.Kind)), slog.String("error", f.Error()),
 			slog.String("state", string(d.state.State)),
-			slog.String("delay", d.delay.String()), slog.Time("until", d.state.Until))
+			slog.String("delay", d.delay.Round(time.Millisecond).String()), slog.Time("until", d.state.Until))
 		s.restartAt(d.state.Until, sup, child)
 	}
 	s.sys.Tree().SetState(child.Id, d.state)

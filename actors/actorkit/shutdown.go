@@ -12,7 +12,10 @@ import (
 // directly would stop the children with their queues unread.
 //
 // Each actor gets the rest of ctx's deadline to drain; one that does not
-// finish in time is stopped without draining and an error is returned.
+// finish in time is stopped without draining and an error is returned. An
+// actor that failed and waits for a delayed restart has a suspended mailbox
+// that would never reach a PoisonPill: it is stopped at once (what it had
+// queued dies with the failure that suspended it).
 func (s *System) Shutdown(ctx context.Context, id string) error {
 	n := s.tree.get(id)
 	if n == nil {
@@ -30,8 +33,11 @@ func (s *System) Shutdown(ctx context.Context, id string) error {
 		return firstErr
 	}
 	root := s.as.Root
+	n.mu.Lock()
+	suspended := n.suspended
+	n.mu.Unlock()
 	var err error
-	if n.stopPolicy == StopNow {
+	if n.stopPolicy == StopNow || suspended {
 		err = waitFuture(ctx, root.StopFuture(pid).Wait)
 	} else if err = waitFuture(ctx, root.PoisonFuture(pid).Wait); err != nil {
 		s.logger.Warn("actor did not drain before the shutdown deadline; stopping it",

@@ -34,8 +34,11 @@ type node struct {
 	restarts      int
 	lastFailure   string
 	lastFailureAt time.Time
-	state         any
-	subs          []*eventstream.Subscription
+	// suspended: the actor failed and waits for its supervisor to restart
+	// it; its mailbox runs no user message (a PoisonPill) until then.
+	suspended bool
+	state     any
+	subs      []*eventstream.Subscription
 }
 
 func newTree(clk clock.Clock) *Tree {

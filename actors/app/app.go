@@ -179,10 +179,17 @@ func (a *App) Run(ctx context.Context) error {
 	return nil
 }
 
+// shutdownTree stops the tree leaf-first. The channels get at most half of
+// ShutdownTimeout: whatever state they are in, the SQL writer, which stops
+// after them, keeps the other half to flush the chat log.
 func (a *App) shutdownTree() error {
 	ctx, cancel := context.WithTimeout(context.Background(), a.opts.ShutdownTimeout)
 	defer cancel()
-	if err := a.sys.Shutdown(ctx, RootID); err != nil {
+	cctx, ccancel := context.WithTimeout(ctx, a.opts.ShutdownTimeout/2)
+	chErr := a.sys.Shutdown(cctx, RootID+"/channels")
+	ccancel()
+	wErr := a.sys.Shutdown(ctx, RootID+"/sqlwriter")
+	if err := errors.Join(chErr, wErr, a.sys.Shutdown(ctx, RootID)); err != nil {
 		return fmt.Errorf("graceful shutdown: %w", err)
 	}
 	return nil
