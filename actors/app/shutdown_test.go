@@ -1,16 +1,22 @@
 package app_test
 
 import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/daz-bot/daz/actors/app"
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/messages"
+	"github.com/daz-bot/daz/migrations"
 )
 
 // crashAtStart fails in every Started: after its second failure the plugin
@@ -59,5 +65,43 @@ func TestStopWhileBackingOffAndRestartPending(t *testing.T) {
 	t.Logf("stopped in %s", took)
 	if err != nil {
 		t.Fatalf("Run returned %v after the stop, want nil", err)
+	}
+}
+
+// A channel persisted as banned stays stopped across a restart: no
+// connection is made, and /readyz answers 503 naming the channel and why.
+func TestRestoredBanKeepsTheChannelStoppedAndNotReady(t *testing.T) {
+	const reason = "banned: You're banned!"
+	s := startStack(t, "banned", func(o *app.Options) {
+		ctx := context.Background()
+		if _, err := migrations.Up(ctx, o.DatabaseURL.Reveal()); err != nil {
+			t.Fatal(err)
+		}
+		conn, err := pgx.Connect(ctx, o.DatabaseURL.Reveal())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `INSERT INTO daz_core_retry_state (channel, last_error, stopped_reason)
+			VALUES ('banned', $1, $1)`, reason); err != nil {
+			t.Fatal(err)
+		}
+	})
+	testutil.CheckFor(t, 20*time.Second, "the restored stop", func() bool {
+		st, ok := s.app.ChannelState("banned")
+		return ok && st.State == messages.StateStopped && st.Reason == reason
+	})
+	if _, running := s.app.System().Tree().PID("daz/channels/banned/connection"); running {
+		t.Fatal("a connection was started for a channel persisted as banned")
+	}
+	res, err := http.Get("http://" + s.app.DebugAddr() + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `"banned"`) ||
+		!strings.Contains(string(body), "You're banned!") {
+		t.Fatalf("/readyz = %d %s", res.StatusCode, body)
 	}
 }
