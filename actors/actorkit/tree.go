@@ -41,6 +41,12 @@ type node struct {
 	subs      []*eventstream.Subscription
 }
 
+func (n *node) isSuspended() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.suspended
+}
+
 func newTree(clk clock.Clock) *Tree {
 	return &Tree{clock: clk, nodes: map[string]*node{}}
 }
