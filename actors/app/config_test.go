@@ -32,6 +32,7 @@ func TestNewRejectsBadSettings(t *testing.T) {
 		{"channel twice", func(o *Options) {
 			o.Channels = append(o.Channels, ChannelOptions{Name: "TestChan", ServerURL: "http://h"})
 		}, "cytube.channels"},
+		{"prefix with a space", func(o *Options) { o.CommandPrefix = "! " }, "commands.prefix"},
 		{"bad database url", func(o *Options) { o.DatabaseURL = "postgres://u@h:notaport/db" }, "database.url"},
 	}
 	for _, tc := range cases {

@@ -141,6 +141,9 @@ func (o Options) Validate() error {
 	if err := o.Writer.validate(); err != nil {
 		return err
 	}
+	if strings.ContainsAny(o.CommandPrefix, " \t\r\n") {
+		return &ConfigError{Key: "commands.prefix", Err: errors.New("must contain no whitespace")}
+	}
 	if o.ShutdownTimeout <= 0 {
 		return &ConfigError{Key: "shutdown.timeout", Err: fmt.Errorf("must be positive, got %s", o.ShutdownTimeout)}
 	}
