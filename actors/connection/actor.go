@@ -201,7 +201,9 @@ func (a *connActor) onEvent(ctx actor.Context, ev *messages.Event) {
 		a.onLogin(ctx, b)
 	case *messages.Kick:
 		kind := kickKind(b.Reason)
-		a.log.Warn("kicked by the server", slog.String("reason", b.Reason), slog.String("kind", string(kind)),
+		// Debug only: the strategy's "connection attempt failed" line
+		// carries the reason and the kind; one line per failed attempt.
+		a.log.Debug("kicked by the server", slog.String("reason", b.Reason), slog.String("kind", string(kind)),
 			slog.Int("attempt", a.info.Number))
 		a.failWith(fail(kind, b.Reason, nil))
 	case *messages.Rank:
@@ -241,12 +243,12 @@ func (a *connActor) onLogin(ctx actor.Context, l *messages.Login) {
 	}
 	if a.needPass != "" {
 		// The login was the only way past the password; say what to set.
-		a.log.Error("login refused by the server", slog.String("username", a.cfg.Username),
+		a.log.Debug("login refused by the server", slog.String("username", a.cfg.Username),
 			slog.String("error", l.Error), slog.Int("attempt", a.info.Number))
 		a.failWith(fail(KindNeedPassword, a.needPass, fmt.Errorf("login refused: %s", l.Error)))
 	}
 	kind := loginErrorKind(l.Error)
-	a.log.Error("login refused by the server", slog.String("username", a.cfg.Username),
+	a.log.Debug("login refused by the server", slog.String("username", a.cfg.Username),
 		slog.String("error", l.Error), slog.String("kind", string(kind)), slog.Int("attempt", a.info.Number))
 	a.failWith(fail(kind, l.Error, errors.New("login refused")))
 }

@@ -189,6 +189,13 @@ func TestRecordedFailuresFollowThePolicy(t *testing.T) {
 			if n := strings.Count(rig.Logs.String(), "connection attempt failed"); n != 1 {
 				t.Fatalf("%d log lines for one failed attempt:\n%s", n, rig.Logs.String())
 			}
+			for _, line := range strings.Split(rig.Logs.String(), "\n") {
+				if (strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR")) &&
+					!strings.Contains(line, "connection attempt failed") &&
+					!strings.Contains(line, "server error message") { // the server's own errorMsg event
+					t.Fatalf("a second warning for the failed attempt: %s", line)
+				}
+			}
 			conns, gets := replay.Connections(), replay.SocketConfigRequests()
 			if tc.state == messages.StateStopped {
 				checkStopped(t, rig, tc.reason)
