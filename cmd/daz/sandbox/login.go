@@ -80,6 +80,10 @@ func (c *conn) accountLogin(name, pw string) {
 	c.ident = identity{name: acc.name, registered: true}
 	c.emit("login", loginResult{Success: true, Name: acc.name})
 	c.log.Info("logged in", "user", acc.name)
+	if w := c.waitingFor; w != nil && c.ch == nil && w.passesPassword(c) {
+		c.admit() // a moderator needs no channel password: the burst follows
+		return
+	}
 	ch := c.ch
 	if ch == nil {
 		return // the rank and the user list follow on joinChannel

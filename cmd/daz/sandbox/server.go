@@ -55,8 +55,12 @@ type Options struct {
 	// seconds." on CyTube). Default 0: off, because every local client shares
 	// 127.0.0.1.
 	GuestLoginInterval time.Duration
-	Logger             *slog.Logger
-	Clock              Clock
+	// ChannelPasswords makes registered channels password-protected
+	// (lower-case name → password): joining without it gets needPassword,
+	// as on CyTube, and a logged-in user of rank 2 or more is let in.
+	ChannelPasswords map[string]string
+	Logger           *slog.Logger
+	Clock            Clock
 }
 
 // DefaultAccounts are the accounts a fresh sandbox knows: the bot, a plain
@@ -162,6 +166,7 @@ func New(opts Options) (*Server, error) {
 		}
 		key := strings.ToLower(name)
 		s.channels[key] = newChannel(s, key, true)
+		s.channels[key].password = opts.ChannelPasswords[key]
 	}
 	// Browsers on other local origins may talk to the sandbox too.
 	page, err := parsePage()

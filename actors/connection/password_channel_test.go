@@ -1,0 +1,70 @@
+package connection_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/daz-bot/daz/actors/connection"
+	"github.com/daz-bot/daz/actors/internal/cytubetest"
+	"github.com/daz-bot/daz/cmd/daz/sandbox"
+	"github.com/daz-bot/daz/messages"
+)
+
+// On a password channel without cytube.channel_password, a moderator gets
+// in on the strength of the login (cancelNeedPassword after it), and a
+// registered user without rank is stopped with the error that names the
+// setting — once the server has had its chance to let the login in.
+func TestPasswordChannelLetsModeratorsIn(t *testing.T) {
+	t.Parallel()
+	sb, err := sandbox.New(sandbox.Options{
+		Addr: "127.0.0.1:0", Channels: []string{"pwchan"}, ChannelPasswords: map[string]string{"pwchan": "chan-pw"},
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() { cancel(); _ = sb.Close() })
+	if err := sb.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, user string
+		chanPW     string
+		online     bool
+		reason     string
+	}{
+		{name: "moderator, no channel password", user: "dazbot", online: true},
+		{name: "moderator, wrong channel password", user: "dazbot", chanPW: "wrong", online: true},
+		{name: "registered user, right channel password", user: "alice", chanPW: "chan-pw", online: true},
+		{name: "registered user, no channel password", user: "alice",
+			reason: "channel needs a password; set cytube.channel_password"},
+		{name: "registered user, wrong channel password", user: "alice", chanPW: "wrong",
+			reason: "channel password rejected; check cytube.channel_password"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rig := cytubetest.NewRig(t, cytubetest.RigConfig{Conn: connection.Config{
+				Channel: "pwchan", ServerURL: sb.URL(), Username: tc.user, Password: tc.user, ChannelPassword: tc.chanPW,
+			}})
+			if tc.online {
+				st := rig.WaitState(t, messages.StateOnline, 1)
+				if st.Username != tc.user {
+					t.Fatalf("online as %q", st.Username)
+				}
+				if n := rig.CountStates(messages.StateStopped); n != 0 {
+					t.Fatalf("stopped %d times", n)
+				}
+				return
+			}
+			waitPasswordGrace(t, rig)
+			st := rig.WaitState(t, messages.StateStopped, 1)
+			if !strings.Contains(st.Reason, tc.reason) || !strings.HasPrefix(st.Reason, string(connection.KindNeedPassword)) {
+				t.Fatalf("stopped because %q, want %q", st.Reason, tc.reason)
+			}
+		})
+	}
+}
