@@ -32,6 +32,9 @@ type ConnectionStrategyConfig struct {
 	// Others supervises the channel actor's other children; the default,
 	// actorkit.RestartStrategy, restarts at once and delays repeated failures.
 	Others actor.SupervisorStrategy
+	// Credentials is CredentialsFingerprint of what the channel connects
+	// with; Restore compares it with the persisted one.
+	Credentials string
 }
 
 // ConnectionStrategy supervises a channel actor's connection child. Every
@@ -54,6 +57,7 @@ type ConnectionStrategy struct {
 	rand    func() float64
 	child   string
 	others  actor.SupervisorStrategy
+	creds   string
 
 	mu            sync.Mutex
 	count         int       // consecutive failures in this round
@@ -62,6 +66,7 @@ type ConnectionStrategy struct {
 	waitState     messages.ConnState
 	lastAttempt   time.Time
 	lastError     string
+	current       int // number of the attempt running now (0: none)
 	stopped       string
 	timer         clock.Timer
 	closed        bool
@@ -105,7 +110,7 @@ func NewConnectionStrategy(cfg ConnectionStrategyConfig) (*ConnectionStrategy, e
 	}
 	return &ConnectionStrategy{
 		channel: cfg.Channel, retry: cfg.Retry, sys: cfg.System, clock: cfg.Clock, log: log,
-		store: cfg.Store, rand: cfg.Rand, child: cfg.ChildName, others: cfg.Others,
+		store: cfg.Store, rand: cfg.Rand, child: cfg.ChildName, others: cfg.Others, creds: cfg.Credentials,
 	}, nil
 }
 
@@ -136,15 +141,20 @@ func (s *ConnectionStrategy) HandleFailure(as *actor.ActorSystem, sup actor.Supe
 	s.save(d.saved)
 	// The restart is scheduled before the state is announced, so whoever
 	// reacts to "backing off until T" finds the timer for T in place.
+	// This is the one log line of a failed attempt (the connection logs
+	// none), so it carries everything an operator needs.
 	if d.stop {
-		s.log.Error("connection stopped; not reconnecting to this channel",
-			slog.String("kind", string(f.Kind)), slog.String("reason", d.state.Reason))
+		s.log.Error("connection attempt failed; stopped, not reconnecting to this channel",
+			slog.String("actor", child.Id), slog.Int("attempt", d.state.Attempt),
+			slog.String("kind", string(f.Kind)), slog.String("error", f.Error()),
+			slog.String("reason", d.state.Reason))
 		sup.StopChildren(child)
 	} else {
 		s.log.Warn("connection attempt failed; retrying later",
-			slog.Int("attempt", d.state.Attempt), slog.String("kind", string(f.Kind)),
-			slog.String("error", f.Error()), slog.String("state", string(d.state.State)),
-			slog.Duration("delay", d.delay), slog.Time("until", d.state.Until))
+			slog.String("actor", child.Id), slog.Int("attempt", d.state.Attempt),
+			slog.String("kind", string(f.Kind)), slog.String("error", f.Error()),
+			slog.String("state", string(d.state.State)),
+			slog.String("delay", d.delay.Round(time.Millisecond).String()), slog.Time("until", d.state.Until))
 		s.restartAt(d.state.Until, sup, child)
 	}
 	s.sys.Tree().SetState(child.Id, d.state)
@@ -154,7 +164,13 @@ func (s *ConnectionStrategy) HandleFailure(as *actor.ActorSystem, sup actor.Supe
 // decideLocked applies the kick and error policy to one failure.
 func (s *ConnectionStrategy) decideLocked(f *connection.Failure, now time.Time) decision {
 	s.lastError = f.Error()
-	attempt := s.count + 1
+	// The failed attempt keeps the number the connection logged for it; a
+	// login in between reset the count, so count+1 could differ.
+	attempt := s.current
+	if attempt == 0 {
+		attempt = s.count + 1
+	}
+	s.current = 0
 	st := messages.ConnectionState{Channel: s.channel, Attempt: attempt, LastError: s.lastError, At: now}
 	var d decision
 	switch f.Kind {
@@ -243,7 +259,8 @@ func (s *ConnectionStrategy) BeginAttempt() connection.AttemptInfo {
 	}
 	s.notBefore, s.waitState = time.Time{}, ""
 	s.lastAttempt = now
-	info := connection.AttemptInfo{Number: s.count + 1, LastError: s.lastError}
+	s.current = s.count + 1
+	info := connection.AttemptInfo{Number: s.current, LastError: s.lastError}
 	saved := s.snapshotLocked()
 	s.mu.Unlock()
 	s.save(saved)
@@ -258,46 +275,89 @@ func (s *ConnectionStrategy) BeginAttempt() connection.AttemptInfo {
 // ignored.
 func (s *ConnectionStrategy) LoginConfirmed() {
 	s.mu.Lock()
-	if s.stopped != "" || !s.notBefore.IsZero() || (s.count == 0 && s.cooldownUntil.IsZero()) {
+	if s.stopped != "" || !s.notBefore.IsZero() {
 		s.mu.Unlock()
 		return
 	}
-	s.count, s.cooldownUntil, s.waitState = 0, time.Time{}, ""
+	if s.count == 0 && s.cooldownUntil.IsZero() && s.lastError == "" {
+		s.mu.Unlock()
+		return
+	}
+	// Online again: what earlier attempts failed with is history, not a
+	// reason to show on /readyz or to restore after a restart.
+	s.count, s.cooldownUntil, s.waitState, s.lastError = 0, time.Time{}, "", ""
+	s.status = messages.ConnectionState{Channel: s.channel, State: messages.StateOnline, At: s.clock.Now()}
 	saved := s.snapshotLocked()
 	s.mu.Unlock()
 	s.save(saved)
 }
 
-// Restore continues from a persisted state (RetryStore.Load at start-up):
-// mid-cooldown, the connection waits out the rest; mid-round, the count
-// goes on and the next attempt keeps its backoff after LastAttempt. A
-// stopped reason is logged and cleared: restarting the daemon is how an
-// operator says "try again".
+// Restore applies the persisted state (RetryStore.Load at start-up). The
+// rule, the same for every kind of state: what was persisted is honoured.
+//   - mid-cooldown (any cause, a duplicate login too): the rest is waited out;
+//   - mid-round: the count goes on, the next attempt keeps its backoff;
+//   - stopped: the channel stays stopped — except a stop the configuration
+//     caused (refused login, channel password, invalid channel, bad config),
+//     which is retried when the server URL, account or channel password
+//     changed since (CredentialsFingerprint).
+//
+// `daz state reset <channel>` clears a channel's state; every restored
+// state is logged with that hint. Stopped reports whether the channel stays
+// stopped.
 func (s *ConnectionStrategy) Restore(st RetryState) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	now := s.clock.Now()
+	hint := slog.String("clear_with", "daz state reset "+s.channel)
+	if st.StoppedReason != "" {
+		if configCaused(st.StoppedReason) && st.CredentialsFP != s.creds {
+			s.log.Warn("restored a stop caused by the configuration, which has changed since; trying again",
+				slog.String("reason", st.StoppedReason))
+			s.lastError = st.StoppedReason
+			return
+		}
+		s.stopped, s.lastError = st.StoppedReason, st.LastError
+		s.status = messages.ConnectionState{Channel: s.channel, State: messages.StateStopped,
+			Reason: st.StoppedReason, LastError: st.LastError, At: now}
+		s.log.Error("restored a stop; the channel stays stopped until its state is cleared",
+			slog.String("reason", st.StoppedReason), slog.Time("stopped_at", st.UpdatedAt), hint)
+		return
+	}
 	s.count = max(st.RetryCount, 0)
 	s.lastAttempt, s.lastError = st.LastAttempt, st.LastError
 	s.cooldownUntil = st.CooldownUntil
 	switch {
 	case now.Before(st.CooldownUntil):
 		s.notBefore, s.waitState = st.CooldownUntil, messages.StateCoolingDown
-		s.log.Info("restored a cooldown; connecting when it ends",
-			slog.Time("until", st.CooldownUntil), slog.Duration("remaining", st.CooldownUntil.Sub(now)),
-			slog.String("last_error", st.LastError))
+		s.log.Warn("restored a cooldown; connecting when it ends",
+			slog.Time("until", st.CooldownUntil), slog.String("remaining", st.CooldownUntil.Sub(now).String()),
+			slog.String("last_error", st.LastError), hint)
 	case s.count > 0 && s.count < s.retry.Attempts && !st.LastAttempt.IsZero():
 		next := st.LastAttempt.Add(s.retry.Backoff(s.count))
 		if now.Before(next) {
 			s.notBefore, s.waitState = next, messages.StateBackingOff
 		}
 		s.log.Info("restored a round of attempts", slog.Int("failed_attempts", s.count),
-			slog.Time("next_attempt", maxTime(next, now)), slog.String("last_error", st.LastError))
+			slog.Time("next_attempt", maxTime(next, now)), slog.String("last_error", st.LastError), hint)
 	}
-	if st.StoppedReason != "" {
-		s.log.Warn("channel was stopped before the restart; trying again", slog.String("reason", st.StoppedReason))
+}
+
+// configCaused tells a stop the configuration can fix from one it cannot
+// (a ban) by the failure kind the reason starts with.
+func configCaused(reason string) bool {
+	kind, _, _ := strings.Cut(reason, ":")
+	switch connection.Kind(kind) {
+	case connection.KindBadCredentials, connection.KindNeedPassword, connection.KindInvalidChannel, connection.KindConfig:
+		return true
 	}
-	s.stopped = ""
-	s.mu.Unlock()
+	return false
+}
+
+// Stopped is the reason the channel stays stopped ("" while it may connect).
+func (s *ConnectionStrategy) Stopped() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopped
 }
 
 // Status is the last state the strategy published (a stopped connection's
@@ -329,7 +389,7 @@ func (s *ConnectionStrategy) Close() {
 func (s *ConnectionStrategy) snapshotLocked() RetryState {
 	return RetryState{
 		Channel: s.channel, RetryCount: s.count, CooldownUntil: s.cooldownUntil,
-		LastAttempt: s.lastAttempt, LastError: s.lastError, StoppedReason: s.stopped,
+		LastAttempt: s.lastAttempt, LastError: s.lastError, StoppedReason: s.stopped, CredentialsFP: s.creds,
 	}
 }
 

@@ -240,7 +240,6 @@ func TestRestore(t *testing.T) {
 			4, epoch.Add(6 * time.Second), messages.StateBackingOff},
 		{"mid round, backoff over", RetryState{Channel: "testchan", RetryCount: 3, LastAttempt: epoch.Add(-time.Hour)},
 			4, time.Time{}, ""},
-		{"stopped before", RetryState{Channel: "testchan", StoppedReason: "banned: You're banned!"}, 1, time.Time{}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -251,8 +250,58 @@ func TestRestore(t *testing.T) {
 			if info.Number != tc.wantNumber || !info.NotBefore.Equal(tc.wantUntil) || info.WaitState != tc.wantWait {
 				t.Fatalf("BeginAttempt = %+v, want number %d, not before %v (%s)", info, tc.wantNumber, tc.wantUntil, tc.wantWait)
 			}
-			if h.strategy.Snapshot().StoppedReason != "" {
-				t.Fatal("stopped reason kept after a restart")
+		})
+	}
+}
+
+// A persisted stop is honoured across a restart, except one the
+// configuration caused when that configuration has changed since.
+func TestRestoreStopped(t *testing.T) {
+	t.Parallel()
+	const now, before = "fp-now", "fp-before"
+	cases := []struct {
+		name    string
+		reason  string
+		fp      string
+		stopped bool
+	}{
+		{"banned, nothing changed", "banned: You're banned!", now, true},
+		{"banned, credentials changed", "banned: You're banned!", before, true},
+		{"login refused, nothing changed", "bad-credentials: Invalid username/password combination: login refused", now, true},
+		{"login refused, credentials changed", "bad-credentials: Invalid username/password combination: login refused", before, false},
+		{"channel password, changed", "need-password: channel needs a password; set cytube.channel_password", before, false},
+		{"channel password, same", "need-password: channel password rejected; check cytube.channel_password", now, true},
+		{"saved before fingerprints existed", "bad-credentials: User does not exist", "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clk := clock.NewFake(epoch)
+			store := &memoryStore{}
+			s, err := NewConnectionStrategy(ConnectionStrategyConfig{
+				Channel: "testchan", System: actorkit.NewSystem(nil, clk), Store: store, Credentials: now,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Restore(RetryState{Channel: "testchan", StoppedReason: tc.reason, CredentialsFP: tc.fp, LastError: tc.reason})
+			if got := s.Stopped() != ""; got != tc.stopped {
+				t.Fatalf("stopped after the restart: %v, want %v", got, tc.stopped)
+			}
+			if tc.stopped {
+				if st := s.Status(); st.State != messages.StateStopped || st.Reason != tc.reason {
+					t.Fatalf("status %+v", st)
+				}
+				if saved := s.Snapshot(); saved.StoppedReason != tc.reason {
+					t.Fatalf("snapshot lost the stop: %+v", saved)
+				}
+				return
+			}
+			if info := s.BeginAttempt(); info.Number != 1 || !info.NotBefore.IsZero() {
+				t.Fatalf("retry after changed credentials: %+v", info)
+			}
+			if saved := store.last(); saved.StoppedReason != "" || saved.CredentialsFP != now {
+				t.Fatalf("persisted after the retry began: %+v", saved)
 			}
 		})
 	}
@@ -294,5 +343,23 @@ func TestCloseCancelsThePendingRestart(t *testing.T) {
 	h.clk.Advance(time.Hour)
 	if restarted, _ := h.sup.counts(); restarted != 0 {
 		t.Fatal("restarted after Close")
+	}
+}
+
+// A login clears what earlier attempts failed with, in the status the
+// debug endpoint reads and in what is persisted.
+func TestLoginClearsTheStaleError(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, DefaultRetryConfig())
+	h.strategy.BeginAttempt()
+	h.fail(connection.KindKicked, "testing kick")
+	h.clk.Advance(time.Hour)
+	h.strategy.BeginAttempt()
+	h.strategy.LoginConfirmed()
+	if st := h.strategy.Status(); st.State != messages.StateOnline || st.LastError != "" || st.Reason != "" {
+		t.Fatalf("status after a login: %+v", st)
+	}
+	if saved := h.store.last(); saved.LastError != "" || saved.RetryCount != 0 || saved.StoppedReason != "" {
+		t.Fatalf("persisted after a login: %+v", saved)
 	}
 }

@@ -10,7 +10,8 @@
 //	  registered/invalid/reserved name)
 //	guest login throttle (60 s per IP)          wait at least GuestLimitWait (65 s)
 //	invalid channel name (404 or kick)          stop: a configuration error
-//	needPassword without a right password       stop with a clear error
+//	channel password missing or refused and     stop with a clear error
+//	  no login of rank 2+ let us in
 //	other kicks, 44 rate limit, drops, dead     attempt n waits min(MaxDelay, Base·2^(n-1))
 //	  link, discovery/dial errors, timeouts,      less up to Jitter; the Attempts-th
 //	  partitionChange                             failure in a row cools down instead

@@ -82,12 +82,12 @@ func (s *PluginStrategy) HandleFailure(_ *actor.ActorSystem, sup actor.Superviso
 	log := s.cfg.Logger.With(slog.String("actor", child.Id), slog.Any("reason", reason), slog.Int("attempt", n))
 	if disable {
 		log.Error("plugin disabled after repeated failures",
-			slog.Int("max_failures", s.cfg.MaxFailures), slog.Duration("window", s.cfg.Window))
+			slog.Int("max_failures", s.cfg.MaxFailures), slog.String("window", s.cfg.Window.String()))
 		sup.RestartChildren(child) // the new incarnation stays inert
 		return
 	}
 	delay := s.delay(n)
-	log.Warn("restarting failed plugin", slog.Duration("delay", delay))
+	log.Warn("restarting failed plugin", slog.String("delay", delay.String()))
 	if delay == 0 {
 		sup.RestartChildren(child)
 		return

@@ -2,6 +2,8 @@ package supervision
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +24,22 @@ type RetryState struct {
 	LastAttempt   time.Time // zero: never attempted
 	LastError     string
 	StoppedReason string // set when the policy gave up (ban, bad password, ...)
+	// CredentialsFP fingerprints the configuration the state was saved
+	// under (CredentialsFingerprint): a stop caused by that configuration
+	// is retried after a restart only when it changed.
+	CredentialsFP string
+	UpdatedAt     time.Time // read only: when the row was last written
+}
+
+// CredentialsFingerprint is a non-reversible digest of what a channel
+// connects with. It is stored with the retry state; the secrets never are.
+func CredentialsFingerprint(serverURL, username, password, channelPassword string) string {
+	h := sha256.New()
+	for _, s := range []string{serverURL, username, password, channelPassword} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // RetryStore keeps RetryState between runs. Save must return at once: the
@@ -71,21 +89,29 @@ func NewPgRetryStore(pool *pgxpool.Pool, logger *slog.Logger) *PgRetryStore {
 	return s
 }
 
-const loadRetryStateSQL = `SELECT retry_count, cooldown_until, last_attempt, last_error, stopped_reason
-FROM daz_core_retry_state WHERE channel = $1`
+const retryStateColumns = `channel, retry_count, cooldown_until, last_attempt, last_error, stopped_reason,
+credentials_fp, updated_at`
 
 // Load returns the channel's saved state, or a zero state for a channel
 // never seen.
 func (s *PgRetryStore) Load(ctx context.Context, channel string) (RetryState, error) {
-	st := RetryState{Channel: channel}
-	var cooldown, last *time.Time
-	err := s.pool.QueryRow(ctx, loadRetryStateSQL, channel).
-		Scan(&st.RetryCount, &cooldown, &last, &st.LastError, &st.StoppedReason)
+	st, err := scanRetryState(s.pool.QueryRow(ctx,
+		`SELECT `+retryStateColumns+` FROM daz_core_retry_state WHERE channel = $1`, channel))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return st, nil
+		return RetryState{Channel: channel}, nil
 	}
 	if err != nil {
-		return st, fmt.Errorf("load retry state of %q: %w", channel, err)
+		return RetryState{Channel: channel}, fmt.Errorf("load retry state of %q: %w", channel, err)
+	}
+	return st, nil
+}
+
+func scanRetryState(row pgx.Row) (RetryState, error) {
+	var st RetryState
+	var cooldown, last *time.Time
+	if err := row.Scan(&st.Channel, &st.RetryCount, &cooldown, &last, &st.LastError, &st.StoppedReason,
+		&st.CredentialsFP, &st.UpdatedAt); err != nil {
+		return st, err
 	}
 	if cooldown != nil {
 		st.CooldownUntil = *cooldown
@@ -94,6 +120,39 @@ func (s *PgRetryStore) Load(ctx context.Context, channel string) (RetryState, er
 		st.LastAttempt = *last
 	}
 	return st, nil
+}
+
+// ListRetryStates returns every channel's persisted state, by channel
+// (`daz state`).
+func ListRetryStates(ctx context.Context, pool *pgxpool.Pool) ([]RetryState, error) {
+	rows, err := pool.Query(ctx, `SELECT `+retryStateColumns+` FROM daz_core_retry_state ORDER BY channel`)
+	if err != nil {
+		return nil, fmt.Errorf("list retry states: %w", err)
+	}
+	defer rows.Close()
+	var out []RetryState
+	for rows.Next() {
+		st, err := scanRetryState(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list retry states: %w", err)
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list retry states: %w", err)
+	}
+	return out, nil
+}
+
+// ResetRetryState forgets a channel's persisted state (`daz state reset`);
+// it reports whether there was any. A running daemon keeps what it holds
+// in memory and reads the table again only when it starts.
+func ResetRetryState(ctx context.Context, pool *pgxpool.Pool, channel string) (bool, error) {
+	tag, err := pool.Exec(ctx, `DELETE FROM daz_core_retry_state WHERE channel = $1`, channel)
+	if err != nil {
+		return false, fmt.Errorf("reset retry state of %q: %w", channel, err)
+	}
+	return tag.RowsAffected() > 0, nil
 }
 
 // Save queues state for writing and returns at once.
@@ -197,19 +256,20 @@ func (s *PgRetryStore) requeue(failed []RetryState) {
 }
 
 const saveRetryStateSQL = `INSERT INTO daz_core_retry_state
-    (channel, retry_count, cooldown_until, last_attempt, last_error, stopped_reason, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, now())
+    (channel, retry_count, cooldown_until, last_attempt, last_error, stopped_reason, credentials_fp, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, now())
 ON CONFLICT (channel) DO UPDATE SET
     retry_count    = EXCLUDED.retry_count,
     cooldown_until = EXCLUDED.cooldown_until,
     last_attempt   = EXCLUDED.last_attempt,
     last_error     = EXCLUDED.last_error,
     stopped_reason = EXCLUDED.stopped_reason,
+    credentials_fp = EXCLUDED.credentials_fp,
     updated_at     = now()`
 
 func (s *PgRetryStore) write(ctx context.Context, st RetryState) error {
 	_, err := s.pool.Exec(ctx, saveRetryStateSQL,
-		st.Channel, st.RetryCount, nullTime(st.CooldownUntil), nullTime(st.LastAttempt), st.LastError, st.StoppedReason)
+		st.Channel, st.RetryCount, nullTime(st.CooldownUntil), nullTime(st.LastAttempt), st.LastError, st.StoppedReason, st.CredentialsFP)
 	if err != nil {
 		return fmt.Errorf("save retry state of %q: %w", st.Channel, err)
 	}

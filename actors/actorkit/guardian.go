@@ -30,7 +30,7 @@ func (g RestartStrategy) HandleFailure(_ *actor.ActorSystem, sup actor.Superviso
 	delay := clock.Backoff(100*time.Millisecond, g.max(), rs.FailureCount())
 	if g.Logger != nil {
 		g.Logger.Warn("restarting failed actor", slog.String("actor", child.Id), slog.Any("reason", reason),
-			slog.Int("attempt", rs.FailureCount()), slog.Duration("delay", delay))
+			slog.Int("attempt", rs.FailureCount()), slog.String("delay", delay.String()))
 	}
 	if rs.FailureCount() == 1 {
 		sup.RestartChildren(child)

@@ -106,6 +106,7 @@ func (s *System) lifecycleMiddleware() actor.ReceiverMiddleware {
 				if n := s.tree.get(id); n != nil {
 					n.mu.Lock()
 					n.started = s.clock.Now()
+					n.suspended = false
 					// The actor can run before SpawnNamed returns to the
 					// spawner, so record its PID here too: anything it
 					// does on Started must already find it in the tree.
@@ -133,6 +134,7 @@ func (s *System) recordPanic(id string, reason any, msg any) {
 		n.mu.Lock()
 		n.lastFailure = fmt.Sprint(reason)
 		n.lastFailureAt = now
+		n.suspended = true // protoactor suspends the mailbox as the panic escalates
 		n.mu.Unlock()
 	}
 	if _, expected := reason.(ExpectedFailure); expected {

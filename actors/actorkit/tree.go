@@ -34,8 +34,17 @@ type node struct {
 	restarts      int
 	lastFailure   string
 	lastFailureAt time.Time
-	state         any
-	subs          []*eventstream.Subscription
+	// suspended: the actor failed and waits for its supervisor to restart
+	// it; its mailbox runs no user message (a PoisonPill) until then.
+	suspended bool
+	state     any
+	subs      []*eventstream.Subscription
+}
+
+func (n *node) isSuspended() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.suspended
 }
 
 func newTree(clk clock.Clock) *Tree {

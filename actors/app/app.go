@@ -28,9 +28,18 @@ import (
 const RootID = "daz"
 
 // ConfigError is an Options problem the operator must fix (exit status 2).
-type ConfigError struct{ Err error }
+// Key names the configuration key when one is to blame.
+type ConfigError struct {
+	Key string
+	Err error
+}
 
-func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Error() string {
+	if e.Key == "" {
+		return e.Err.Error()
+	}
+	return e.Key + ": " + e.Err.Error()
+}
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // App is one running daemon.
@@ -52,13 +61,13 @@ type App struct {
 // New checks opts and fills in defaults. It starts nothing.
 func New(opts Options) (*App, error) {
 	if len(opts.Channels) == 0 {
-		return nil, &ConfigError{errors.New("no channel configured")}
+		return nil, &ConfigError{Key: "cytube.channel", Err: errors.New("no channel configured")}
 	}
 	if !opts.DatabaseURL.IsSet() {
-		return nil, &ConfigError{errors.New("database.url is required")}
+		return nil, &ConfigError{Key: "database.url", Err: errors.New("required")}
 	}
 	if opts.DebugAddr != "" && !debugserver.IsLoopback(opts.DebugAddr) && !opts.DebugToken.IsSet() {
-		return nil, &ConfigError{fmt.Errorf("debug.addr %s: %w", opts.DebugAddr, debugserver.ErrTokenRequired)}
+		return nil, &ConfigError{Key: "debug.addr", Err: fmt.Errorf("%s: %w", opts.DebugAddr, debugserver.ErrTokenRequired)}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -70,7 +79,7 @@ func New(opts Options) (*App, error) {
 		opts.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
 	if opts.CommandPrefix == "" {
-		opts.CommandPrefix = "!"
+		opts.CommandPrefix = DefaultCommandPrefix
 	}
 	if opts.Retry == (RetryOptions{}) {
 		opts.Retry = DefaultRetry()
@@ -79,10 +88,13 @@ func New(opts Options) (*App, error) {
 		opts.Writer = DefaultWriter()
 	}
 	if opts.ShutdownTimeout <= 0 {
-		opts.ShutdownTimeout = 20 * time.Second
+		opts.ShutdownTimeout = DefaultShutdownTimeout
 	}
 	if opts.DataDir == "" {
-		opts.DataDir = "./data"
+		opts.DataDir = DefaultDataDir
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
 	a := &App{opts: opts, log: opts.Logger, metrics: metrics.New(), ready: make(chan struct{})}
 	a.writerMetrics = &sqlwriter.Metrics{OnBatch: a.metrics.BatchWritten}
@@ -167,10 +179,17 @@ func (a *App) Run(ctx context.Context) error {
 	return nil
 }
 
+// shutdownTree stops the tree leaf-first. The channels get at most half of
+// ShutdownTimeout: whatever state they are in, the SQL writer, which stops
+// after them, keeps the other half to flush the chat log.
 func (a *App) shutdownTree() error {
 	ctx, cancel := context.WithTimeout(context.Background(), a.opts.ShutdownTimeout)
 	defer cancel()
-	if err := a.sys.Shutdown(ctx, RootID); err != nil {
+	cctx, ccancel := context.WithTimeout(ctx, a.opts.ShutdownTimeout/2)
+	chErr := a.sys.Shutdown(cctx, RootID+"/channels")
+	ccancel()
+	wErr := a.sys.Shutdown(ctx, RootID+"/sqlwriter")
+	if err := errors.Join(chErr, wErr, a.sys.Shutdown(ctx, RootID)); err != nil {
 		return fmt.Errorf("graceful shutdown: %w", err)
 	}
 	return nil
@@ -216,7 +235,7 @@ func (a *App) migrate(ctx context.Context) {
 func (a *App) openRetryStore() error {
 	cfg, err := pgxpool.ParseConfig(a.opts.DatabaseURL.Reveal())
 	if err != nil {
-		return &ConfigError{fmt.Errorf("database.url: %s", a.opts.DatabaseURL.Redact(err.Error()))}
+		return &ConfigError{Key: "database.url", Err: errors.New(a.opts.DatabaseURL.Redact(err.Error()))}
 	}
 	cfg.MaxConns = 2
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)

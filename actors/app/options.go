@@ -1,13 +1,19 @@
 package app
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
+	"github.com/daz-bot/daz/actors/sqlwriter"
 	"github.com/daz-bot/daz/supervision"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // ChannelOptions configures one channel the bot joins.
@@ -59,19 +65,109 @@ type Options struct {
 	ExtraPlugins func(pluginkit.Deps) []pluginkit.Spec
 }
 
-// DefaultRetry is the schedule from the design: 10 attempts from 2 s,
-// doubling to at most 5 min, then a 30 min cooldown.
+// Defaults of the settings the app itself owns; the retry schedule's come
+// from supervision and the writer's from sqlwriter, so each default is
+// written down once (cmd/daz derives its key table from these).
+const (
+	DefaultCommandPrefix   = "!"
+	DefaultDataDir         = "./data"
+	DefaultShutdownTimeout = 20 * time.Second
+)
+
+// DefaultRetry is supervision's schedule: 10 attempts from 2 s, doubling to
+// at most 5 min, then a 30 min cooldown.
 func DefaultRetry() RetryOptions {
-	return RetryOptions{Base: 2 * time.Second, MaxDelay: 5 * time.Minute, Attempts: 10, Cooldown: 30 * time.Minute}
+	c := supervision.DefaultRetryConfig()
+	return RetryOptions{Base: c.Base, MaxDelay: c.MaxDelay, Attempts: c.Attempts, Cooldown: c.Cooldown}
 }
 
-// DefaultWriter batches up to 500 events or 100 ms.
+// DefaultWriter is sqlwriter's own default batching.
 func DefaultWriter() WriterOptions {
-	return WriterOptions{BatchSize: 500, FlushInterval: 100 * time.Millisecond, MaxBuffered: 100_000}
+	return WriterOptions{
+		BatchSize: sqlwriter.DefaultBatchSize, FlushInterval: sqlwriter.DefaultFlushInterval,
+		MaxBuffered: sqlwriter.DefaultMaxBufferedEvents,
+	}
+}
+
+// validate names the first retry setting that cannot work.
+func (r RetryOptions) validate() error {
+	switch {
+	case r.Base <= 0:
+		return &ConfigError{Key: "cytube.retry.base", Err: fmt.Errorf("must be positive, got %s", r.Base)}
+	case r.MaxDelay <= 0:
+		return &ConfigError{Key: "cytube.retry.max_delay", Err: fmt.Errorf("must be positive, got %s", r.MaxDelay)}
+	case r.MaxDelay < r.Base:
+		return &ConfigError{Key: "cytube.retry.max_delay",
+			Err: fmt.Errorf("%s is below cytube.retry.base %s", r.MaxDelay, r.Base)}
+	case r.Attempts < 1:
+		return &ConfigError{Key: "cytube.retry.attempts", Err: fmt.Errorf("must be at least 1, got %d", r.Attempts)}
+	case r.Cooldown <= 0:
+		return &ConfigError{Key: "cytube.retry.cooldown", Err: fmt.Errorf("must be positive, got %s", r.Cooldown)}
+	}
+	// Whatever the schedule checks beyond the keys above.
+	if err := r.toSupervision().Validate(); err != nil {
+		return &ConfigError{Key: "cytube.retry", Err: err}
+	}
+	return nil
+}
+
+// validate names the first writer setting that cannot work.
+func (w WriterOptions) validate() error {
+	switch {
+	case w.BatchSize < 1:
+		return &ConfigError{Key: "writer.batch_size", Err: fmt.Errorf("must be at least 1, got %d", w.BatchSize)}
+	case w.FlushInterval <= 0:
+		return &ConfigError{Key: "writer.flush_interval", Err: fmt.Errorf("must be positive, got %s", w.FlushInterval)}
+	case w.MaxBuffered < 1:
+		return &ConfigError{Key: "writer.max_buffered", Err: fmt.Errorf("must be at least 1, got %d", w.MaxBuffered)}
+	}
+	return nil
 }
 
 func (r RetryOptions) toSupervision() supervision.RetryConfig {
 	c := supervision.DefaultRetryConfig()
 	c.Base, c.MaxDelay, c.Attempts, c.Cooldown = r.Base, r.MaxDelay, r.Attempts, r.Cooldown
 	return c
+}
+
+// Validate checks every setting and combination, naming the key at fault
+// in a *ConfigError. New calls it after filling in defaults, before any
+// actor exists: an actor that met a bad value in Started could only panic
+// and be restarted forever. cmd/daz calls it too, so the CLI exits 2.
+func (o Options) Validate() error {
+	if err := o.Retry.validate(); err != nil {
+		return err
+	}
+	if err := o.Writer.validate(); err != nil {
+		return err
+	}
+	if strings.ContainsAny(o.CommandPrefix, " \t\r\n") {
+		return &ConfigError{Key: "commands.prefix", Err: errors.New("must contain no whitespace")}
+	}
+	if o.ShutdownTimeout <= 0 {
+		return &ConfigError{Key: "shutdown.timeout", Err: fmt.Errorf("must be positive, got %s", o.ShutdownTimeout)}
+	}
+	if err := validateChannels(o.Channels); err != nil {
+		return err
+	}
+	if _, err := pgxpool.ParseConfig(o.DatabaseURL.Reveal()); err != nil {
+		return &ConfigError{Key: "database.url", Err: errors.New(o.DatabaseURL.Redact(err.Error()))}
+	}
+	return nil
+}
+
+// validateChannels checks each channel as its connection will.
+func validateChannels(chs []ChannelOptions) error {
+	seen := map[string]bool{}
+	for _, ch := range chs {
+		lower := strings.ToLower(ch.Name)
+		if seen[lower] {
+			return &ConfigError{Key: "cytube.channels", Err: fmt.Errorf("channel %q is listed twice", ch.Name)}
+		}
+		seen[lower] = true
+		if err := (connection.Config{Channel: ch.Name, ServerURL: ch.ServerURL}).Validate(); err != nil {
+			return &ConfigError{Key: "cytube.server_url", Err: fmt.Errorf("channel %q: %w", ch.Name, err)}
+		}
+	}
+	return nil
 }

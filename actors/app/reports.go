@@ -47,21 +47,34 @@ func (r reports) Ready(ctx context.Context) debugserver.Readiness {
 	}
 	for _, ch := range r.a.opts.Channels {
 		st, ok := r.a.ChannelState(ch.Name)
-		cr := debugserver.ChannelReadiness{Channel: strings.ToLower(ch.Name), State: "starting"}
-		if ok {
-			cr.State = string(st.State)
-			cr.Ready = st.State == messages.StateOnline || st.State == messages.StateStopped
-			cr.Detail = st.Reason
-			if cr.Detail == "" {
-				cr.Detail = st.LastError
-			}
-		}
+		cr := channelReadiness(ch.Name, st, ok)
 		if !cr.Ready {
 			rep.Ready = false
 		}
 		rep.Channels = append(rep.Channels, cr)
 	}
 	return rep
+}
+
+// channelReadiness judges one channel. Only online is ready: a channel
+// stopped for a ban, a refused login or a refused channel password is a
+// deployment that needs a human, so /readyz says 503 and why. What an
+// earlier attempt failed with is not shown once the channel is online.
+func channelReadiness(name string, st messages.ConnectionState, known bool) debugserver.ChannelReadiness {
+	cr := debugserver.ChannelReadiness{Channel: strings.ToLower(name), State: "starting"}
+	if !known {
+		return cr
+	}
+	cr.State = string(st.State)
+	cr.Ready = st.State == messages.StateOnline
+	if cr.Ready {
+		return cr
+	}
+	cr.Detail = st.Reason
+	if cr.Detail == "" {
+		cr.Detail = st.LastError
+	}
+	return cr
 }
 
 // databaseCheck asks the writer, the only door to the database, for SELECT 1.

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"log/slog"
 	"strings"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -80,10 +81,14 @@ func (c *channels) Receive(ctx actor.Context) {
 			Logger:          a.log,
 		})
 		if err != nil {
-			panic(err)
+			// New validated every setting, so this is a bug; panicking in
+			// Started would only restart this actor forever. The channel
+			// stays "starting" (not ready) and the others run.
+			a.log.Error("channel not started", slog.String("channel", name), slog.Any("error", err))
+			continue
 		}
 		if _, err := ctx.SpawnNamed(props, name); err != nil {
-			panic(err)
+			a.log.Error("channel not started", slog.String("channel", name), slog.Any("error", err))
 		}
 	}
 }

@@ -98,6 +98,7 @@ func Props(sys *actorkit.System, cfg Config) (*actor.Props, error) {
 	strategy, err := supervision.NewConnectionStrategy(supervision.ConnectionStrategyConfig{
 		Channel: cfg.Channel, Retry: cfg.Retry, System: sys, Clock: cfg.Clock, Logger: cfg.Logger,
 		Store: cfg.RetryStore, ChildName: ConnectionName,
+		Credentials: supervision.CredentialsFingerprint(cfg.ServerURL, cfg.Username, cfg.Password, cfg.ChannelPassword),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("channel %s: %w", cfg.Channel, err)
@@ -210,6 +211,14 @@ func (c *channelActor) onRetryLoaded(ctx actor.Context, msg retryLoaded) {
 			slog.String("channel", c.cfg.Channel), slog.Any("error", msg.err))
 	} else if msg.state.Channel != "" {
 		c.strategy.Restore(msg.state)
+	}
+	if reason := c.strategy.Stopped(); reason != "" {
+		// Persisted as stopped and nothing since says to try again: no
+		// connection, and the debug endpoint and /readyz say why.
+		st := c.strategy.Status()
+		c.sys.Tree().SetState(ctx.Self().Id, st)
+		c.sys.Publish(&st)
+		return
 	}
 	c.spawn(ctx, connection.Props(c.sys, connection.Config{
 		Channel: c.cfg.Channel, ServerURL: c.cfg.ServerURL, Username: c.cfg.Username,

@@ -48,8 +48,13 @@ type connActor struct {
 	rank         float64
 	sentChanPass bool
 	pingLimit    time.Duration
+	// A password channel answered joinChannel with needPassword: the
+	// attempt is not in the channel until cancelNeedPassword. needPass is
+	// the error to fail with if it never comes.
+	needPass string
+	loggedIn bool
 
-	gate, handshake, liveness clock.Timer
+	gate, handshake, liveness, passGrace clock.Timer
 }
 
 func (a *connActor) Receive(ctx actor.Context) {
@@ -57,7 +62,7 @@ func (a *connActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		a.self, a.parent = ctx.Self(), ctx.Parent()
 		a.log = a.cfg.Logger.With(slog.String("channel", a.cfg.Channel), slog.String("actor", a.self.Id))
-		if err := a.cfg.validate(); err != nil {
+		if err := a.cfg.Validate(); err != nil {
 			a.failWith(fail(KindConfig, "", err))
 		}
 		a.begin(ctx)
@@ -111,6 +116,10 @@ func (a *connActor) receiveAttempt(ctx actor.Context, msg any) {
 	case *livenessCheck:
 		if a.current(m.at) {
 			a.checkLiveness()
+		}
+	case *passwordGraceOver:
+		if a.current(m.at) && a.needPass != "" {
+			a.failWith(fail(KindNeedPassword, a.needPass, errors.New("the server did not let the logged-in account in")))
 		}
 	}
 }
@@ -192,7 +201,9 @@ func (a *connActor) onEvent(ctx actor.Context, ev *messages.Event) {
 		a.onLogin(ctx, b)
 	case *messages.Kick:
 		kind := kickKind(b.Reason)
-		a.log.Warn("kicked by the server", slog.String("reason", b.Reason), slog.String("kind", string(kind)),
+		// Debug only: the strategy's "connection attempt failed" line
+		// carries the reason and the kind; one line per failed attempt.
+		a.log.Debug("kicked by the server", slog.String("reason", b.Reason), slog.String("kind", string(kind)),
 			slog.Int("attempt", a.info.Number))
 		a.failWith(fail(kind, b.Reason, nil))
 	case *messages.Rank:
@@ -202,6 +213,8 @@ func (a *connActor) onEvent(ctx actor.Context, ev *messages.Event) {
 		}
 	case *messages.NeedPassword:
 		a.onNeedPassword(b)
+	case *messages.CancelNeedPassword:
+		a.onCancelNeedPassword(ctx)
 	case *messages.ErrorMsg:
 		a.log.Warn("server error message", slog.String("error", b.Msg), slog.Int("attempt", a.info.Number))
 	case *messages.PartitionChange:
@@ -220,31 +233,80 @@ func (a *connActor) onLogin(ctx actor.Context, l *messages.Login) {
 		return
 	}
 	if l.Success {
+		a.loggedIn, a.loginName = true, l.Name
+		if a.needPass != "" {
+			a.awaitCancel() // a moderator is let in now; anyone else is not
+			return
+		}
 		a.goOnline(ctx, l.Name)
 		return
 	}
+	if a.needPass != "" {
+		// The login was the only way past the password; say what to set.
+		a.log.Debug("login refused by the server", slog.String("username", a.cfg.Username),
+			slog.String("error", l.Error), slog.Int("attempt", a.info.Number))
+		a.failWith(fail(KindNeedPassword, a.needPass, fmt.Errorf("login refused: %s", l.Error)))
+	}
 	kind := loginErrorKind(l.Error)
-	a.log.Error("login refused by the server", slog.String("username", a.cfg.Username),
+	a.log.Debug("login refused by the server", slog.String("username", a.cfg.Username),
 		slog.String("error", l.Error), slog.String("kind", string(kind)), slog.Int("attempt", a.info.Number))
 	a.failWith(fail(kind, l.Error, errors.New("login refused")))
 }
 
 // onNeedPassword: a channel password from the config is offered once with
-// channelPassword (the server may ignore "pw" in joinChannel); a second
-// request, or none configured, is final.
+// channelPassword (the server may ignore "pw" in joinChannel). Without one,
+// or once it is refused, the account may still get in: CyTube lets a
+// logged-in user of rank 2 or more pass and says so with
+// cancelNeedPassword after the login. Only an attempt that cannot log in,
+// or that logged in and was not let in within PasswordGrace, fails.
 func (a *connActor) onNeedPassword(np *messages.NeedPassword) {
-	switch {
-	case a.cfg.ChannelPassword == "":
-		a.failWith(fail(KindNeedPassword, "channel needs a password; set cytube.channel_password", nil))
-	case np.Wrong || a.sentChanPass:
-		a.failWith(fail(KindNeedPassword, "channel password rejected; check cytube.channel_password", nil))
-	default:
+	if a.cfg.ChannelPassword != "" && !np.Wrong && !a.sentChanPass {
 		a.sentChanPass = true
 		f, err := frame.EncodeEvent("channelPassword", a.cfg.ChannelPassword)
 		if err != nil {
 			a.failWith(fail(KindConfig, "", fmt.Errorf("encode channelPassword: %w", err)))
 		}
 		a.writeBytes(f)
+		return
+	}
+	a.needPass = "channel needs a password; set cytube.channel_password"
+	if a.cfg.ChannelPassword != "" {
+		a.needPass = "channel password rejected; check cytube.channel_password"
+	}
+	if a.cfg.Username == "" || a.cfg.Password == "" {
+		// Anonymous or a guest: no rank that could let us in.
+		a.failWith(fail(KindNeedPassword, a.needPass, nil))
+	}
+	if a.loggedIn {
+		a.awaitCancel()
+	}
+	a.log.Info("channel wants a password; waiting to see whether the login lets us in",
+		slog.Int("attempt", a.info.Number), slog.Bool("logged_in", a.loggedIn))
+}
+
+// awaitCancel gives the server PasswordGrace after the login to send
+// cancelNeedPassword.
+func (a *connActor) awaitCancel() {
+	if a.passGrace != nil {
+		return
+	}
+	at, self := a.cur, a.self
+	a.passGrace = a.cfg.Clock.AfterFunc(a.cfg.PasswordGrace, func() { a.sys.Send(self, &passwordGraceOver{at: at}) })
+}
+
+// onCancelNeedPassword: the server let us in (the right channel password,
+// or a login of rank 2 or more); the join burst follows.
+func (a *connActor) onCancelNeedPassword(ctx actor.Context) {
+	if a.needPass == "" && !a.sentChanPass {
+		return
+	}
+	a.needPass = ""
+	if a.passGrace != nil {
+		a.passGrace.Stop()
+		a.passGrace = nil
+	}
+	if a.loggedIn && !a.online {
+		a.goOnline(ctx, a.loginName)
 	}
 }
 
@@ -319,20 +381,20 @@ func (a *connActor) writeBytes(f []byte) {
 // the strategy waits.
 func (a *connActor) failWith(f *Failure) {
 	a.cleanup(false)
-	a.log.Info("connection attempt failed", slog.Int("attempt", a.info.Number),
-		slog.String("kind", string(f.Kind)), slog.String("error", f.Error()))
+	// Not logged here: the supervisor strategy logs the one line of a
+	// failed attempt, with the same attempt number and what it decided.
 	panic(f)
 }
 
 // cleanup stops the timers and the attempt. polite says goodbye first
 // (41, as socket.io-client does) when the namespace is connected.
 func (a *connActor) cleanup(polite bool) {
-	for _, t := range []clock.Timer{a.gate, a.handshake, a.liveness} {
+	for _, t := range []clock.Timer{a.gate, a.handshake, a.liveness, a.passGrace} {
 		if t != nil {
 			t.Stop()
 		}
 	}
-	a.gate, a.handshake, a.liveness = nil, nil, nil
+	a.gate, a.handshake, a.liveness, a.passGrace = nil, nil, nil, nil
 	if at := a.cur; at != nil {
 		a.cur = nil
 		if sock := at.socket(); polite && sock != nil && a.nsConnected {
@@ -363,6 +425,7 @@ func (a *connActor) publish(ctx actor.Context, phase messages.ConnState, until t
 	if phase == messages.StateOnline {
 		st.Username = a.loginName
 		st.Rank = a.rank
+		st.LastError = "" // history once online; /readyz must not show it
 	}
 	a.sys.Tree().SetState(a.self.Id, st)
 	msg := &st

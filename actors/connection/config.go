@@ -19,7 +19,11 @@ import (
 const (
 	DefaultHandshakeTimeout = 30 * time.Second
 	DefaultWriteTimeout     = 10 * time.Second
-	defaultHTTPTimeout      = 15 * time.Second
+	// DefaultPasswordGrace is how long a logged-in connection waits for
+	// cancelNeedPassword on a password channel: CyTube lets a user of rank
+	// 2 or more in once it has looked the rank up after the login.
+	DefaultPasswordGrace = 5 * time.Second
+	defaultHTTPTimeout   = 15 * time.Second
 	// maxFrameBytes bounds one websocket frame. CyTube announces a
 	// maxPayload of 1 MB but sends bigger frames itself (a 2000-item
 	// playlist is ~730 KB, bigger playlists exceed 1 MB), so allow more.
@@ -43,6 +47,7 @@ type Config struct {
 	Dialer           *websocket.Dialer // default: websocket.DefaultDialer settings
 	HandshakeTimeout time.Duration     // from discovery to online (clock time)
 	WriteTimeout     time.Duration     // per websocket write (socket deadline)
+	PasswordGrace    time.Duration     // after a login, wait this long for cancelNeedPassword
 	Clock            clock.Clock       // default: the actor system's clock
 	Logger           *slog.Logger      // default: the actor system's logger
 
@@ -87,8 +92,9 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
-// validate reports configuration mistakes that no retry can fix.
-func (c Config) validate() error {
+// Validate reports a Config no attempt could use; app.New calls it before
+// any actor starts.
+func (c Config) Validate() error {
 	if strings.TrimSpace(c.Channel) == "" {
 		return fmt.Errorf("connection: empty channel name")
 	}
@@ -115,6 +121,9 @@ func (c Config) withDefaults(sysClock clock.Clock, sysLogger *slog.Logger) Confi
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.PasswordGrace <= 0 {
+		c.PasswordGrace = DefaultPasswordGrace
 	}
 	if c.Clock == nil {
 		c.Clock = sysClock

@@ -31,5 +31,6 @@ type (
 	}
 	handshakeTimedOut struct{ at *attempt }
 	livenessCheck     struct{ at *attempt }
+	passwordGraceOver struct{ at *attempt }
 	beginAttempt      struct{ owner *connActor }
 )

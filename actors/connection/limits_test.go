@@ -9,6 +9,7 @@ import (
 
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection"
+	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/messages"
@@ -43,6 +44,11 @@ func TestConnectionRateLimitOfTheSandbox(t *testing.T) {
 	if !strings.Contains(st.LastError, "Rate limit exceeded") {
 		t.Fatalf("second attempt: %q", st.LastError)
 	}
+	// The restart timer must be set before the clock jumps past it.
+	testutil.CheckFor(t, wait, "the restart timer", func() bool {
+		p := rig.Clock.Pending()
+		return len(p) == 1 && p[0].Equal(st.Until)
+	})
 	rig.AdvanceTo(Epoch.Add(sandbox.CyTubeConnectInterval))
 	rig.WaitState(t, messages.StateOnline, 1)
 }

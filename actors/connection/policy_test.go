@@ -27,10 +27,13 @@ func TestRecordedFailuresFollowThePolicy(t *testing.T) {
 		// socketConfigOK serves a valid socketconfig whatever the recording.
 		socketConfigOK bool
 		onlineFirst    bool
-		state          messages.ConnState
-		reason         string // substring of the reason / last error
-		minWait        time.Duration
-		maxWait        time.Duration
+		// passwordGrace: logged in on a password channel, the connection
+		// waits PasswordGrace for cancelNeedPassword before it gives up.
+		passwordGrace bool
+		state         messages.ConnState
+		reason        string // substring of the reason / last error
+		minWait       time.Duration
+		maxWait       time.Duration
 		// comesBack: after the wait a new socket is opened.
 		comesBack bool
 		check     func(t *testing.T, r *sandboxtest.Replay, rig *Rig)
@@ -120,14 +123,15 @@ func TestRecordedFailuresFollowThePolicy(t *testing.T) {
 			name: "password channel without a password: stop", file: "channel_password",
 			replay:      sandboxtest.ReplayOptions{AnyOrder: true},
 			conn:        connection.Config{Channel: "pwchan", Username: "dazbot", Password: "dazbot-test-pw"},
-			onlineFirst: true, state: messages.StateStopped, reason: "channel needs a password",
+			onlineFirst: true, passwordGrace: true, state: messages.StateStopped,
+			reason: "channel needs a password; set cytube.channel_password",
 		},
 		{
 			name: "password channel, wrong password: stop", file: "channel_password",
 			replay: sandboxtest.ReplayOptions{AnyOrder: true, IgnorePassword: true},
 			conn: connection.Config{Channel: "pwchan", Username: "dazbot", Password: "dazbot-test-pw",
 				ChannelPassword: "wrong-chan-pw"},
-			onlineFirst: true, state: messages.StateStopped, reason: "channel password rejected",
+			onlineFirst: true, passwordGrace: true, state: messages.StateStopped, reason: "channel password rejected",
 			check: func(t *testing.T, r *sandboxtest.Replay, _ *Rig) {
 				got := r.Socket(1).Received()
 				if !contains(got, `42["joinChannel",{"name":"pwchan","pw":"wrong-chan-pw"}]`) ||
@@ -170,6 +174,9 @@ func TestRecordedFailuresFollowThePolicy(t *testing.T) {
 			if tc.onlineFirst {
 				rig.WaitState(t, messages.StateOnline, 1)
 			}
+			if tc.passwordGrace {
+				waitPasswordGrace(t, rig)
+			}
 			st := rig.WaitState(t, tc.state, 1)
 			why := st.LastError
 			if tc.state == messages.StateStopped {
@@ -177,6 +184,17 @@ func TestRecordedFailuresFollowThePolicy(t *testing.T) {
 			}
 			if !strings.Contains(why, tc.reason) {
 				t.Fatalf("%s because %q, want %q", st.State, why, tc.reason)
+			}
+			// One line per failed attempt: the strategy's, not the connection's too.
+			if n := strings.Count(rig.Logs.String(), "connection attempt failed"); n != 1 {
+				t.Fatalf("%d log lines for one failed attempt:\n%s", n, rig.Logs.String())
+			}
+			for _, line := range strings.Split(rig.Logs.String(), "\n") {
+				if (strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR")) &&
+					!strings.Contains(line, "connection attempt failed") &&
+					!strings.Contains(line, "server error message") { // the server's own errorMsg event
+					t.Fatalf("a second warning for the failed attempt: %s", line)
+				}
 			}
 			conns, gets := replay.Connections(), replay.SocketConfigRequests()
 			if tc.state == messages.StateStopped {
@@ -226,4 +244,23 @@ func checkStopped(t *testing.T, rig *Rig, reason string) {
 	if saved := rig.Strategy.Snapshot(); !strings.Contains(saved.StoppedReason, reason) {
 		t.Fatalf("persisted stopped reason %q, want %q", saved.StoppedReason, reason)
 	}
+}
+
+// waitPasswordGrace waits for the connection to start its grace for
+// cancelNeedPassword, checks it has not given up yet, and lets it run out.
+func waitPasswordGrace(t *testing.T, rig *Rig) {
+	t.Helper()
+	end := rig.Clock.Now().Add(connection.DefaultPasswordGrace)
+	testutil.CheckFor(t, wait, "the password grace timer", func() bool {
+		for _, p := range rig.Clock.Pending() {
+			if p.Equal(end) {
+				return true
+			}
+		}
+		return false
+	})
+	if rig.CountStates(messages.StateStopped) != 0 {
+		t.Fatal("stopped before the server had a chance to let the account in")
+	}
+	rig.AdvanceTo(end)
 }

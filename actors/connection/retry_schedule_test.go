@@ -90,7 +90,9 @@ func TestRetryScheduleCooldownAndReset(t *testing.T) {
 		t.Fatalf("second failure of the new round: %+v", st)
 	}
 
-	// The third attempt logs in; a later kick starts from attempt 1 again.
+	// The third attempt logs in; a later kick is reported as attempt 3 (the
+	// number its connecting and online lines carried) but the schedule
+	// starts over with the base delay.
 	srv.SetRefuse(false)
 	rig.AdvanceTo(st.Until)
 	online := rig.WaitState(t, messages.StateOnline, 1)
@@ -104,8 +106,8 @@ func TestRetryScheduleCooldownAndReset(t *testing.T) {
 		t.Fatal(err)
 	}
 	st = rig.WaitState(t, messages.StateBackingOff, 12)
-	if st.Attempt != 1 || st.Until.Sub(st.At) > 2*time.Second {
-		t.Fatalf("kick after a login: %+v, want attempt 1 with a base delay", st)
+	if st.Attempt != 3 || st.Until.Sub(st.At) > 2*time.Second {
+		t.Fatalf("kick after a login: %+v, want attempt 3 with a base delay", st)
 	}
 }
 

@@ -134,6 +134,7 @@ func TestPgRetryStoreRoundTrip(t *testing.T) {
 	full := supervision.RetryState{
 		Channel: "full", RetryCount: 7, CooldownUntil: at.Add(30 * time.Minute), LastAttempt: at,
 		LastError: `kicked: "quoted" 'text' ; DROP TABLE x`, StoppedReason: "banned: You're banned!",
+		CredentialsFP: supervision.CredentialsFingerprint("https://cytu.be", "dazbot", "pw", ""),
 	}
 	store.Save(full)
 	// Many saves of one channel: the newest wins.
@@ -165,7 +166,8 @@ func TestPgRetryStoreRoundTrip(t *testing.T) {
 
 func sameState(a, b supervision.RetryState) bool {
 	return a.Channel == b.Channel && a.RetryCount == b.RetryCount && a.CooldownUntil.Equal(b.CooldownUntil) &&
-		a.LastAttempt.Equal(b.LastAttempt) && a.LastError == b.LastError && a.StoppedReason == b.StoppedReason
+		a.LastAttempt.Equal(b.LastAttempt) && a.LastError == b.LastError && a.StoppedReason == b.StoppedReason &&
+		a.CredentialsFP == b.CredentialsFP
 }
 
 // With the database down, saving never holds the connection up: it logs,

@@ -47,8 +47,8 @@ type CheckResult struct {
 	Error string `json:"error,omitempty"`
 }
 
-// ChannelReadiness says whether one channel is where it should be: online,
-// or deliberately stopped (banned, bad credentials).
+// ChannelReadiness says whether one channel is online; Detail says why not
+// (stopped because of a ban or refused credentials, backing off after ...).
 type ChannelReadiness struct {
 	Channel string `json:"channel"`
 	State   string `json:"state"`

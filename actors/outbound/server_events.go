@@ -144,7 +144,7 @@ func (o *outbound) onCooldown(ctx actor.Context, d time.Duration) {
 		o.queue.putBack(it)
 		o.stats.Resent++
 	} else {
-		o.log.Warn("cooldown without a message waiting for an answer; pausing anyway", slog.Duration("pause", d))
+		o.log.Warn("cooldown without a message waiting for an answer; pausing anyway", slog.String("pause", d.String()))
 	}
 	// The server's burst is spent; it accepts the next message one interval
 	// after its last accepted one, which is at the latest now.

@@ -236,5 +236,5 @@ func (w *writer) spillRest() {
 	}
 	w.log.Info("spilled unwritten events for the next start",
 		slog.String("actor", w.id), slog.Int("count", len(j.recs)),
-		slog.Int("spilled", w.spill.lines), slog.Duration("took", time.Since(start)))
+		slog.Int("spilled", w.spill.lines), slog.String("took", time.Since(start).String()))
 }

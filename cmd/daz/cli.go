@@ -18,6 +18,9 @@ const usageHead = `daz — a CyTube chat-bot daemon.
 Usage:
   daz [run] [flags]      join the configured channels, log every event, answer commands (default)
   daz migrate [flags]    apply the database migrations and exit
+  daz state [flags]      print every channel's persisted connection state
+  daz state reset <channel> [flags]
+                         clear a channel's persisted state (read at the next start)
   daz sandbox [flags]    run a local CyTube-compatible server to try daz without an account
   daz version            print the version and commit
 
@@ -42,6 +45,8 @@ func runCommand(ctx context.Context, args, environ []string, stdout, stderr io.W
 		return cmdRun(ctx, args, environ, stderr)
 	case "migrate":
 		return cmdMigrate(ctx, args, environ, stdout, stderr)
+	case "state":
+		return cmdState(ctx, args, environ, stdout, stderr)
 	case "sandbox":
 		return cmdSandbox(ctx, args, stdout, stderr)
 	case "version":

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,27 +27,47 @@ type configKey struct {
 }
 
 // configKeys lists every scalar key; cytube.channels (a list) is file-only.
-var configKeys = []configKey{
-	{"cytube.server_url", "https://cytu.be", "CyTube server base URL"},
-	{"cytube.channel", "", "channel to join (required unless cytube.channels is set)"},
-	{"cytube.username", "", "bot account; empty: stay anonymous"},
-	{"cytube.password", "", "bot password; empty with a username: guest login"},
-	{"cytube.channel_password", "", "password of a password-protected channel"},
-	{"cytube.retry.base", "2s", "first retry delay"},
-	{"cytube.retry.max_delay", "5m", "longest retry delay"},
-	{"cytube.retry.attempts", "10", "failed attempts before a cooldown"},
-	{"cytube.retry.cooldown", "30m", "pause after a round of failed attempts"},
-	{"database.url", "", "PostgreSQL URL (required)"},
-	{"debug.addr", "127.0.0.1:6060", "debug endpoint address; non-loopback needs debug.token"},
-	{"debug.token", "", "bearer token for the debug endpoint"},
-	{"commands.prefix", "!", "command prefix"},
-	{"writer.batch_size", "500", "chat-log rows per batch"},
-	{"writer.flush_interval", "100ms", "longest wait before a partial batch is written"},
-	{"writer.max_buffered", "100000", "events kept in memory while the database is away before spilling to disk"},
-	{"data.dir", "./data", "directory for the spill file and text logs"},
-	{"shutdown.timeout", "20s", "how long a graceful shutdown may take"},
-	{"log.format", "auto", "json, text, or auto (text on a terminal)"},
-	{"log.level", "info", "debug, info, warn or error"},
+// A default that a package owns is taken from it (retry: supervision, writer:
+// sqlwriter, the rest of the daemon: app), so the code has each default once
+// and the README table is checked against this list.
+var configKeys = defaultConfigKeys()
+
+func defaultConfigKeys() []configKey {
+	retry, writer := app.DefaultRetry(), app.DefaultWriter()
+	return []configKey{
+		{"cytube.server_url", "https://cytu.be", "CyTube server base URL"},
+		{"cytube.channel", "", "channel to join (required unless cytube.channels is set)"},
+		{"cytube.username", "", "bot account; empty: stay anonymous"},
+		{"cytube.password", "", "bot password; empty with a username: guest login"},
+		{"cytube.channel_password", "", "password of a password-protected channel"},
+		{"cytube.retry.base", durText(retry.Base), "first retry delay"},
+		{"cytube.retry.max_delay", durText(retry.MaxDelay), "longest retry delay"},
+		{"cytube.retry.attempts", strconv.Itoa(retry.Attempts), "failed attempts before a cooldown"},
+		{"cytube.retry.cooldown", durText(retry.Cooldown), "pause after a round of failed attempts"},
+		{"database.url", "", "PostgreSQL URL (required)"},
+		{"debug.addr", "127.0.0.1:6060", "debug endpoint address; non-loopback needs debug.token"},
+		{"debug.token", "", "bearer token for the debug endpoint"},
+		{"commands.prefix", app.DefaultCommandPrefix, "command prefix"},
+		{"writer.batch_size", strconv.Itoa(writer.BatchSize), "chat-log rows per batch"},
+		{"writer.flush_interval", durText(writer.FlushInterval), "longest wait before a partial batch is written"},
+		{"writer.max_buffered", strconv.Itoa(writer.MaxBuffered), "events kept in memory while the database is away before spilling to disk"},
+		{"data.dir", app.DefaultDataDir, "directory for the spill file and text logs"},
+		{"shutdown.timeout", durText(app.DefaultShutdownTimeout), "how long a graceful shutdown may take"},
+		{"log.format", "auto", "json, text, or auto (text on a terminal)"},
+		{"log.level", "info", "debug, info, warn or error"},
+	}
+}
+
+// durText writes a duration the way an operator would: 5m, not 5m0s.
+func durText(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // envName is the environment variable of a key.
@@ -209,6 +230,15 @@ func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 	}
 	if len(errs) > 0 {
 		return loadedConfig{}, errors.Join(errs...)
+	}
+	// Combinations (max_delay below base, ...) are the app's to judge; the
+	// same check runs in app.New, so no actor ever sees them.
+	if err := opts.Validate(); err != nil {
+		var ce *app.ConfigError
+		if errors.As(err, &ce) && ce.Key != "" {
+			return loadedConfig{}, &configError{Key: ce.Key, Msg: ce.Err.Error()}
+		}
+		return loadedConfig{}, err
 	}
 	return loadedConfig{Options: opts, LogFormat: format, LogLevel: level}, nil
 }

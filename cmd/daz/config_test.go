@@ -163,3 +163,66 @@ func TestHelpExplainsCommandsAndKeys(t *testing.T) {
 		}
 	}
 }
+
+// A combination that only the retry schedule can judge used to pass the
+// CLI and crash-loop the channels actor; it must exit 2 before anything
+// starts. The context ends the run should it start after all.
+func TestRetryCombinationExitsTwo(t *testing.T) {
+	cases := []struct {
+		name    string
+		environ []string
+		wantKey string
+	}{
+		{"max_delay below base", []string{"DAZ_CYTUBE_RETRY_BASE=10m", "DAZ_CYTUBE_RETRY_MAX_DELAY=5m"}, "cytube.retry.max_delay"},
+		{"negative cooldown", []string{"DAZ_CYTUBE_RETRY_COOLDOWN=-1m"}, "cytube.retry.cooldown"},
+		{"zero batch", []string{"DAZ_WRITER_BATCH_SIZE=0"}, "writer.batch_size"},
+		{"zero shutdown", []string{"DAZ_SHUTDOWN_TIMEOUT=0s"}, "shutdown.timeout"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			environ := append([]string{"DAZ_CYTUBE_CHANNEL=testchan", "DAZ_DATABASE_URL=postgres://u@127.0.0.1:1/db",
+				"DAZ_DEBUG_ADDR=127.0.0.1:0", "DAZ_DATA_DIR=" + t.TempDir()}, tc.environ...)
+			var out, errOut bytes.Buffer
+			code := runCommand(ctx, []string{"run"}, environ, &out, &errOut)
+			if code != exitConfig {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, exitConfig, errOut.String())
+			}
+			if !strings.Contains(errOut.String(), tc.wantKey) || strings.Contains(errOut.String(), "goroutine") {
+				t.Fatalf("stderr does not name %q (or has a stack): %s", tc.wantKey, errOut.String())
+			}
+		})
+	}
+}
+
+// The README's configuration table states the defaults the code uses.
+func TestReadmeDefaultsMatchTheCode(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]string{}
+	for _, line := range strings.Split(string(readme), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 5 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		key := strings.Trim(strings.TrimSpace(cells[1]), "`")
+		documented[key] = strings.TrimSpace(cells[3])
+	}
+	for _, k := range configKeys {
+		doc, ok := documented[k.Key]
+		if !ok {
+			t.Errorf("README's configuration table lacks %s", k.Key)
+			continue
+		}
+		want := "—"
+		if k.Default != "" {
+			want = "`" + k.Default + "`"
+		}
+		if !strings.HasPrefix(doc, want) {
+			t.Errorf("README documents %s default %s, the code uses %q", k.Key, doc, k.Default)
+		}
+	}
+}

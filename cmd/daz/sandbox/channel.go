@@ -18,16 +18,17 @@ type channel struct {
 	members []*conn // every socket in the channel, anonymous ones too
 	users   []*conn // logged-in members, in the order they appeared
 
-	ranks   map[string]float64 // lower-case name → rank set at runtime
-	muted   map[string]bool    // lower-case name
-	backlog []chatMsg          // last backlogLen lines, replayed on join
-	history []chatMsg          // every broadcast line, for Messages
-	opts    channelOpts
-	motd    string
-	perms   permissions
-	smuted  map[string]bool // lower-case name; shadow-muted users
-	bans    []ban
-	play    playback
+	ranks    map[string]float64 // lower-case name → rank set at runtime
+	muted    map[string]bool    // lower-case name
+	backlog  []chatMsg          // last backlogLen lines, replayed on join
+	history  []chatMsg          // every broadcast line, for Messages
+	opts     channelOpts
+	motd     string
+	perms    permissions
+	smuted   map[string]bool // lower-case name; shadow-muted users
+	bans     []ban
+	play     playback
+	password string // "": no channel password
 }
 
 func newChannel(s *Server, name string, registered bool) *channel {
@@ -209,6 +210,7 @@ func (c *conn) onJoinChannel(payload json.RawMessage) {
 	}
 	var req struct {
 		Name *string `json:"name"`
+		PW   *string `json:"pw"`
 	}
 	if jsTypeOf(payload) != "object" || json.Unmarshal(payload, &req) != nil || req.Name == nil {
 		c.log.Warn("joinChannel without a channel name ignored")
@@ -220,7 +222,43 @@ func (c *conn) onJoinChannel(payload json.RawMessage) {
 		c.kick("Invalid channel name")
 		return
 	}
-	c.srv.channelFor(strings.ToLower(*req.Name)).join(c)
+	ch := c.srv.channelFor(strings.ToLower(*req.Name))
+	if ch.password != "" && (req.PW == nil || *req.PW != ch.password) && !ch.passesPassword(c) {
+		// CyTube says whether a password was given (false: none, true:
+		// wrong) and waits for channelPassword or a login of rank >= 2.
+		c.waitingFor = ch
+		c.emit("needPassword", req.PW != nil)
+		return
+	}
+	ch.join(c)
+}
+
+// passesPassword: a logged-in user of rank 2 or more needs no channel password.
+func (ch *channel) passesPassword(c *conn) bool {
+	return c.ident.registered && ch.rankOf(c.ident.name) >= rankModerator
+}
+
+// onChannelPassword answers channelPassword while a join waits for it.
+func (c *conn) onChannelPassword(payload json.RawMessage) {
+	ch := c.waitingFor
+	if ch == nil || c.ch != nil {
+		return
+	}
+	var pw string
+	if json.Unmarshal(payload, &pw) != nil || pw != ch.password {
+		c.emit("needPassword", true)
+		return
+	}
+	c.admit()
+}
+
+// admit lets a socket waiting for a channel password in: cancelNeedPassword,
+// then the join burst.
+func (c *conn) admit() {
+	ch := c.waitingFor
+	c.waitingFor = nil
+	c.emit("cancelNeedPassword", nil)
+	ch.join(c)
 }
 
 // join sends the join burst in the recorded order and tells the others.

@@ -40,6 +40,7 @@ type conn struct {
 	nsConnected bool     // Socket.IO default namespace joined ("40")
 	ident       identity // zero value: anonymous
 	ch          *channel
+	waitingFor  *channel // a password channel that answered joinChannel with needPassword
 	afk         bool
 	limiter     *bucket // every chat line and PM
 	antiflood   *bucket // chat below rank 2 while chat_antiflood is on

@@ -81,6 +81,10 @@ func (c *conn) accountLogin(name, pw string) {
 	c.emit("login", loginResult{Success: true, Name: acc.name})
 	c.log.Info("logged in", "user", acc.name)
 	c.due(c.srv.opts.Hooks.AfterLogin)
+	if w := c.waitingFor; w != nil && c.ch == nil && w.passesPassword(c) {
+		c.admit() // a moderator needs no channel password: the burst follows
+		return
+	}
 	ch := c.ch
 	if ch == nil {
 		return // the rank and the user list follow on joinChannel

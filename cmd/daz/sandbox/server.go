@@ -78,6 +78,10 @@ type Options struct {
 	// mediaUpdate (and ended items advanced). Default 5 s as on CyTube;
 	// negative: never by itself, tests call MediaTick.
 	MediaUpdateInterval time.Duration
+	// ChannelPasswords makes registered channels password-protected
+	// (lower-case name → password): joining without it gets needPassword,
+	// as on CyTube, and a logged-in user of rank 2 or more is let in.
+	ChannelPasswords map[string]string
 	// Hooks script misbehaviour for tests.
 	Hooks  Hooks
 	Logger *slog.Logger
@@ -208,6 +212,7 @@ func New(opts Options) (*Server, error) {
 		}
 		key := strings.ToLower(name)
 		s.channels[key] = newChannel(s, key, true)
+		s.channels[key].password = opts.ChannelPasswords[key]
 	}
 	// Browsers on other local origins may talk to the sandbox too.
 	page, err := parsePage()

@@ -154,6 +154,8 @@ func (c *conn) dispatch(ev incomingEvent) {
 		c.onJoinChannel(ev.payload)
 	case "login":
 		c.onLogin(ev.payload)
+	case "channelPassword":
+		c.onChannelPassword(ev.payload)
 	case "chatMsg":
 		c.onChatMsg(ev.payload)
 	case "pm":
