@@ -52,7 +52,13 @@ type outbound struct {
 	inflight []*item // oldest first; answered by the server in this order
 	nextSeq  uint64
 
-	online    bool
+	online bool
+	// heard is set once the connection told this incarnation its state (a
+	// ConnectionState, or a write refused as not online). Until then the
+	// online state is inferred from the events: a state published before we
+	// subscribed (our own restart, or a start racing the connection's
+	// online) is never published again.
+	heard     bool
 	muted     bool
 	botName   string
 	rank      float64
@@ -260,10 +266,12 @@ func (o *outbound) writeFailed(ctx actor.Context, it *item, err error) {
 		return // already put back (socket lost) or answered
 	}
 	if errors.Is(err, connection.ErrNotOnline) {
-		// The socket went away before its state change reached us; the
-		// next "online" resumes sending. Not the message's fault.
+		// The socket went away before its state change reached us (or we
+		// assumed online too early); the next "online" resumes sending.
+		// Not the message's fault.
 		o.queue.putBack(it)
 		o.online = false
+		o.heard = true
 		o.publishState(ctx)
 		return
 	}
