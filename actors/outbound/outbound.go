@@ -139,7 +139,9 @@ func (o *outbound) Receive(ctx actor.Context) {
 }
 
 func (o *outbound) enqueueText(ctx actor.Context, k kind, to, text string, meta []byte) {
-	parts := Split(text, o.cfg.MaxChars)
+	// Every chat line and PM passes here, refusals from the EventFilter as
+	// much as plugin replies, so this is where links are kept clickable.
+	parts := Split(KeepLinksClickable(text), o.cfg.MaxChars)
 	if len(parts) == 0 {
 		// The server drops whitespace-only lines without a word; so do we,
 		// but loudly, since some plugin produced one.

@@ -402,3 +402,18 @@ func burstEvent(i int) any {
 	}
 	return &messages.UserList{Users: []messages.User{{Name: testBot, Rank: 2}}}
 }
+
+// TestLinksInRepliesStayClickable: whoever sends the line, no URL leaves
+// the queue with punctuation glued to it.
+func TestLinksInRepliesStayClickable(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, clock.NewFake(epoch), nil)
+	r.online(2)
+	r.send(&messages.SendChat{Channel: testChannel, Msg: "Now playing: x https://host/m1.json, started 3s ago."})
+	r.send(&messages.SendPM{Channel: testChannel, To: "alice", Msg: "(see https://host/help)"})
+	r.drive(20)
+	got := msgs(r.server.delivered())
+	if strings.Join(got, "|") != "Now playing: x https://host/m1.json , started 3s ago.|(see https://host/help )" {
+		t.Fatalf("delivered %q", got)
+	}
+}
