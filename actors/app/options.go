@@ -42,6 +42,7 @@ type Options struct {
 	DebugAddr       string
 	DebugToken      Secret
 	CommandPrefix   string
+	UserRateLimit   int // commands one user may run per minute; 0: 10
 	Retry           RetryOptions
 	Writer          WriterOptions
 	DataDir         string // spill files and the plugin text logs

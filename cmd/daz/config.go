@@ -40,6 +40,7 @@ var configKeys = []configKey{
 	{"debug.addr", "127.0.0.1:6060", "debug endpoint address; non-loopback needs debug.token"},
 	{"debug.token", "", "bearer token for the debug endpoint"},
 	{"commands.prefix", "!", "command prefix"},
+	{"commands.user_rate_limit", "10", "commands one user may run per minute (beyond it: one 'slow down' answer)"},
 	{"writer.batch_size", "500", "chat-log rows per batch"},
 	{"writer.flush_interval", "100ms", "longest wait before a partial batch is written"},
 	{"writer.max_buffered", "100000", "events kept in memory while the database is away before spilling to disk"},
@@ -147,6 +148,7 @@ func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 		DebugAddr:     k.String("debug.addr"),
 		DebugToken:    app.Secret(k.String("debug.token")),
 		CommandPrefix: k.String("commands.prefix"),
+		UserRateLimit: num("commands.user_rate_limit"),
 		Retry: app.RetryOptions{
 			Base: dur("cytube.retry.base"), MaxDelay: dur("cytube.retry.max_delay"),
 			Attempts: num("cytube.retry.attempts"), Cooldown: dur("cytube.retry.cooldown"),
