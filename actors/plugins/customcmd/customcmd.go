@@ -206,7 +206,7 @@ RETURNING (xmax = 0) AS inserted`,
 		[]any{p.kit.Deps.Channel, name, response, cmd.User}, func(res *messages.SQLResponse) {
 			if res.Err != nil {
 				p.kit.Log.Warn("saving custom command failed", slog.String("command", name), slog.Any("error", res.Err))
-				p.kit.Reply(ctx, cmd, "The database is not reachable right now; the command was not saved.")
+				p.kit.Refuse(ctx, cmd, "database unavailable: "+res.Err.Error(), "The database is not reachable right now; the command was not saved.")
 				return
 			}
 			inserted := len(res.Rows) > 0 && pluginkit.Row(res.Rows[0]).Bool(0)
@@ -232,7 +232,7 @@ func (p *plugin) del(ctx actor.Context, cmd *messages.Command) {
 		[]any{p.kit.Deps.Channel, name}, func(res *messages.SQLResponse) {
 			if res.Err != nil {
 				p.kit.Log.Warn("deleting custom command failed", slog.String("command", name), slog.Any("error", res.Err))
-				p.kit.Reply(ctx, cmd, "The database is not reachable right now; nothing was deleted.")
+				p.kit.Refuse(ctx, cmd, "database unavailable: "+res.Err.Error(), "The database is not reachable right now; nothing was deleted.")
 				return
 			}
 			_, known := p.cmds[name]
