@@ -50,6 +50,10 @@ type RegisterCommands struct {
 	Plugin   string
 	Owner    *actor.PID
 	Commands []CommandSpec
+	// Unavailable, when set, says why the plugin cannot serve its commands
+	// (disabled after repeated failures): the EventFilter then answers them
+	// with a refusal instead of routing them, so none vanishes silently.
+	Unavailable string
 }
 
 // SubscribeEvents is sent by a plugin to its channel's EventFilter, alongside

@@ -48,6 +48,7 @@ type Options struct {
 	DebugAddr       string
 	DebugToken      Secret
 	CommandPrefix   string
+	UserRateLimit   int // commands one user may run per minute; 0: 10
 	Retry           RetryOptions
 	Writer          WriterOptions
 	DataDir         string // spill files and the plugin text logs
@@ -143,6 +144,9 @@ func (o Options) Validate() error {
 	}
 	if strings.ContainsAny(o.CommandPrefix, " \t\r\n") {
 		return &ConfigError{Key: "commands.prefix", Err: errors.New("must contain no whitespace")}
+	}
+	if o.UserRateLimit < 0 {
+		return &ConfigError{Key: "commands.user_rate_limit", Err: fmt.Errorf("must not be negative, got %d", o.UserRateLimit)}
 	}
 	if o.ShutdownTimeout <= 0 {
 		return &ConfigError{Key: "shutdown.timeout", Err: fmt.Errorf("must be positive, got %s", o.ShutdownTimeout)}

@@ -68,6 +68,7 @@ func (c *channels) Receive(ctx actor.Context) {
 			ChannelPassword: ch.ChannelPassword.Reveal(),
 			SQL:             c.sql,
 			Prefix:          a.opts.CommandPrefix,
+			UserRateLimit:   a.opts.UserRateLimit,
 			Retry:           a.opts.Retry.toSupervision(),
 			RetryStore:      a.retryStore,
 			StartedAt:       a.startedAt,

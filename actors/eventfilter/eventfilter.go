@@ -94,7 +94,7 @@ type filter struct {
 func (f *filter) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		own, _ := f.reg.replace(PluginName, ctx.Self(), builtins())
+		own, _ := f.reg.replace(PluginName, ctx.Self(), builtins(), "")
 		for _, c := range own {
 			f.dirty[c.spec.Name] = c
 		}
@@ -119,6 +119,10 @@ func (f *filter) Receive(ctx actor.Context) {
 		f.onPluginRequest(ctx, m)
 	case *messages.Command:
 		f.onOwnCommand(ctx, m)
+	case *messages.Refusal:
+		f.onRefusal(ctx, m)
+	case *actor.Terminated:
+		f.onTerminated(ctx, m.Who)
 	case reloadTick:
 		f.reload(ctx, nil)
 		f.saveDirty(ctx)
@@ -175,7 +179,12 @@ func (f *filter) onRegister(ctx actor.Context, m *messages.RegisterCommands) {
 		f.log.Warn("a plugin tried to register under the EventFilter's own name", slog.String("owner", m.Owner.Id))
 		return
 	}
-	changed, refused := f.reg.replace(m.Plugin, m.Owner, m.Commands)
+	if !m.Owner.Equal(ctx.Self()) {
+		// A plugin that stops for good leaves its commands behind as
+		// unavailable, so they are answered rather than lost.
+		ctx.Watch(m.Owner)
+	}
+	changed, refused := f.reg.replace(m.Plugin, m.Owner, m.Commands, m.Unavailable)
 	for _, r := range refused {
 		f.log.Warn("command declaration refused", slog.String("plugin", m.Plugin), slog.String("reason", r))
 	}
@@ -224,8 +233,18 @@ func (f *filter) answer(ctx actor.Context, m *messages.PluginRequest, res *messa
 	}
 }
 
+// onTerminated marks the commands of a stopped plugin unavailable.
+func (f *filter) onTerminated(ctx actor.Context, who *actor.PID) {
+	for _, c := range f.reg.byName {
+		if c.owner.Equal(who) && c.unavailable == "" {
+			c.unavailable = "plugin stopped"
+		}
+	}
+	f.publishState(ctx)
+}
+
 func (f *filter) pruneHorizon() time.Duration {
-	h := f.cfg.RefusalCooldown
+	h := max(f.cfg.RefusalCooldown, rateWindow)
 	for _, c := range f.reg.byName {
 		h = max(h, c.cooldown)
 	}
