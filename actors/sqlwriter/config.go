@@ -51,10 +51,12 @@ type Config struct {
 	// RequestWorkers is how many SQLRequests run at once (default 4); each
 	// has its own connection, apart from the batch writer's.
 	RequestWorkers int
-	// RequestQueue is how many SQLRequests may wait for a worker (default
-	// 256); beyond it a request is answered with ErrDatabaseUnavailable.
+	// RequestQueue is how many SQLRequests the workers' channel holds
+	// (default 256); more wait in order in the actor, so a burst of requests
+	// is never refused for being early.
 	RequestQueue int
-	// RequestTimeout bounds one SQLRequest (default 5s).
+	// RequestTimeout bounds one SQLRequest (default 5s), and also how long
+	// one may wait for a worker before it is answered as unavailable.
 	RequestTimeout time.Duration
 	// WriteTimeout bounds writing one batch (default 30s).
 	WriteTimeout time.Duration

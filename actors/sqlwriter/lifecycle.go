@@ -94,6 +94,7 @@ func (w *writer) start(ctx actor.Context) {
 				if down {
 					w.sys.Send(self, dbDown{resp.Err})
 				}
+				w.sys.Send(self, workerFree{})
 			}
 		}()
 	}
@@ -144,12 +145,43 @@ func (w *writer) request(ctx actor.Context, req *messages.SQLRequest) {
 		w.reply(replyTo, &messages.SQLResponse{ID: req.ID, Err: unavailable(req.ID, why)})
 		return
 	}
-	select {
-	case w.requests <- request{req: req, replyTo: replyTo}:
-	default:
-		w.reply(replyTo, &messages.SQLResponse{ID: req.ID,
-			Err: unavailable(req.ID, fmt.Errorf("writer overloaded: %d requests already waiting", cap(w.requests)))})
+	// Requests beyond what the workers' channel holds wait here in order
+	// rather than fail: a daemon starting many channels sends thousands of
+	// start-up statements at once, and being early is no reason to refuse.
+	w.waiting = append(w.waiting, request{req: req, replyTo: replyTo, queued: w.clk.Now()})
+	w.feedRequests()
+}
+
+// feedRequests moves waiting requests to the workers while their channel has
+// room. A request that waited longer than RequestTimeout is answered as
+// unavailable instead: its sender has most likely given up on it.
+func (w *writer) feedRequests() {
+	now := w.clk.Now()
+	for len(w.waiting) > 0 {
+		r := w.waiting[0]
+		if waited := now.Sub(r.queued); waited > w.cfg.RequestTimeout {
+			w.reply(r.replyTo, &messages.SQLResponse{ID: r.req.ID,
+				Err: unavailable(r.req.ID, fmt.Errorf("waited %s for a free connection", waited))})
+		} else {
+			select {
+			case w.requests <- r:
+			default:
+				return
+			}
+		}
+		w.waiting[0] = request{}
+		w.waiting = w.waiting[1:]
 	}
+	w.waiting = nil // lets the emptied backing array go
+}
+
+// refuseWaiting answers every waiting request as unavailable: the database
+// is down or the writer is stopping.
+func (w *writer) refuseWaiting(why error) {
+	for _, r := range w.waiting {
+		w.reply(r.replyTo, &messages.SQLResponse{ID: r.req.ID, Err: unavailable(r.req.ID, why)})
+	}
+	w.waiting = nil
 }
 
 func (w *writer) reply(to *actor.PID, resp *messages.SQLResponse) {
@@ -180,6 +212,7 @@ func (w *writer) stop(graceful bool) {
 	w.retryGen++
 
 	// Queued requests are answered as unavailable rather than run.
+	w.refuseWaiting(errors.New("the writer is stopping"))
 	w.cancelRequests()
 	close(w.requests)
 

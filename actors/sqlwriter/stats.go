@@ -8,6 +8,7 @@ type Stats struct {
 	Batches   int64  `json:"batches"`  // batches committed since the writer started
 	LastError string `json:"last_error,omitempty"`
 	DBUp      bool   `json:"db_up"`
+	Waiting   int    `json:"requests_waiting"` // SQLRequests waiting for a free worker
 }
 
 // buffered counts the events and bytes held in memory: queued, or in a job
@@ -27,7 +28,7 @@ func (w *writer) publish() {
 	buffered, bytes := w.buffered()
 	w.sys.Tree().SetState(w.id, Stats{
 		Buffered: buffered, Spilled: w.spill.lines, Written: w.written, Batches: w.batches,
-		LastError: w.lastErr, DBUp: w.dbUp,
+		LastError: w.lastErr, DBUp: w.dbUp, Waiting: len(w.waiting),
 	})
 	w.metrics.Buffered.Store(int64(buffered))
 	w.metrics.BufferedBytes.Store(bytes)

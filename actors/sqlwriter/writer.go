@@ -73,6 +73,7 @@ type writer struct {
 
 	runner         *requestRunner
 	requests       chan request
+	waiting        []request // requests for which the workers' channel had no room, oldest first
 	requestCtx     context.Context
 	cancelRequests context.CancelFunc
 	workers        sync.WaitGroup
@@ -106,7 +107,8 @@ func (w *writer) Receive(ctx actor.Context) {
 		w.accept(m)
 	case *messages.SQLRequest:
 		w.request(ctx, m)
-		return
+	case workerFree:
+		w.feedRequests()
 	case jobDone:
 		if m.job != w.inflight {
 			return // already handled while stopping
