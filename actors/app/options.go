@@ -32,6 +32,8 @@ type WriterOptions struct {
 	BatchSize     int
 	FlushInterval time.Duration
 	MaxBuffered   int // events held in memory before spilling to DataDir
+	// MaxBufferedBytes bounds the same memory in bytes (0: the writer's default).
+	MaxBufferedBytes int64
 }
 
 // Options is everything the daemon needs; cmd/daz fills it from koanf and
@@ -67,7 +69,7 @@ func DefaultRetry() RetryOptions {
 
 // DefaultWriter batches up to 500 events or 100 ms.
 func DefaultWriter() WriterOptions {
-	return WriterOptions{BatchSize: 500, FlushInterval: 100 * time.Millisecond, MaxBuffered: 100_000}
+	return WriterOptions{BatchSize: 500, FlushInterval: 100 * time.Millisecond, MaxBuffered: 100_000, MaxBufferedBytes: 32 << 20}
 }
 
 func (r RetryOptions) toSupervision() supervision.RetryConfig {

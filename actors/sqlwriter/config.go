@@ -39,6 +39,10 @@ type Config struct {
 	// cannot be written before they are appended to the spill file
 	// (default 50 000).
 	MaxBufferedEvents int
+	// MaxBufferedBytes bounds the same memory in bytes (default 32 MiB), so
+	// a burst the database cannot keep up with goes to the spill file
+	// instead of growing the process.
+	MaxBufferedBytes int64
 	// MaxSpillBytes caps the spill file (0: only the disk limits it). Past
 	// the cap events stay in memory and the writer logs and counts it.
 	MaxSpillBytes int64
@@ -81,6 +85,7 @@ const (
 	DefaultBatchBytes        = 16 << 20
 	DefaultFlushInterval     = 10 * time.Millisecond
 	DefaultMaxBufferedEvents = 50_000
+	DefaultMaxBufferedBytes  = 32 << 20
 	DefaultRetryBase         = 250 * time.Millisecond
 	DefaultRetryMax          = 10 * time.Second
 	DefaultRequestWorkers    = 4
@@ -112,6 +117,9 @@ func (c Config) withDefaults() Config {
 		c.BatchBytes = DefaultBatchBytes
 	}
 	setInt(&c.MaxBufferedEvents, DefaultMaxBufferedEvents)
+	if c.MaxBufferedBytes <= 0 {
+		c.MaxBufferedBytes = DefaultMaxBufferedBytes
+	}
 	setInt(&c.RequestWorkers, DefaultRequestWorkers)
 	setInt(&c.RequestQueue, DefaultRequestQueue)
 	setDur(&c.FlushInterval, DefaultFlushInterval)

@@ -83,3 +83,24 @@ func TestDatabaseCutDuringFloodLosesNothing(t *testing.T) {
 		t.Errorf("spill file still there after the replay: %v", err)
 	}
 }
+
+// The memory budget is also in bytes: with a generous event count but a
+// small byte budget, events past the budget go to the spill file.
+func TestByteBudgetSpillsPastIt(t *testing.T) {
+	t.Parallel()
+	metrics := &Metrics{}
+	const budget = 64 << 10
+	h := startWriter(t, Config{
+		DatabaseURL:       "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=1",
+		MaxBufferedEvents: 1_000_000, MaxBufferedBytes: budget, Metrics: metrics,
+		RetryBase: time.Hour, RetryMax: time.Hour,
+	}, true)
+	const n = 2000
+	for seq := uint64(1); seq <= n; seq++ {
+		h.send(floodEvent(t, "budget", seq, testStart))
+	}
+	h.waitFor("everything buffered or spilled", 0, func() bool {
+		st := h.stats()
+		return st.Buffered+st.Spilled == n && st.Spilled > 0 && metrics.BufferedBytes.Load() <= budget
+	})
+}

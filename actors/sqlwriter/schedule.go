@@ -25,7 +25,7 @@ func (w *writer) nextJob() *job {
 			return &job{kind: jobPing, done: make(chan struct{})}
 		}
 	}
-	if len(w.pending) > w.cfg.MaxBufferedEvents && !w.clk.Now().Before(w.spillRetryAt) {
+	if w.overBudget() && !w.clk.Now().Before(w.spillRetryAt) {
 		return w.takeForSpill()
 	}
 	if !w.writesPaused {
@@ -39,6 +39,12 @@ func (w *writer) nextJob() *job {
 		return j
 	}
 	return &job{kind: jobPing, done: make(chan struct{})}
+}
+
+// overBudget tells whether the events in memory should go to the spill
+// file: too many of them, or too many bytes.
+func (w *writer) overBudget() bool {
+	return len(w.pending) > w.cfg.MaxBufferedEvents || w.pendingBytes > w.cfg.MaxBufferedBytes
 }
 
 // takeForWrite returns the next batch in order of arrival: the spill file

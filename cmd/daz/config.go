@@ -43,6 +43,7 @@ var configKeys = []configKey{
 	{"writer.batch_size", "500", "chat-log rows per batch"},
 	{"writer.flush_interval", "100ms", "longest wait before a partial batch is written"},
 	{"writer.max_buffered", "100000", "events kept in memory while the database is away before spilling to disk"},
+	{"writer.max_buffered_bytes", "33554432", "bytes of events kept in memory while the database is away or behind before spilling to disk"},
 	{"data.dir", "./data", "directory for the spill file and text logs"},
 	{"shutdown.timeout", "20s", "how long a graceful shutdown may take"},
 	{"log.format", "auto", "json, text, or auto (text on a terminal)"},
@@ -153,7 +154,7 @@ func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 		},
 		Writer: app.WriterOptions{
 			BatchSize: num("writer.batch_size"), FlushInterval: dur("writer.flush_interval"),
-			MaxBuffered: num("writer.max_buffered"),
+			MaxBuffered: num("writer.max_buffered"), MaxBufferedBytes: int64(num("writer.max_buffered_bytes")),
 		},
 		DataDir:         k.String("data.dir"),
 		ShutdownTimeout: dur("shutdown.timeout"),
