@@ -48,7 +48,9 @@ type Config struct {
 	MaxSpillBytes int64
 
 	// RetryBase and RetryMax bound the exponential backoff between attempts
-	// to reach the database (defaults 250ms and 10s).
+	// to reach the database (defaults 250ms and 750ms): while it is down the
+	// writer only probes it (a connect and a ping), so a probe a second costs
+	// it little and writing resumes within a second of its return.
 	RetryBase time.Duration
 	RetryMax  time.Duration
 
@@ -87,7 +89,7 @@ const (
 	DefaultMaxBufferedEvents = 50_000
 	DefaultMaxBufferedBytes  = 32 << 20
 	DefaultRetryBase         = 250 * time.Millisecond
-	DefaultRetryMax          = 10 * time.Second
+	DefaultRetryMax          = 750 * time.Millisecond
 	DefaultRequestWorkers    = 4
 	DefaultRequestQueue      = 256
 	DefaultRequestTimeout    = 5 * time.Second

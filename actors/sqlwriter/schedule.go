@@ -35,9 +35,14 @@ func (w *writer) nextJob() *job {
 		return nil
 	}
 	w.retryDue = false
-	if j := w.takeForWrite(true); j != nil {
-		return j
+	if w.dbUp {
+		// The database answers but a write failed: try the write again.
+		if j := w.takeForWrite(true); j != nil {
+			return j
+		}
 	}
+	// Unreachable: a probe is cheaper than a batch sent to a dead server,
+	// and once it answers the writes start at once.
 	return &job{kind: jobPing, done: make(chan struct{})}
 }
 
