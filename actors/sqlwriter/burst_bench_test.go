@@ -18,14 +18,32 @@ import (
 // line is deduplicated away) as fast as the decoder produces it, with the
 // daemon's writer settings, and reports the process's peak RSS during the
 // burst and the ingest rate until the last row is committed.
+//
+// wire_speed sends as fast as the decoder goes, so the writer's mailbox
+// holds what it has not taken yet; paced keeps the sender at most 1 000
+// events ahead of the writer, which isolates the writer's own buffering.
 func BenchmarkBurstMemory(b *testing.B) {
 	_, live := benchFrames(b, "big_channel")
+	for _, c := range []struct {
+		name   string
+		paced  bool
+		budget int64
+	}{
+		{"wire_speed", false, 0},
+		{"paced", true, 0},
+		{"paced_8MiB", true, 8 << 20},
+	} {
+		b.Run(c.name, func(b *testing.B) { benchBurstMemory(b, live, c.paced, c.budget) })
+	}
+}
+
+func benchBurstMemory(b *testing.B, live [][]byte, paced bool, budget int64) {
 	const burst = 100_000
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		dbURL := testpg.NewMigrated(b)
 		waiter := newCommittedWaiter()
-		h := startWriter(b, Config{DatabaseURL: dbURL, Metrics: waiter.metrics, MaxBufferedEvents: 100_000}, false)
+		h := startWriter(b, Config{DatabaseURL: dbURL, Metrics: waiter.metrics, MaxBufferedEvents: 100_000, MaxBufferedBytes: budget}, false)
 		warmUp(b, h, waiter, live)
 		base := waiter.metrics.BatchRows.Load()
 		runtime.GC()
@@ -43,6 +61,9 @@ func BenchmarkBurstMemory(b *testing.B) {
 				}
 				h.send(ev)
 				sent++
+				for paced && int64(sent)-waiter.metrics.EventsReceived.Load() > 1000 {
+					runtime.Gosched()
+				}
 			}
 		}
 		waiter.wait(b, base+burst)

@@ -39,6 +39,16 @@ func (w *writer) start(ctx actor.Context) {
 		}
 		st = spillState{}
 	}
+	if !spill.disabled {
+		// An overflow file left by a crash holds newer events than the
+		// spill file: it goes behind it.
+		if merged, err := mergeOverflow(w.cfg.DataDir, st); err != nil {
+			w.log.Error("CANNOT MERGE THE OVERFLOW FILE left by an earlier run into the spill file; it stays for the next start",
+				slog.String("actor", w.id), slog.Any("error", err))
+		} else {
+			st = merged
+		}
+	}
 	w.spill = st
 	w.unsure = st.unsure
 	if st.lines > 0 {
@@ -80,6 +90,7 @@ func (w *writer) start(ctx actor.Context) {
 		w.flusher.loop(w.writeCtx, w.jobs, func(j *job) { w.sys.Send(self, jobDone{j}) })
 	}()
 
+	w.startOverflow()
 	w.warmUp = true
 	w.requestCtx, w.cancelRequests = context.WithCancel(context.Background())
 	w.runner = &requestRunner{pool: reqPool, cfg: w.cfg}
@@ -230,6 +241,7 @@ func (w *writer) stop(graceful bool) {
 	}
 	close(w.jobs)
 	<-w.flusherDone
+	w.stopOverflow()
 	w.cancelWrites()
 
 	if graceful && !w.writesPaused {
@@ -260,6 +272,22 @@ func (w *writer) spillRest() {
 	}
 	j := w.takeForSpill()
 	start := time.Now()
+	if w.overflow.lines > 0 {
+		// Memory is newer than the overflow file, so it goes behind it;
+		// the next start merges both into the spill file in order.
+		j.spillAfter, j.spillErr = w.overflowFile.appendRecords(j.recs, w.overflow, nil)
+		if j.spillErr == nil {
+			w.overflow = j.spillAfter
+			w.log.Info("spilled unwritten events for the next start",
+				slog.String("actor", w.id), slog.Int("count", len(j.recs)),
+				slog.Int("spilled", w.spill.lines+w.overflow.lines), slog.Duration("took", time.Since(start)))
+			return
+		}
+		w.requeue(j.recs)
+		w.log.Error("EVENTS LOST: the database and the spill file both failed while stopping",
+			slog.String("actor", w.id), slog.Int("lost", len(w.pending)), slog.Any("error", j.spillErr))
+		return
+	}
 	w.flusher.run(context.Background(), j)
 	w.finished(j)
 	if j.spillErr != nil {

@@ -4,6 +4,7 @@ import "slices"
 
 // kick hands the flusher its next job when it is idle.
 func (w *writer) kick() {
+	defer w.kickOverflow()
 	if w.stopped || w.inflight != nil {
 		return
 	}
@@ -25,7 +26,7 @@ func (w *writer) nextJob() *job {
 			return &job{kind: jobPing, done: make(chan struct{})}
 		}
 	}
-	if w.overBudget() && !w.clk.Now().Before(w.spillRetryAt) {
+	if w.overBudget() && w.overflowing == nil && w.overflow.lines == 0 && !w.clk.Now().Before(w.spillRetryAt) {
 		return w.takeForSpill()
 	}
 	if !w.writesPaused {
@@ -56,9 +57,18 @@ func (w *writer) overBudget() bool {
 // first, then memory once a batch is full or has waited long enough (or at
 // once when force is set).
 func (w *writer) takeForWrite(force bool) *job {
+	if w.spill.lines == 0 && w.overflow.lines > 0 && w.overflowing == nil {
+		if err := w.adoptOverflow(); err != nil {
+			w.failed(err, failOther)
+			return nil
+		}
+	}
 	if w.spill.lines > 0 {
 		return &job{kind: jobWriteSpill, spill: w.spill, maxBatch: w.cfg.MaxBatch, maxBytes: w.cfg.BatchBytes,
 			unsure: w.unsure, done: make(chan struct{})}
+	}
+	if w.overflowing != nil || w.overflow.lines > 0 {
+		return nil // memory waits behind the overflow file
 	}
 	n := len(w.pending)
 	if n == 0 || !force && n < w.cfg.BatchSize && w.pendingBytes < w.cfg.BatchBytes && !w.flushDue {

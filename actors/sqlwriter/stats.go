@@ -19,6 +19,10 @@ func (w *writer) buffered() (int, int64) {
 		n += len(j.recs)
 		bytes += j.bytes
 	}
+	if j := w.overflowing; j != nil {
+		n += len(j.recs)
+		bytes += j.bytes
+	}
 	return n, bytes
 }
 
@@ -27,10 +31,10 @@ func (w *writer) buffered() (int, int64) {
 func (w *writer) publish() {
 	buffered, bytes := w.buffered()
 	w.sys.Tree().SetState(w.id, Stats{
-		Buffered: buffered, Spilled: w.spill.lines, Written: w.written, Batches: w.batches,
+		Buffered: buffered, Spilled: w.spill.lines + w.overflow.lines, Written: w.written, Batches: w.batches,
 		LastError: w.lastErr, DBUp: w.dbUp, Waiting: len(w.waiting),
 	})
 	w.metrics.Buffered.Store(int64(buffered))
 	w.metrics.BufferedBytes.Store(bytes)
-	w.metrics.Spilled.Store(int64(w.spill.lines))
+	w.metrics.Spilled.Store(int64(w.spill.lines + w.overflow.lines))
 }

@@ -43,6 +43,8 @@ type writer struct {
 	pendingBytes int64 // size of pending
 	inflight     *job
 	spill        spillState
+	overflow     spillState // the overflow file: newer than spill, older than pending
+	overflowing  *job       // an append to the overflow file in progress
 	unsure       *pendingCommit
 
 	dbUp         bool
@@ -70,6 +72,10 @@ type writer struct {
 	flusherDone  chan struct{}
 	writeCtx     context.Context
 	cancelWrites context.CancelFunc
+
+	overflowFile *spillFile
+	overflowJobs chan *job
+	overflowExit chan struct{}
 
 	runner         *requestRunner
 	requests       chan request
@@ -115,6 +121,8 @@ func (w *writer) Receive(ctx actor.Context) {
 		}
 		w.inflight = nil
 		w.finished(m.job)
+	case overflowDone:
+		w.overflowed(m.job)
 	case flushTick:
 		if m.gen != w.flushGen {
 			return
