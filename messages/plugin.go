@@ -38,6 +38,9 @@ type Refusal struct {
 type PluginNotify struct {
 	Channel string
 	Event   *Event
+	// Backlog marks a chat line the server replayed in the join burst (with
+	// its original time); only subscribers that asked for it get these.
+	Backlog bool
 }
 
 // PluginRequest is a request from one plugin to another, routed by the

@@ -38,6 +38,8 @@ type WriterOptions struct {
 	BatchSize     int
 	FlushInterval time.Duration
 	MaxBuffered   int // events held in memory before spilling to DataDir
+	// MaxBufferedBytes bounds the same memory in bytes (0: the writer's default).
+	MaxBufferedBytes int64
 }
 
 // Options is everything the daemon needs; cmd/daz fills it from koanf and
@@ -86,7 +88,7 @@ func DefaultRetry() RetryOptions {
 func DefaultWriter() WriterOptions {
 	return WriterOptions{
 		BatchSize: sqlwriter.DefaultBatchSize, FlushInterval: sqlwriter.DefaultFlushInterval,
-		MaxBuffered: sqlwriter.DefaultMaxBufferedEvents,
+		MaxBuffered: sqlwriter.DefaultMaxBufferedEvents, MaxBufferedBytes: sqlwriter.DefaultMaxBufferedBytes,
 	}
 }
 
@@ -121,6 +123,8 @@ func (w WriterOptions) validate() error {
 		return &ConfigError{Key: "writer.flush_interval", Err: fmt.Errorf("must be positive, got %s", w.FlushInterval)}
 	case w.MaxBuffered < 1:
 		return &ConfigError{Key: "writer.max_buffered", Err: fmt.Errorf("must be at least 1, got %d", w.MaxBuffered)}
+	case w.MaxBufferedBytes < 1:
+		return &ConfigError{Key: "writer.max_buffered_bytes", Err: fmt.Errorf("must be at least 1, got %d", w.MaxBufferedBytes)}
 	}
 	return nil
 }

@@ -30,6 +30,7 @@ func (r *root) Receive(ctx actor.Context) {
 		BatchSize:         a.opts.Writer.BatchSize,
 		FlushInterval:     a.opts.Writer.FlushInterval,
 		MaxBufferedEvents: a.opts.Writer.MaxBuffered,
+		MaxBufferedBytes:  a.opts.Writer.MaxBufferedBytes,
 		DataDir:           a.opts.DataDir,
 		Metrics:           a.writerMetrics,
 		Clock:             a.opts.Clock,

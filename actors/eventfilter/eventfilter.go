@@ -41,8 +41,9 @@ func Props(sys *actorkit.System, cfg Config) (*actor.Props, error) {
 }
 
 type subscription struct {
-	owner  *actor.PID
-	events []string
+	owner   *actor.PID
+	events  []string
+	backlog bool
 }
 
 type counters struct {
@@ -155,16 +156,19 @@ func (f *filter) onEvent(ctx actor.Context, ev *messages.Event) {
 	}
 	if backlog {
 		f.stats.Backlog++
-		return
 	}
-	f.notify(ctx, ev)
+	f.notify(ctx, ev, backlog)
 }
 
-// notify forwards ev to every plugin that subscribed to its name (or "*").
-func (f *filter) notify(ctx actor.Context, ev *messages.Event) {
+// notify forwards ev to every plugin that subscribed to its name (or "*");
+// join backlog only to those that asked for it.
+func (f *filter) notify(ctx actor.Context, ev *messages.Event, backlog bool) {
 	for _, s := range f.subs {
+		if backlog && !s.backlog {
+			continue
+		}
 		if slices.Contains(s.events, ev.Name) || slices.Contains(s.events, "*") {
-			ctx.Send(s.owner, &messages.PluginNotify{Channel: f.cfg.Channel, Event: ev})
+			ctx.Send(s.owner, &messages.PluginNotify{Channel: f.cfg.Channel, Event: ev, Backlog: backlog})
 			f.stats.Notified++
 		}
 	}
@@ -202,7 +206,7 @@ func (f *filter) onSubscribe(ctx actor.Context, m *messages.SubscribeEvents) {
 	if len(m.Events) == 0 {
 		delete(f.subs, m.Plugin)
 	} else {
-		f.subs[m.Plugin] = subscription{owner: m.Owner, events: slices.Clone(m.Events)}
+		f.subs[m.Plugin] = subscription{owner: m.Owner, events: slices.Clone(m.Events), backlog: m.Backlog}
 	}
 	if _, known := f.reg.plugins[m.Plugin]; !known {
 		f.reg.plugins[m.Plugin] = m.Owner

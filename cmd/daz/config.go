@@ -53,6 +53,7 @@ func defaultConfigKeys() []configKey {
 		{"writer.batch_size", strconv.Itoa(writer.BatchSize), "chat-log rows per batch"},
 		{"writer.flush_interval", durText(writer.FlushInterval), "longest wait before a partial batch is written"},
 		{"writer.max_buffered", strconv.Itoa(writer.MaxBuffered), "events kept in memory while the database is away before spilling to disk"},
+		{"writer.max_buffered_bytes", strconv.FormatInt(writer.MaxBufferedBytes, 10), "bytes of events kept in memory while the database is away or behind before spilling to disk"},
 		{"data.dir", app.DefaultDataDir, "directory for the spill file and text logs"},
 		{"shutdown.timeout", durText(app.DefaultShutdownTimeout), "how long a graceful shutdown may take"},
 		{"log.format", "auto", "json, text, or auto (text on a terminal)"},
@@ -177,7 +178,7 @@ func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 		},
 		Writer: app.WriterOptions{
 			BatchSize: num("writer.batch_size"), FlushInterval: dur("writer.flush_interval"),
-			MaxBuffered: num("writer.max_buffered"),
+			MaxBuffered: num("writer.max_buffered"), MaxBufferedBytes: int64(num("writer.max_buffered_bytes")),
 		},
 		DataDir:         k.String("data.dir"),
 		ShutdownTimeout: dur("shutdown.timeout"),

@@ -15,6 +15,8 @@ import (
 type Registration struct {
 	Commands []messages.CommandSpec
 	Events   []string
+	// Backlog asks for the join burst's replayed chat too, flagged as such.
+	Backlog bool
 }
 
 // Status is a plugin's life as shown on the actor tree.
@@ -160,7 +162,7 @@ func (k *Kit) Register(ctx actor.Context) {
 	reg := k.declare()
 	if k.Deps.EventFilter != nil {
 		ctx.Send(k.Deps.EventFilter, &messages.RegisterCommands{Plugin: k.Name, Owner: ctx.Self(), Commands: reg.Commands})
-		ctx.Send(k.Deps.EventFilter, &messages.SubscribeEvents{Plugin: k.Name, Owner: ctx.Self(), Events: reg.Events})
+		ctx.Send(k.Deps.EventFilter, &messages.SubscribeEvents{Plugin: k.Name, Owner: ctx.Self(), Events: reg.Events, Backlog: reg.Backlog})
 	}
 	k.publish(StatusRunning, "", &reg)
 }
