@@ -50,17 +50,23 @@ type RegisterCommands struct {
 	Plugin   string
 	Owner    *actor.PID
 	Commands []CommandSpec
+	// Unavailable, when set, says why the plugin cannot serve its commands
+	// (disabled after repeated failures): the EventFilter then answers them
+	// with a refusal instead of routing them, so none vanishes silently.
+	Unavailable string
 }
 
 // SubscribeEvents is sent by a plugin to its channel's EventFilter, alongside
 // RegisterCommands, to receive live server events by Socket.IO name ("chatMsg",
 // "addUser", "changeMedia", ...) as PluginNotify. A new SubscribeEvents from
 // the same Plugin replaces its earlier list. Replayed join-backlog chat is
-// never forwarded.
+// forwarded only with Backlog set, flagged PluginNotify.Backlog (the text
+// log wants the lines said while daz was away; commands must not run twice).
 type SubscribeEvents struct {
-	Plugin string
-	Owner  *actor.PID
-	Events []string
+	Plugin  string
+	Owner   *actor.PID
+	Events  []string
+	Backlog bool
 }
 
 // EventFilterReady is published on the EventStream each time a channel's

@@ -20,11 +20,27 @@ type Command struct {
 	At      time.Time
 }
 
+// Refusal is sent by a plugin to its channel's EventFilter when it cannot
+// serve a routed command (the database is away, the plugin is disabled).
+// The EventFilter answers the user with Text through the same throttle as
+// its own refusals (once per window per user and command) and logs Reason.
+type Refusal struct {
+	Channel string
+	Command string // canonical name
+	User    string
+	PM      bool
+	Reason  string // for the log
+	Text    string // for the user
+}
+
 // PluginNotify carries an event a plugin subscribed to (topic
 // plugin.request.notify), e.g. a user joining for the tell plugin.
 type PluginNotify struct {
 	Channel string
 	Event   *Event
+	// Backlog marks a chat line the server replayed in the join burst (with
+	// its original time); only subscribers that asked for it get these.
+	Backlog bool
 }
 
 // PluginRequest is a request from one plugin to another, routed by the

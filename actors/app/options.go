@@ -38,6 +38,8 @@ type WriterOptions struct {
 	BatchSize     int
 	FlushInterval time.Duration
 	MaxBuffered   int // events held in memory before spilling to DataDir
+	// MaxBufferedBytes bounds the same memory in bytes (0: the writer's default).
+	MaxBufferedBytes int64
 }
 
 // Options is everything the daemon needs; cmd/daz fills it from koanf and
@@ -48,6 +50,7 @@ type Options struct {
 	DebugAddr       string
 	DebugToken      Secret
 	CommandPrefix   string
+	UserRateLimit   int // commands one user may run per minute; 0: 10
 	Retry           RetryOptions
 	Writer          WriterOptions
 	DataDir         string // spill files and the plugin text logs
@@ -85,7 +88,7 @@ func DefaultRetry() RetryOptions {
 func DefaultWriter() WriterOptions {
 	return WriterOptions{
 		BatchSize: sqlwriter.DefaultBatchSize, FlushInterval: sqlwriter.DefaultFlushInterval,
-		MaxBuffered: sqlwriter.DefaultMaxBufferedEvents,
+		MaxBuffered: sqlwriter.DefaultMaxBufferedEvents, MaxBufferedBytes: sqlwriter.DefaultMaxBufferedBytes,
 	}
 }
 
@@ -120,6 +123,8 @@ func (w WriterOptions) validate() error {
 		return &ConfigError{Key: "writer.flush_interval", Err: fmt.Errorf("must be positive, got %s", w.FlushInterval)}
 	case w.MaxBuffered < 1:
 		return &ConfigError{Key: "writer.max_buffered", Err: fmt.Errorf("must be at least 1, got %d", w.MaxBuffered)}
+	case w.MaxBufferedBytes < 1:
+		return &ConfigError{Key: "writer.max_buffered_bytes", Err: fmt.Errorf("must be at least 1, got %d", w.MaxBufferedBytes)}
 	}
 	return nil
 }
@@ -143,6 +148,9 @@ func (o Options) Validate() error {
 	}
 	if strings.ContainsAny(o.CommandPrefix, " \t\r\n") {
 		return &ConfigError{Key: "commands.prefix", Err: errors.New("must contain no whitespace")}
+	}
+	if o.UserRateLimit < 0 {
+		return &ConfigError{Key: "commands.user_rate_limit", Err: fmt.Errorf("must not be negative, got %d", o.UserRateLimit)}
 	}
 	if o.ShutdownTimeout <= 0 {
 		return &ConfigError{Key: "shutdown.timeout", Err: fmt.Errorf("must be positive, got %s", o.ShutdownTimeout)}

@@ -50,6 +50,10 @@ type Config struct {
 	// (the metrics endpoint reads them); a private one is used otherwise.
 	Counters *connection.Counters
 
+	// UserRateLimit is how many commands one user may run per minute; the
+	// EventFilter's default (10) when zero.
+	UserRateLimit int
+
 	// ExtraPlugins are spawned next to the standard ones (tests add a
 	// misbehaving plugin this way).
 	ExtraPlugins func(pluginkit.Deps) []pluginkit.Spec
@@ -134,6 +138,7 @@ func (c *channelActor) Receive(ctx actor.Context) {
 		c.onConnectionState(ctx, msg)
 	case *actor.Stopping:
 		c.strategy.Close()
+		c.plugins.Close()
 		// Shutdown is leaf-first, so the connection is gone by now and these
 		// counts are final: every event counted here was handed to the
 		// writer, which stops after all channels.
@@ -163,10 +168,11 @@ func (c *channelActor) startChildren(ctx actor.Context) {
 	}
 	c.spawn(ctx, must(eventfilter.Props(c.sys, eventfilter.Config{
 		Channel: c.cfg.Channel, Prefix: c.cfg.Prefix, Outbound: outboundPID, SQL: c.cfg.SQL,
-		Clock: c.cfg.Clock, Logger: log,
+		UserRateLimit: c.cfg.UserRateLimit, BotName: c.cfg.Username, Clock: c.cfg.Clock, Logger: log,
 	})), EventFilterName)
 	c.spawn(ctx, must(outbound.Props(c.sys, outbound.Config{
-		Channel: c.cfg.Channel, Connection: c.childPID(ctx, ConnectionName), Clock: c.cfg.Clock, Logger: log,
+		Channel: c.cfg.Channel, Connection: c.childPID(ctx, ConnectionName), BotName: c.cfg.Username,
+		Clock: c.cfg.Clock, Logger: log,
 	})), OutboundName)
 	c.spawn(ctx, pluginkit.HostProps(c.sys, specs, c.plugins), PluginsName)
 }

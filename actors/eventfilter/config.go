@@ -45,9 +45,10 @@ type Config struct {
 }
 
 const (
-	defaultSkew            = 5 * time.Second
-	defaultReloadEvery     = time.Minute
-	defaultUserRateLimit   = 10
+	defaultSkew        = 5 * time.Second
+	defaultReloadEvery = time.Minute
+	// DefaultUserRateLimit is commands.user_rate_limit unless configured.
+	DefaultUserRateLimit   = 10
 	defaultRefusalCooldown = 30 * time.Second
 	defaultSQLTimeout      = 10 * time.Second
 )
@@ -72,7 +73,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.ReloadEvery = defaultReloadEvery
 	}
 	if c.UserRateLimit <= 0 {
-		c.UserRateLimit = defaultUserRateLimit
+		c.UserRateLimit = DefaultUserRateLimit
 	}
 	if c.RefusalCooldown <= 0 {
 		c.RefusalCooldown = defaultRefusalCooldown

@@ -41,8 +41,9 @@ func Props(sys *actorkit.System, cfg Config) (*actor.Props, error) {
 }
 
 type subscription struct {
-	owner  *actor.PID
-	events []string
+	owner   *actor.PID
+	events  []string
+	backlog bool
 }
 
 type counters struct {
@@ -94,7 +95,7 @@ type filter struct {
 func (f *filter) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		own, _ := f.reg.replace(PluginName, ctx.Self(), builtins())
+		own, _ := f.reg.replace(PluginName, ctx.Self(), builtins(), "")
 		for _, c := range own {
 			f.dirty[c.spec.Name] = c
 		}
@@ -119,6 +120,10 @@ func (f *filter) Receive(ctx actor.Context) {
 		f.onPluginRequest(ctx, m)
 	case *messages.Command:
 		f.onOwnCommand(ctx, m)
+	case *messages.Refusal:
+		f.onRefusal(ctx, m)
+	case *actor.Terminated:
+		f.onTerminated(ctx, m.Who)
 	case reloadTick:
 		f.reload(ctx, nil)
 		f.saveDirty(ctx)
@@ -151,16 +156,19 @@ func (f *filter) onEvent(ctx actor.Context, ev *messages.Event) {
 	}
 	if backlog {
 		f.stats.Backlog++
-		return
 	}
-	f.notify(ctx, ev)
+	f.notify(ctx, ev, backlog)
 }
 
-// notify forwards ev to every plugin that subscribed to its name (or "*").
-func (f *filter) notify(ctx actor.Context, ev *messages.Event) {
+// notify forwards ev to every plugin that subscribed to its name (or "*");
+// join backlog only to those that asked for it.
+func (f *filter) notify(ctx actor.Context, ev *messages.Event, backlog bool) {
 	for _, s := range f.subs {
+		if backlog && !s.backlog {
+			continue
+		}
 		if slices.Contains(s.events, ev.Name) || slices.Contains(s.events, "*") {
-			ctx.Send(s.owner, &messages.PluginNotify{Channel: f.cfg.Channel, Event: ev})
+			ctx.Send(s.owner, &messages.PluginNotify{Channel: f.cfg.Channel, Event: ev, Backlog: backlog})
 			f.stats.Notified++
 		}
 	}
@@ -175,7 +183,12 @@ func (f *filter) onRegister(ctx actor.Context, m *messages.RegisterCommands) {
 		f.log.Warn("a plugin tried to register under the EventFilter's own name", slog.String("owner", m.Owner.Id))
 		return
 	}
-	changed, refused := f.reg.replace(m.Plugin, m.Owner, m.Commands)
+	if !m.Owner.Equal(ctx.Self()) {
+		// A plugin that stops for good leaves its commands behind as
+		// unavailable, so they are answered rather than lost.
+		ctx.Watch(m.Owner)
+	}
+	changed, refused := f.reg.replace(m.Plugin, m.Owner, m.Commands, m.Unavailable)
 	for _, r := range refused {
 		f.log.Warn("command declaration refused", slog.String("plugin", m.Plugin), slog.String("reason", r))
 	}
@@ -193,7 +206,7 @@ func (f *filter) onSubscribe(ctx actor.Context, m *messages.SubscribeEvents) {
 	if len(m.Events) == 0 {
 		delete(f.subs, m.Plugin)
 	} else {
-		f.subs[m.Plugin] = subscription{owner: m.Owner, events: slices.Clone(m.Events)}
+		f.subs[m.Plugin] = subscription{owner: m.Owner, events: slices.Clone(m.Events), backlog: m.Backlog}
 	}
 	if _, known := f.reg.plugins[m.Plugin]; !known {
 		f.reg.plugins[m.Plugin] = m.Owner
@@ -224,8 +237,18 @@ func (f *filter) answer(ctx actor.Context, m *messages.PluginRequest, res *messa
 	}
 }
 
+// onTerminated marks the commands of a stopped plugin unavailable.
+func (f *filter) onTerminated(ctx actor.Context, who *actor.PID) {
+	for _, c := range f.reg.byName {
+		if c.owner.Equal(who) && c.unavailable == "" {
+			c.unavailable = "plugin stopped"
+		}
+	}
+	f.publishState(ctx)
+}
+
 func (f *filter) pruneHorizon() time.Duration {
-	h := f.cfg.RefusalCooldown
+	h := max(f.cfg.RefusalCooldown, rateWindow)
 	for _, c := range f.reg.byName {
 		h = max(h, c.cooldown)
 	}

@@ -1,8 +1,10 @@
 package eventfilter_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -60,6 +62,9 @@ func (p *probe) Receive(ctx actor.Context) {
 	}
 	if c, ok := ctx.Message().(*messages.Command); ok {
 		p.got.add(*c)
+		if c.ArgText == "refuse" {
+			p.kit.Refuse(ctx, c, "database unavailable: test", "The database is away, "+c.User+".")
+		}
 	}
 }
 
@@ -76,6 +81,12 @@ var start = time.Date(2026, 3, 1, 20, 0, 0, 0, time.UTC)
 // disabled by the operator.
 func newEnv(t *testing.T, seed ...string) *env {
 	t.Helper()
+	return newLoggedEnv(t, nil, seed...)
+}
+
+// newLoggedEnv is newEnv logging to logger.
+func newLoggedEnv(t *testing.T, logger *slog.Logger, seed ...string) *env {
+	t.Helper()
 	dbURL := testpg.NewMigrated(t)
 	pool := testpg.Pool(t, dbURL)
 	for _, q := range append([]string{seedDisabled}, seed...) {
@@ -84,7 +95,7 @@ func newEnv(t *testing.T, seed ...string) *env {
 		}
 	}
 	e := &env{got: &commandLog{}, fake: clock.NewFake(start)}
-	e.Harness = plugintest.Start(t, plugintest.Options{Fake: e.fake, DatabaseURL: dbURL}, func(d pluginkit.Deps) []pluginkit.Spec {
+	e.Harness = plugintest.Start(t, plugintest.Options{Fake: e.fake, DatabaseURL: dbURL, Logger: logger}, func(d pluginkit.Deps) []pluginkit.Spec {
 		return []pluginkit.Spec{{Name: "probe", Props: pluginkit.Props(d, func() actor.Actor {
 			return &probe{got: e.got, kit: pluginkit.New(d, "probe", func() pluginkit.Registration {
 				return pluginkit.Registration{Commands: probeCommands()}
@@ -98,7 +109,8 @@ func newEnv(t *testing.T, seed ...string) *env {
 		st, ok := v.(eventfilter.State)
 		var rows int
 		err := pool.QueryRow(t.Context(), `SELECT count(*) FROM daz_eventfilter_cmds WHERE default_min_rank IS NOT NULL`).Scan(&rows)
-		return ok && st.Pending == 0 && err == nil && rows == len(probeCommands())+1
+		// LastReload: the ignored users and rate limits are in force too.
+		return ok && st.Pending == 0 && !st.LastReload.IsZero() && err == nil && rows == len(probeCommands())+1
 	})
 	e.waitTable(func(cs []messages.CommandInfo) bool {
 		for _, c := range cs {
@@ -349,5 +361,115 @@ func TestClockSkewTolerated(t *testing.T) {
 		Time: e.fake.Now().Add(-3 * time.Second).UnixMilli()})
 	if r := e.waitRoute("alice", 1); r.Decision != messages.RouteRouted {
 		t.Fatalf("3 s of server clock lag: %s (%s)", r.Decision, r.Reason)
+	}
+}
+
+// logBuffer collects JSON log records from several goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) records(msg string) []map[string]any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for _, line := range strings.Split(b.buf.String(), "\n") {
+		var r map[string]any
+		if json.Unmarshal([]byte(line), &r) == nil && r["msg"] == msg {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestEveryRefusalIsAnsweredOnceAndLogged: whatever turns a known command
+// down — cooldown, the per-user rate limit, the operator disabling it, PM
+// not allowed, rank, the plugin itself (its database is away) — the user is
+// told why once per window and the operator finds it in the log at info.
+func TestEveryRefusalIsAnsweredOnceAndLogged(t *testing.T) {
+	t.Parallel()
+	logs := &logBuffer{}
+	e := newLoggedEnv(t, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})), seedLimit)
+	e.Join(messages.User{Name: "alice", Rank: 1}, messages.User{Name: "bob", Rank: 1},
+		messages.User{Name: "spammer", Rank: 1}, messages.User{Name: "carol", Rank: 1},
+		messages.User{Name: "pmuser", Rank: 1}, messages.User{Name: "dave", Rank: 1})
+	tests := []struct {
+		name    string
+		user    string
+		pm      bool
+		ok      []string      // commands that run first
+		advance time.Duration // then the clock moves
+		refused string        // then this is sent twice
+		command string
+		reason  string
+		answer  string
+	}{
+		{"cooldown", "bob", false, []string{"!slow"}, 12 * time.Second, "!slow", "slow", "cooldown", "Wait 18 s before !slow again, bob."},
+		{"rate limit", "spammer", false, []string{"!echo 1", "!echo 2"}, 20 * time.Second, "!echo 3", "echo", "user rate limit",
+			"Slow down, spammer — try again in 40 s."},
+		{"disabled by the operator", "alice", false, nil, 0, "!off", "off", "command disabled", "Sorry alice, !off is turned off here."},
+		{"not allowed in PM", "pmuser", true, nil, 0, "!chatonly", "chatonly", "not allowed in PM", "!chatonly only works in the channel chat."},
+		{"rank", "dave", false, nil, 0, "!mod", "mod", "rank 1 below 2", "Sorry dave, !mod needs rank 2 (moderator)."},
+		{"plugin cannot serve it", "carol", false, nil, 0, "!echo refuse", "echo", "database unavailable: test", "The database is away, carol."},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			said := len(e.Said())
+			send := func(text string) {
+				if tt.pm {
+					e.PM(tt.user, text)
+				} else {
+					e.Chat(tt.user, text)
+				}
+			}
+			for _, c := range tt.ok {
+				send(c)
+			}
+			if len(tt.ok) > 0 {
+				e.waitRoute(tt.user, len(tt.ok))
+			}
+			e.fake.Advance(tt.advance)
+			send(tt.refused)
+			send(tt.refused)
+			e.waitRoute(tt.user, len(tt.ok)+2)
+			// Everything the probe and the EventFilter had to say is out
+			// once a marker command came back and a sentinel went through
+			// the recorder behind it.
+			marker := fmt.Sprintf("marker%d", i)
+			e.Chat(marker, "!echo x")
+			testutil.CheckFor(t, plugintest.Wait, "marker", func() bool {
+				cs := e.got.all()
+				return len(cs) > 0 && cs[len(cs)-1].User == marker
+			})
+			e.waitTable(func([]messages.CommandInfo) bool { return true })
+			e.Sys.Send(e.Deps.Outbound, &messages.SendChat{Msg: "sentinel " + marker})
+			e.WaitSaid("sentinel " + marker)
+			var answers []plugintest.Said
+			for _, s := range e.Said()[said:] {
+				if !strings.HasPrefix(s.Msg, "sentinel ") {
+					answers = append(answers, s)
+				}
+			}
+			if len(answers) != 1 || answers[0].Msg != tt.answer || answers[0].PM != tt.pm {
+				t.Fatalf("answers %+v, want exactly one %q (pm %v)", answers, tt.answer, tt.pm)
+			}
+			var logged []map[string]any
+			for _, r := range logs.records("command refused") {
+				if r["user"] == tt.user {
+					logged = append(logged, r)
+				}
+			}
+			if len(logged) != 1 || logged[0]["level"] != "INFO" || logged[0]["command"] != tt.command ||
+				logged[0]["reason"] != tt.reason || logged[0]["channel"] != plugintest.Channel {
+				t.Fatalf("log records %v, want one at info with command %q, reason %q", logged, tt.command, tt.reason)
+			}
+		})
 	}
 }

@@ -27,18 +27,31 @@ func newLimits() *limits {
 
 func key(user, cmd string) string { return strings.ToLower(user) + "\x00" + cmd }
 
-// cooling reports whether user ran cmd less than cooldown ago.
-func (l *limits) cooling(user, cmd string, cooldown time.Duration, now time.Time) bool {
+// rateKey is the refusal-throttle key of the rate limit: one answer per
+// user, whichever command tipped them over.
+const rateKey = "\x00rate"
+
+// rateWindow is the span the per-user rate limit counts commands over.
+const rateWindow = time.Minute
+
+// cooling returns how long user must still wait before running cmd again;
+// zero when they may.
+func (l *limits) cooling(user, cmd string, cooldown time.Duration, now time.Time) time.Duration {
 	if cooldown <= 0 {
-		return false
+		return 0
 	}
 	last, ok := l.lastRun[key(user, cmd)]
-	return ok && now.Sub(last) < cooldown
+	if !ok || now.Sub(last) >= cooldown {
+		return 0
+	}
+	return cooldown - now.Sub(last)
 }
 
 // overRate reports whether user already ran their allowance of commands in
-// the last minute. An explicit limit of 0 means the user may run none.
-func (l *limits) overRate(user string, def int, now time.Time) bool {
+// the last minute and, if so, how long until the oldest counted command
+// leaves the window (zero for a user whose explicit limit is 0: they may
+// run none).
+func (l *limits) overRate(user string, def int, now time.Time) (time.Duration, bool) {
 	lower := strings.ToLower(user)
 	max, ok := l.perMinute[lower]
 	if !ok {
@@ -46,7 +59,7 @@ func (l *limits) overRate(user string, def int, now time.Time) bool {
 	}
 	kept := l.recent[lower][:0]
 	for _, t := range l.recent[lower] {
-		if now.Sub(t) < time.Minute {
+		if now.Sub(t) < rateWindow {
 			kept = append(kept, t)
 		}
 	}
@@ -55,13 +68,23 @@ func (l *limits) overRate(user string, def int, now time.Time) bool {
 	} else {
 		l.recent[lower] = kept
 	}
-	return len(kept) >= max
+	if len(kept) < max {
+		return 0, false
+	}
+	if max <= 0 {
+		return 0, true
+	}
+	return kept[len(kept)-max].Add(rateWindow).Sub(now), true
 }
 
+// recordRun counts a routed command. Running one again means the user is
+// back under the rate limit, so the next time they exceed it they are told
+// again.
 func (l *limits) recordRun(user, cmd string, now time.Time) {
 	l.lastRun[key(user, cmd)] = now
 	lower := strings.ToLower(user)
 	l.recent[lower] = append(l.recent[lower], now)
+	delete(l.lastRefusal, key(user, rateKey))
 }
 
 // mayRefuse reports whether a refusal may be sent now and, if so, records it.
@@ -88,7 +111,7 @@ func (l *limits) prune(now time.Time, horizon time.Duration) {
 		}
 	}
 	for u, ts := range l.recent {
-		if len(ts) == 0 || now.Sub(ts[len(ts)-1]) > time.Minute {
+		if len(ts) == 0 || now.Sub(ts[len(ts)-1]) > rateWindow {
 			delete(l.recent, u)
 		}
 	}

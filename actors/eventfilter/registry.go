@@ -20,6 +20,9 @@ type command struct {
 	minRank  float64
 	cooldown time.Duration
 	enabled  bool
+	// unavailable says why the plugin cannot serve the command (disabled
+	// by its supervisor, stopped); such a command is refused, not routed.
+	unavailable string
 }
 
 func (c *command) info() messages.CommandInfo {
@@ -70,7 +73,7 @@ func validName(name string) bool {
 // replace makes specs the complete command set of plugin and returns the
 // commands that were added or changed (to persist) and any declaration it
 // refused (invalid name, or a name/alias another plugin already owns).
-func (r *registry) replace(plugin string, owner *actor.PID, specs []messages.CommandSpec) (changed []*command, refused []string) {
+func (r *registry) replace(plugin string, owner *actor.PID, specs []messages.CommandSpec, unavailable string) (changed []*command, refused []string) {
 	r.plugins[plugin] = owner
 	for name, c := range r.byName {
 		if c.plugin == plugin {
@@ -100,7 +103,7 @@ func (r *registry) replace(plugin string, owner *actor.PID, specs []messages.Com
 			aliases = append(aliases, a)
 		}
 		s.Aliases = aliases
-		c := &command{spec: s, plugin: plugin, owner: owner, minRank: s.MinRank, cooldown: s.Cooldown, enabled: true}
+		c := &command{spec: s, plugin: plugin, owner: owner, minRank: s.MinRank, cooldown: s.Cooldown, enabled: true, unavailable: unavailable}
 		if o, ok := r.overrides[s.Name]; ok {
 			c.minRank, c.cooldown, c.enabled = o.minRank, o.cooldown, o.enabled
 		}

@@ -2,6 +2,7 @@ package eventfilter
 
 import (
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -102,29 +103,47 @@ func (f *filter) command(ctx actor.Context, p parsed, user string, pm bool, at t
 		return
 	}
 	name := c.spec.Name
+	gap := max(c.cooldown, f.cfg.RefusalCooldown)
+	// Every way a known command can be turned down below is answered (once
+	// per window) and logged: nobody is ignored without a word.
+	if c.unavailable != "" {
+		reason := "plugin unavailable: " + c.unavailable
+		f.route(ctx, name, user, messages.RouteIgnored, c.plugin, reason)
+		f.refuse(ctx, user, name, pm, gap, reason, fmt.Sprintf("Sorry %s, %s%s is unavailable right now.", user, f.cfg.Prefix, name))
+		return
+	}
 	if !c.enabled {
 		f.route(ctx, name, user, messages.RouteIgnored, c.plugin, "command disabled")
+		f.refuse(ctx, user, name, pm, gap, "command disabled", fmt.Sprintf("Sorry %s, %s%s is turned off here.", user, f.cfg.Prefix, name))
 		return
 	}
 	rank := f.roster.rankOf(user)
 	if pm && !c.spec.PMAllowed {
 		f.route(ctx, name, user, messages.RouteIgnored, c.plugin, "not allowed in PM")
-		f.refuse(ctx, c, user, pm, fmt.Sprintf("%s%s only works in the channel chat.", f.cfg.Prefix, name))
+		f.refuse(ctx, user, name, pm, gap, "not allowed in PM", fmt.Sprintf("%s%s only works in the channel chat.", f.cfg.Prefix, name))
 		return
 	}
 	if rank < c.minRank {
-		f.route(ctx, name, user, messages.RouteBlockedRank, c.plugin,
-			fmt.Sprintf("rank %s below %s", formatRank(rank), formatRank(c.minRank)))
-		f.refuse(ctx, c, user, pm, fmt.Sprintf("Sorry %s, %s%s needs rank %s (%s).",
+		reason := fmt.Sprintf("rank %s below %s", formatRank(rank), formatRank(c.minRank))
+		f.route(ctx, name, user, messages.RouteBlockedRank, c.plugin, reason)
+		f.refuse(ctx, user, name, pm, gap, reason, fmt.Sprintf("Sorry %s, %s%s needs rank %s (%s).",
 			user, f.cfg.Prefix, name, formatRank(c.minRank), rankName(c.minRank)))
 		return
 	}
-	if f.lim.overRate(user, f.cfg.UserRateLimit, now) {
+	if wait, over := f.lim.overRate(user, f.cfg.UserRateLimit, now); over {
 		f.route(ctx, name, user, messages.RouteBlockedCooldown, c.plugin, "user rate limit")
+		text := fmt.Sprintf("Slow down, %s — try again in %s.", user, seconds(wait))
+		if wait <= 0 {
+			text = fmt.Sprintf("Sorry %s, you may not run commands here.", user)
+		}
+		// One answer per user, not per command; it comes again once a
+		// command of theirs has run (recordRun), or after the window.
+		f.refuseKey(ctx, user, rateKey, name, pm, rateWindow, "user rate limit", text)
 		return
 	}
-	if f.lim.cooling(user, name, c.cooldown, now) {
+	if wait := f.lim.cooling(user, name, c.cooldown, now); wait > 0 {
 		f.route(ctx, name, user, messages.RouteBlockedCooldown, c.plugin, "cooldown")
+		f.refuse(ctx, user, name, pm, gap, "cooldown", fmt.Sprintf("Wait %s before %s%s again, %s.", seconds(wait), f.cfg.Prefix, name, user))
 		return
 	}
 	f.lim.recordRun(user, name, now)
@@ -135,18 +154,41 @@ func (f *filter) command(ctx actor.Context, p parsed, user string, pm bool, at t
 	f.route(ctx, name, user, messages.RouteRouted, c.plugin, "")
 }
 
-// refuse answers a blocked command politely, at most once per cooldown (or
-// RefusalCooldown if longer) per user and command, so a user hammering a
-// command they may not run cannot make the bot flood.
-func (f *filter) refuse(ctx actor.Context, c *command, user string, pm bool, text string) {
-	if f.cfg.Outbound == nil {
+// refuse answers a turned-down command politely, at most once per gap per
+// user and command, so a user hammering a command they may not run cannot
+// make the bot flood, and logs it for the operator: at info when the user
+// is told, at debug for the repeats in the same window.
+func (f *filter) refuse(ctx actor.Context, user, cmd string, pm bool, gap time.Duration, reason, text string) {
+	f.refuseKey(ctx, user, cmd, cmd, pm, gap, reason, text)
+}
+
+// refuseKey is refuse with its own throttle key (the rate limit answers
+// once per user, whatever the command).
+func (f *filter) refuseKey(ctx actor.Context, user, throttle, cmd string, pm bool, gap time.Duration, reason, text string) {
+	attrs := []any{slog.String("user", user), slog.String("command", cmd), slog.String("reason", reason)}
+	if !f.lim.mayRefuse(user, throttle, gap, f.cfg.Clock.Now()) {
+		f.log.Debug("command refused again; already answered in this window", attrs...)
 		return
 	}
-	if !f.lim.mayRefuse(user, c.spec.Name, max(c.cooldown, f.cfg.RefusalCooldown), f.cfg.Clock.Now()) {
-		return
-	}
+	f.log.Info("command refused", attrs...)
 	f.stats.Refusals++
 	f.say(ctx, user, pm, text)
+}
+
+// onRefusal: a plugin could not serve a routed command (its database is
+// away, say). The answer goes through the same throttle as the
+// EventFilter's own refusals.
+func (f *filter) onRefusal(ctx actor.Context, m *messages.Refusal) {
+	gap := f.cfg.RefusalCooldown
+	if c := f.reg.lookup(m.Command); c != nil {
+		gap = max(gap, c.cooldown)
+	}
+	f.refuse(ctx, m.User, m.Command, m.PM, gap, m.Reason, m.Text)
+}
+
+// seconds renders a wait as whole seconds, rounded up ("40 s").
+func seconds(d time.Duration) string {
+	return fmt.Sprintf("%d s", int64(max(1, (d+time.Second-1)/time.Second)))
 }
 
 func (f *filter) say(ctx actor.Context, user string, pm bool, text string) {

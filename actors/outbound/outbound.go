@@ -52,7 +52,13 @@ type outbound struct {
 	inflight []*item // oldest first; answered by the server in this order
 	nextSeq  uint64
 
-	online    bool
+	online bool
+	// heard is set once the connection told this incarnation its state (a
+	// ConnectionState, or a write refused as not online). Until then the
+	// online state is inferred from the events: a state published before we
+	// subscribed (our own restart, or a start racing the connection's
+	// online) is never published again.
+	heard     bool
 	muted     bool
 	botName   string
 	rank      float64
@@ -133,7 +139,9 @@ func (o *outbound) Receive(ctx actor.Context) {
 }
 
 func (o *outbound) enqueueText(ctx actor.Context, k kind, to, text string, meta []byte) {
-	parts := Split(text, o.cfg.MaxChars)
+	// Every chat line and PM passes here, refusals from the EventFilter as
+	// much as plugin replies, so this is where links are kept clickable.
+	parts := Split(KeepLinksClickable(text), o.cfg.MaxChars)
 	if len(parts) == 0 {
 		// The server drops whitespace-only lines without a word; so do we,
 		// but loudly, since some plugin produced one.
@@ -260,10 +268,12 @@ func (o *outbound) writeFailed(ctx actor.Context, it *item, err error) {
 		return // already put back (socket lost) or answered
 	}
 	if errors.Is(err, connection.ErrNotOnline) {
-		// The socket went away before its state change reached us; the
-		// next "online" resumes sending. Not the message's fault.
+		// The socket went away before its state change reached us (or we
+		// assumed online too early); the next "online" resumes sending.
+		// Not the message's fault.
 		o.queue.putBack(it)
 		o.online = false
+		o.heard = true
 		o.publishState(ctx)
 		return
 	}

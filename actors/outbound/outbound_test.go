@@ -53,7 +53,7 @@ func newRig(t *testing.T, fake *clock.Fake, setup func(*fakeServer)) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	props, err := Props(sys, Config{Channel: testChannel, Connection: conn, Clock: clk})
+	props, err := Props(sys, Config{Channel: testChannel, Connection: conn, Clock: clk, BotName: testBot})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,5 +345,75 @@ func TestLongRepliesAreSplitAndNeverBecomeCommands(t *testing.T) {
 	}
 	if !strings.HasPrefix(got[1], " /kick alice") {
 		t.Fatalf("second line %q, want the continuation kept as text", got[1])
+	}
+}
+
+// TestSendsWithoutHavingHeardTheConnectionState: a ConnectionState
+// published before the outbound queue subscribed (its own restart, or a
+// start racing the connection) is never published again. The queue must
+// still send once the socket's events show it is in the channel, and
+// must wait for the state when the connection says it is not online.
+func TestSendsWithoutHavingHeardTheConnectionState(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name   string
+		seqs   []uint64 // socket events the queue sees before the reply
+		body   func(i int) any
+		online bool // the connection is online
+		want   int  // lines delivered before any ConnectionState
+	}{
+		{"join burst ended with the userlist", []uint64{1, 2}, burstEvent, true, 1},
+		{"started mid-socket", []uint64{41}, func(int) any { return &messages.UserCount{Count: 3} }, true, 1},
+		{"burst still running", []uint64{1}, func(int) any { return &messages.UserCount{Count: 3} }, true, 0},
+		{"connection not logged in yet", []uint64{1, 2}, burstEvent, false, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, clock.NewFake(epoch), func(s *fakeServer) {
+				s.offline = !tt.online
+				s.offlineErr = connection.ErrNotOnline
+			})
+			for i, seq := range tt.seqs {
+				r.events++
+				r.sys.Send(r.pid, &messages.Event{Channel: testChannel, Name: "x", Seq: seq, Received: epoch, Body: tt.body(i)})
+			}
+			r.send(&messages.SendChat{Channel: testChannel, Msg: "pong"})
+			r.drive(10)
+			if got := msgs(r.server.delivered()); len(got) != tt.want {
+				t.Fatalf("delivered %q before any connection state, want %d lines", got, tt.want)
+			}
+			if tt.want == 0 && !tt.online {
+				r.server.mu.Lock()
+				r.server.offline = false
+				r.server.mu.Unlock()
+				r.online(2)
+				r.drive(10)
+				if got := msgs(r.server.delivered()); len(got) != 1 {
+					t.Fatalf("delivered %q once online, want the held reply", got)
+				}
+			}
+		})
+	}
+}
+
+func burstEvent(i int) any {
+	if i == 0 {
+		return &messages.UserCount{Count: 1}
+	}
+	return &messages.UserList{Users: []messages.User{{Name: testBot, Rank: 2}}}
+}
+
+// TestLinksInRepliesStayClickable: whoever sends the line, no URL leaves
+// the queue with punctuation glued to it.
+func TestLinksInRepliesStayClickable(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, clock.NewFake(epoch), nil)
+	r.online(2)
+	r.send(&messages.SendChat{Channel: testChannel, Msg: "Now playing: x https://host/m1.json, started 3s ago."})
+	r.send(&messages.SendPM{Channel: testChannel, To: "alice", Msg: "(see https://host/help)"})
+	r.drive(20)
+	got := msgs(r.server.delivered())
+	if strings.Join(got, "|") != "Now playing: x https://host/m1.json , started 3s ago.|(see https://host/help )" {
+		t.Fatalf("delivered %q", got)
 	}
 }

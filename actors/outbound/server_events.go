@@ -11,6 +11,7 @@ import (
 )
 
 func (o *outbound) onConnectionState(ctx actor.Context, s *messages.ConnectionState) {
+	o.heard = true
 	if s.Username != "" {
 		o.botName = s.Username
 	}
@@ -55,6 +56,7 @@ func (o *outbound) onEvent(ctx actor.Context, ev *messages.Event) {
 		return
 	}
 	o.trackSocket(ev)
+	o.inferOnline(ctx, ev)
 	switch b := ev.Body.(type) {
 	case *messages.Cooldown:
 		o.onCooldown(ctx, time.Duration(b.Millis)*time.Millisecond)
@@ -110,6 +112,21 @@ func (o *outbound) trackSocket(ev *messages.Event) {
 	if _, ok := ev.Body.(*messages.UserList); ok {
 		o.burstDone = true
 	}
+}
+
+// inferOnline: until the connection has told this incarnation its state,
+// a socket whose join burst is over (its userlist arrived, or we started
+// mid-socket) counts as online. Should the connection not be online after
+// all, it refuses the write with ErrNotOnline and its next state change
+// reaches us, since we are subscribed by then.
+func (o *outbound) inferOnline(ctx actor.Context, ev *messages.Event) {
+	if o.heard || o.online || ev.Seq == 0 || !o.burstDone {
+		return
+	}
+	o.online = true
+	o.log.Info("no connection state heard yet; the socket is in the channel, so sending",
+		slog.Uint64("seq", ev.Seq), slog.Int("queue_depth", len(o.queue)))
+	o.pump(ctx)
 }
 
 func (o *outbound) isBot(name string) bool {

@@ -63,13 +63,16 @@ func TestPanickingPluginIsIsolated(t *testing.T) {
 	if !ok || info.Restarts != 5 || info.LastFailure != "bomb plugin: cannot handle chat" {
 		t.Fatalf("tree node %+v", info)
 	}
-	// Its commands are withdrawn; the healthy plugin still answers.
+	// Its commands are withdrawn: typing one is answered with why nothing
+	// happens, once; the healthy plugin still answers.
 	testutil.CheckFor(t, plugintest.Wait, "!boom withdrawn", func() bool {
 		n := len(h.Routes())
 		h.Chat("bob", "!boom")
 		testutil.CheckFor(t, plugintest.Wait, "decision", func() bool { return len(h.Routes()) > n })
-		return h.Routes()[len(h.Routes())-1].Decision == messages.RouteUnknown
+		r := h.Routes()[len(h.Routes())-1]
+		return r.Decision == messages.RouteIgnored && strings.HasPrefix(r.Reason, "plugin unavailable: disabled")
 	})
+	h.WaitSaid("Sorry bob, !boom is unavailable right now.")
 	h.Chat("bob", "!ping")
 	testutil.CheckFor(t, plugintest.Wait, "second pong", func() bool {
 		n := 0

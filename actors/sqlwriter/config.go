@@ -39,22 +39,30 @@ type Config struct {
 	// cannot be written before they are appended to the spill file
 	// (default 50 000).
 	MaxBufferedEvents int
+	// MaxBufferedBytes bounds the same memory in bytes (default 32 MiB), so
+	// a burst the database cannot keep up with goes to the spill file
+	// instead of growing the process.
+	MaxBufferedBytes int64
 	// MaxSpillBytes caps the spill file (0: only the disk limits it). Past
 	// the cap events stay in memory and the writer logs and counts it.
 	MaxSpillBytes int64
 
 	// RetryBase and RetryMax bound the exponential backoff between attempts
-	// to reach the database (defaults 250ms and 10s).
+	// to reach the database (defaults 250ms and 750ms): while it is down the
+	// writer only probes it (a connect and a ping), so a probe a second costs
+	// it little and writing resumes within a second of its return.
 	RetryBase time.Duration
 	RetryMax  time.Duration
 
 	// RequestWorkers is how many SQLRequests run at once (default 4); each
 	// has its own connection, apart from the batch writer's.
 	RequestWorkers int
-	// RequestQueue is how many SQLRequests may wait for a worker (default
-	// 256); beyond it a request is answered with ErrDatabaseUnavailable.
+	// RequestQueue is how many SQLRequests the workers' channel holds
+	// (default 256); more wait in order in the actor, so a burst of requests
+	// is never refused for being early.
 	RequestQueue int
-	// RequestTimeout bounds one SQLRequest (default 5s).
+	// RequestTimeout bounds one SQLRequest (default 5s), and also how long
+	// one may wait for a worker before it is answered as unavailable.
 	RequestTimeout time.Duration
 	// WriteTimeout bounds writing one batch (default 30s).
 	WriteTimeout time.Duration
@@ -79,8 +87,9 @@ const (
 	DefaultBatchBytes        = 16 << 20
 	DefaultFlushInterval     = 10 * time.Millisecond
 	DefaultMaxBufferedEvents = 50_000
+	DefaultMaxBufferedBytes  = 32 << 20
 	DefaultRetryBase         = 250 * time.Millisecond
-	DefaultRetryMax          = 10 * time.Second
+	DefaultRetryMax          = 750 * time.Millisecond
 	DefaultRequestWorkers    = 4
 	DefaultRequestQueue      = 256
 	DefaultRequestTimeout    = 5 * time.Second
@@ -110,6 +119,9 @@ func (c Config) withDefaults() Config {
 		c.BatchBytes = DefaultBatchBytes
 	}
 	setInt(&c.MaxBufferedEvents, DefaultMaxBufferedEvents)
+	if c.MaxBufferedBytes <= 0 {
+		c.MaxBufferedBytes = DefaultMaxBufferedBytes
+	}
 	setInt(&c.RequestWorkers, DefaultRequestWorkers)
 	setInt(&c.RequestQueue, DefaultRequestQueue)
 	setDur(&c.FlushInterval, DefaultFlushInterval)

@@ -76,3 +76,15 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+// While the database is away the writer probes it at most RetryMax apart,
+// so by default writing resumes within a second of its return.
+func TestDefaultProbeIntervalIsAtMostASecond(t *testing.T) {
+	t.Parallel()
+	w := &writer{cfg: Config{}.withDefaults()}
+	for attempt := 1; attempt <= 50; attempt++ {
+		if d := w.backoff(attempt); d > time.Second || d <= 0 {
+			t.Fatalf("attempt %d waits %v", attempt, d)
+		}
+	}
+}

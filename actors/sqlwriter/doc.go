@@ -7,11 +7,12 @@
 // fsync'ed spill file under Config.DataDir that the next writer replays on
 // start. A database outage, a flood, a graceful stop and hostile bytes in a
 // payload do not lose events; only a process crash loses what was still in
-// memory (at most MaxBufferedEvents plus one batch).
+// memory (at most MaxBufferedEvents or MaxBufferedBytes plus one batch).
 //
 // Work is split so the actor goroutine never waits on the database or the
 // disk: one flusher goroutine runs one job at a time (write a batch, append to
-// the spill file, probe the database) and a small worker pool answers
+// the spill file, probe the database), an overflow goroutine takes events
+// past the memory budget while the flusher is busy, and a small worker pool answers
 // SQLRequests on its own connection pool, so a request never queues behind a
 // slow batch. Both report back to the actor with messages.
 package sqlwriter

@@ -39,6 +39,16 @@ func (w *writer) start(ctx actor.Context) {
 		}
 		st = spillState{}
 	}
+	if !spill.disabled {
+		// An overflow file left by a crash holds newer events than the
+		// spill file: it goes behind it.
+		if merged, err := mergeOverflow(w.cfg.DataDir, st); err != nil {
+			w.log.Error("CANNOT MERGE THE OVERFLOW FILE left by an earlier run into the spill file; it stays for the next start",
+				slog.String("actor", w.id), slog.Any("error", err))
+		} else {
+			st = merged
+		}
+	}
 	w.spill = st
 	w.unsure = st.unsure
 	if st.lines > 0 {
@@ -80,6 +90,7 @@ func (w *writer) start(ctx actor.Context) {
 		w.flusher.loop(w.writeCtx, w.jobs, func(j *job) { w.sys.Send(self, jobDone{j}) })
 	}()
 
+	w.startOverflow()
 	w.warmUp = true
 	w.requestCtx, w.cancelRequests = context.WithCancel(context.Background())
 	w.runner = &requestRunner{pool: reqPool, cfg: w.cfg}
@@ -94,6 +105,7 @@ func (w *writer) start(ctx actor.Context) {
 				if down {
 					w.sys.Send(self, dbDown{resp.Err})
 				}
+				w.sys.Send(self, workerFree{})
 			}
 		}()
 	}
@@ -144,12 +156,43 @@ func (w *writer) request(ctx actor.Context, req *messages.SQLRequest) {
 		w.reply(replyTo, &messages.SQLResponse{ID: req.ID, Err: unavailable(req.ID, why)})
 		return
 	}
-	select {
-	case w.requests <- request{req: req, replyTo: replyTo}:
-	default:
-		w.reply(replyTo, &messages.SQLResponse{ID: req.ID,
-			Err: unavailable(req.ID, fmt.Errorf("writer overloaded: %d requests already waiting", cap(w.requests)))})
+	// Requests beyond what the workers' channel holds wait here in order
+	// rather than fail: a daemon starting many channels sends thousands of
+	// start-up statements at once, and being early is no reason to refuse.
+	w.waiting = append(w.waiting, request{req: req, replyTo: replyTo, queued: w.clk.Now()})
+	w.feedRequests()
+}
+
+// feedRequests moves waiting requests to the workers while their channel has
+// room. A request that waited longer than RequestTimeout is answered as
+// unavailable instead: its sender has most likely given up on it.
+func (w *writer) feedRequests() {
+	now := w.clk.Now()
+	for len(w.waiting) > 0 {
+		r := w.waiting[0]
+		if waited := now.Sub(r.queued); waited > w.cfg.RequestTimeout {
+			w.reply(r.replyTo, &messages.SQLResponse{ID: r.req.ID,
+				Err: unavailable(r.req.ID, fmt.Errorf("waited %s for a free connection", waited))})
+		} else {
+			select {
+			case w.requests <- r:
+			default:
+				return
+			}
+		}
+		w.waiting[0] = request{}
+		w.waiting = w.waiting[1:]
 	}
+	w.waiting = nil // lets the emptied backing array go
+}
+
+// refuseWaiting answers every waiting request as unavailable: the database
+// is down or the writer is stopping.
+func (w *writer) refuseWaiting(why error) {
+	for _, r := range w.waiting {
+		w.reply(r.replyTo, &messages.SQLResponse{ID: r.req.ID, Err: unavailable(r.req.ID, why)})
+	}
+	w.waiting = nil
 }
 
 func (w *writer) reply(to *actor.PID, resp *messages.SQLResponse) {
@@ -180,6 +223,7 @@ func (w *writer) stop(graceful bool) {
 	w.retryGen++
 
 	// Queued requests are answered as unavailable rather than run.
+	w.refuseWaiting(errors.New("the writer is stopping"))
 	w.cancelRequests()
 	close(w.requests)
 
@@ -197,6 +241,7 @@ func (w *writer) stop(graceful bool) {
 	}
 	close(w.jobs)
 	<-w.flusherDone
+	w.stopOverflow()
 	w.cancelWrites()
 
 	if graceful && !w.writesPaused {
@@ -227,6 +272,22 @@ func (w *writer) spillRest() {
 	}
 	j := w.takeForSpill()
 	start := time.Now()
+	if w.overflow.lines > 0 {
+		// Memory is newer than the overflow file, so it goes behind it;
+		// the next start merges both into the spill file in order.
+		j.spillAfter, j.spillErr = w.overflowFile.appendRecords(j.recs, w.overflow, nil)
+		if j.spillErr == nil {
+			w.overflow = j.spillAfter
+			w.log.Info("spilled unwritten events for the next start",
+				slog.String("actor", w.id), slog.Int("count", len(j.recs)),
+				slog.Int("spilled", w.spill.lines+w.overflow.lines), slog.Duration("took", time.Since(start)))
+			return
+		}
+		w.requeue(j.recs)
+		w.log.Error("EVENTS LOST: the database and the spill file both failed while stopping",
+			slog.String("actor", w.id), slog.Int("lost", len(w.pending)), slog.Any("error", j.spillErr))
+		return
+	}
 	w.flusher.run(context.Background(), j)
 	w.finished(j)
 	if j.spillErr != nil {

@@ -114,6 +114,7 @@ func (w *writer) failed(err error, kind failureKind) {
 				slog.String("actor", w.id), slog.Any("error", err))
 		}
 		w.dbUp = false
+		w.refuseWaiting(err)
 		// Idle connections opened before the outage are most likely dead
 		// too; without this the first requests after recovery fail on them.
 		w.resetPools()

@@ -3,6 +3,7 @@ package sqlwriter
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -14,7 +15,12 @@ import (
 type request struct {
 	req     *messages.SQLRequest
 	replyTo *actor.PID
+	queued  time.Time
 }
+
+// workerFree is a request worker telling the actor it has room for the next
+// waiting request.
+type workerFree struct{}
 
 // dbDown is a request worker telling the actor the database is unreachable.
 type dbDown struct{ err error }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+
 	"github.com/daz-bot/daz/actors/internal/testpg"
 	"github.com/daz-bot/daz/messages"
 )
@@ -152,4 +154,96 @@ func TestSQLRequestDoesNotWaitBehindSlowFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitFor("batch written once the lock is gone", 0, func() bool { return countRows(t, pool, "") == 1 })
+}
+
+// Fifty channels starting together send their plugins' start-up statements
+// at once, far more than the workers' channel holds; every one must be run,
+// none refused as "overloaded" (issue 9: command registrations were lost).
+func TestStartUpBurstOfManyChannelsIsNeverRefused(t *testing.T) {
+	t.Parallel()
+	const channels, perChannel = 50, 40
+	dbURL := testpg.NewMigrated(t)
+	h := startWriter(t, Config{DatabaseURL: dbURL}, false)
+	if r := h.request(&messages.SQLRequest{ID: 1, Kind: messages.SQLExec,
+		Query: `CREATE TABLE registrations (channel int, cmd int, PRIMARY KEY (channel, cmd))`}); r.Err != nil {
+		t.Fatalf("create: %v", r.Err)
+	}
+
+	futures := make([]*actor.Future, 0, channels*perChannel)
+	for c := range channels {
+		for i := range perChannel {
+			req := &messages.SQLRequest{ID: uint64(c*perChannel + i + 10), Kind: messages.SQLExec,
+				Query: `INSERT INTO registrations (channel, cmd) VALUES ($1, $2)
+					ON CONFLICT (channel, cmd) DO UPDATE SET cmd = excluded.cmd`,
+				Args: []any{c, i}}
+			futures = append(futures, h.sys.Root().RequestFuture(h.pid, req, 30*time.Second))
+		}
+	}
+	refused := 0
+	for _, f := range futures {
+		res, err := f.Result()
+		if err != nil {
+			t.Fatalf("no answer: %v", err)
+		}
+		if resp := res.(*messages.SQLResponse); resp.Err != nil {
+			if refused == 0 {
+				t.Errorf("request %d: %v", resp.ID, resp.Err)
+			}
+			refused++
+		}
+	}
+	if refused > 0 {
+		t.Fatalf("%d of %d start-up requests refused", refused, len(futures))
+	}
+	r := h.request(&messages.SQLRequest{ID: 2, Kind: messages.SQLQuery, Query: `SELECT count(*) FROM registrations`})
+	if r.Err != nil || r.Rows[0][0] != int64(channels*perChannel) {
+		t.Fatalf("registrations stored: %v, %v; want %d", r.Rows, r.Err, channels*perChannel)
+	}
+}
+
+// A request that waited for a worker longer than RequestTimeout is answered
+// as unavailable instead of being run for a sender that has given up.
+func TestSQLRequestWaitingPastItsDeadlineIsAnsweredUnavailable(t *testing.T) {
+	t.Parallel()
+	dbURL := testpg.NewMigrated(t)
+	pool := testpg.Pool(t, dbURL)
+	h := startWriter(t, Config{DatabaseURL: dbURL, RequestWorkers: 1, RequestQueue: 1, RequestTimeout: 5 * time.Second}, true)
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `LOCK TABLE daz_core_chat_log IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	ask := func(id uint64, q string) *actor.Future {
+		return h.sys.Root().RequestFuture(h.pid, &messages.SQLRequest{ID: id, Kind: messages.SQLQuery, Query: q}, 20*time.Second)
+	}
+	blocked := ask(1, `SELECT count(*) FROM daz_core_chat_log`)
+	h.waitFor("the first request waits for the lock", 0, func() bool {
+		var waiting int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+			WHERE c.relname = 'daz_core_chat_log' AND NOT l.granted`).Scan(&waiting)
+		return err == nil && waiting > 0
+	})
+	inChannel, late := ask(2, `SELECT 2`), ask(3, `SELECT 3`)
+	h.waitFor("the third request waits in the actor", 0, func() bool { return h.stats().Waiting == 1 })
+	h.clk.Advance(6 * time.Second)
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range []*actor.Future{blocked, inChannel} {
+		res, err := f.Result()
+		if err != nil || res.(*messages.SQLResponse).Err != nil {
+			t.Fatalf("request %d: %v %v", i+1, res, err)
+		}
+	}
+	res, err := late.Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res.(*messages.SQLResponse); !errors.Is(r.Err, messages.ErrDatabaseUnavailable) {
+		t.Fatalf("request that waited past its deadline: %v, want ErrDatabaseUnavailable", r.Err)
+	}
 }

@@ -4,6 +4,7 @@ import "slices"
 
 // kick hands the flusher its next job when it is idle.
 func (w *writer) kick() {
+	defer w.kickOverflow()
 	if w.stopped || w.inflight != nil {
 		return
 	}
@@ -25,7 +26,7 @@ func (w *writer) nextJob() *job {
 			return &job{kind: jobPing, done: make(chan struct{})}
 		}
 	}
-	if len(w.pending) > w.cfg.MaxBufferedEvents && !w.clk.Now().Before(w.spillRetryAt) {
+	if w.overBudget() && w.overflowing == nil && w.overflow.lines == 0 && !w.clk.Now().Before(w.spillRetryAt) {
 		return w.takeForSpill()
 	}
 	if !w.writesPaused {
@@ -35,19 +36,39 @@ func (w *writer) nextJob() *job {
 		return nil
 	}
 	w.retryDue = false
-	if j := w.takeForWrite(true); j != nil {
-		return j
+	if w.dbUp {
+		// The database answers but a write failed: try the write again.
+		if j := w.takeForWrite(true); j != nil {
+			return j
+		}
 	}
+	// Unreachable: a probe is cheaper than a batch sent to a dead server,
+	// and once it answers the writes start at once.
 	return &job{kind: jobPing, done: make(chan struct{})}
+}
+
+// overBudget tells whether the events in memory should go to the spill
+// file: too many of them, or too many bytes.
+func (w *writer) overBudget() bool {
+	return len(w.pending) > w.cfg.MaxBufferedEvents || w.pendingBytes > w.cfg.MaxBufferedBytes
 }
 
 // takeForWrite returns the next batch in order of arrival: the spill file
 // first, then memory once a batch is full or has waited long enough (or at
 // once when force is set).
 func (w *writer) takeForWrite(force bool) *job {
+	if w.spill.lines == 0 && w.overflow.lines > 0 && w.overflowing == nil {
+		if err := w.adoptOverflow(); err != nil {
+			w.failed(err, failOther)
+			return nil
+		}
+	}
 	if w.spill.lines > 0 {
 		return &job{kind: jobWriteSpill, spill: w.spill, maxBatch: w.cfg.MaxBatch, maxBytes: w.cfg.BatchBytes,
 			unsure: w.unsure, done: make(chan struct{})}
+	}
+	if w.overflowing != nil || w.overflow.lines > 0 {
+		return nil // memory waits behind the overflow file
 	}
 	n := len(w.pending)
 	if n == 0 || !force && n < w.cfg.BatchSize && w.pendingBytes < w.cfg.BatchBytes && !w.flushDue {

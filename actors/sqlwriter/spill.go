@@ -239,29 +239,45 @@ func (s *spillFile) appendRecords(recs []record, st spillState, unsure *pendingC
 	if s.disabled {
 		return st, errSpillDisabled
 	}
-	var buf bytes.Buffer
-	for i := range recs {
-		line, err := encodeSpillLine(&recs[i])
-		if err != nil {
-			return st, err
-		}
-		buf.Write(line)
-	}
-	if s.maxBytes > 0 && st.size+int64(buf.Len()) > s.maxBytes {
-		return st, fmt.Errorf("%w: %d bytes + %d would pass %d", errSpillCap, st.size, buf.Len(), s.maxBytes)
-	}
 	created := st.size == 0
 	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return st, fmt.Errorf("open spill file: %w", err)
 	}
-	_, werr := f.Write(buf.Bytes())
+	// Lines are streamed to the file: encoding a whole burst into one
+	// buffer first cost more memory than the events being spilled.
+	out := bufio.NewWriterSize(f, 256<<10)
+	var written int64
+	var werr error
+	for i := range recs {
+		var line []byte
+		if line, werr = encodeSpillLine(&recs[i]); werr != nil {
+			break
+		}
+		if s.maxBytes > 0 && st.size+written+int64(len(line)) > s.maxBytes {
+			werr = fmt.Errorf("%w: %d bytes + %d would pass %d", errSpillCap, st.size, written+int64(len(line)), s.maxBytes)
+			break
+		}
+		if _, werr = out.Write(line); werr != nil {
+			break
+		}
+		written += int64(len(line))
+	}
+	if werr == nil {
+		werr = out.Flush()
+	}
 	if werr == nil {
 		werr = f.Sync()
 	}
 	if werr != nil {
 		_ = f.Truncate(st.size)
 		_ = f.Close()
+		if created {
+			_ = os.Remove(s.path)
+		}
+		if errors.Is(werr, errSpillCap) {
+			return st, werr
+		}
 		return st, fmt.Errorf("append %d events to spill file: %w", len(recs), werr)
 	}
 	if err := f.Close(); err != nil {
@@ -270,7 +286,7 @@ func (s *spillFile) appendRecords(recs []record, st spillState, unsure *pendingC
 	if created {
 		syncDir(filepath.Dir(s.path))
 	}
-	st.size += int64(buf.Len())
+	st.size += written
 	st.lines += len(recs)
 	if !sameCommit(st.unsure, unsure) {
 		if err := s.savePos(st.pos, unsure); err != nil {

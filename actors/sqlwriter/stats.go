@@ -8,6 +8,7 @@ type Stats struct {
 	Batches   int64  `json:"batches"`  // batches committed since the writer started
 	LastError string `json:"last_error,omitempty"`
 	DBUp      bool   `json:"db_up"`
+	Waiting   int    `json:"requests_waiting"` // SQLRequests waiting for a free worker
 }
 
 // buffered counts the events and bytes held in memory: queued, or in a job
@@ -15,6 +16,10 @@ type Stats struct {
 func (w *writer) buffered() (int, int64) {
 	n, bytes := len(w.pending), w.pendingBytes
 	if j := w.inflight; j != nil && (j.kind == jobWriteMemory || j.kind == jobSpill) {
+		n += len(j.recs)
+		bytes += j.bytes
+	}
+	if j := w.overflowing; j != nil {
 		n += len(j.recs)
 		bytes += j.bytes
 	}
@@ -26,10 +31,10 @@ func (w *writer) buffered() (int, int64) {
 func (w *writer) publish() {
 	buffered, bytes := w.buffered()
 	w.sys.Tree().SetState(w.id, Stats{
-		Buffered: buffered, Spilled: w.spill.lines, Written: w.written, Batches: w.batches,
-		LastError: w.lastErr, DBUp: w.dbUp,
+		Buffered: buffered, Spilled: w.spill.lines + w.overflow.lines, Written: w.written, Batches: w.batches,
+		LastError: w.lastErr, DBUp: w.dbUp, Waiting: len(w.waiting),
 	})
 	w.metrics.Buffered.Store(int64(buffered))
 	w.metrics.BufferedBytes.Store(bytes)
-	w.metrics.Spilled.Store(int64(w.spill.lines))
+	w.metrics.Spilled.Store(int64(w.spill.lines + w.overflow.lines))
 }

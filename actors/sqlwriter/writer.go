@@ -43,6 +43,8 @@ type writer struct {
 	pendingBytes int64 // size of pending
 	inflight     *job
 	spill        spillState
+	overflow     spillState // the overflow file: newer than spill, older than pending
+	overflowing  *job       // an append to the overflow file in progress
 	unsure       *pendingCommit
 
 	dbUp         bool
@@ -71,8 +73,13 @@ type writer struct {
 	writeCtx     context.Context
 	cancelWrites context.CancelFunc
 
+	overflowFile *spillFile
+	overflowJobs chan *job
+	overflowExit chan struct{}
+
 	runner         *requestRunner
 	requests       chan request
+	waiting        []request // requests for which the workers' channel had no room, oldest first
 	requestCtx     context.Context
 	cancelRequests context.CancelFunc
 	workers        sync.WaitGroup
@@ -106,13 +113,16 @@ func (w *writer) Receive(ctx actor.Context) {
 		w.accept(m)
 	case *messages.SQLRequest:
 		w.request(ctx, m)
-		return
+	case workerFree:
+		w.feedRequests()
 	case jobDone:
 		if m.job != w.inflight {
 			return // already handled while stopping
 		}
 		w.inflight = nil
 		w.finished(m.job)
+	case overflowDone:
+		w.overflowed(m.job)
 	case flushTick:
 		if m.gen != w.flushGen {
 			return

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/daz-bot/daz/actors/app"
+	"github.com/daz-bot/daz/actors/eventfilter"
 	"github.com/knadh/koanf/parsers/yaml"
 	"github.com/knadh/koanf/providers/env/v2"
 	"github.com/knadh/koanf/providers/file"
@@ -48,9 +49,11 @@ func defaultConfigKeys() []configKey {
 		{"debug.addr", "127.0.0.1:6060", "debug endpoint address; non-loopback needs debug.token"},
 		{"debug.token", "", "bearer token for the debug endpoint"},
 		{"commands.prefix", app.DefaultCommandPrefix, "command prefix"},
+		{"commands.user_rate_limit", strconv.Itoa(eventfilter.DefaultUserRateLimit), "commands one user may run per minute (beyond it: one 'slow down' answer)"},
 		{"writer.batch_size", strconv.Itoa(writer.BatchSize), "chat-log rows per batch"},
 		{"writer.flush_interval", durText(writer.FlushInterval), "longest wait before a partial batch is written"},
 		{"writer.max_buffered", strconv.Itoa(writer.MaxBuffered), "events kept in memory while the database is away before spilling to disk"},
+		{"writer.max_buffered_bytes", strconv.FormatInt(writer.MaxBufferedBytes, 10), "bytes of events kept in memory while the database is away or behind before spilling to disk"},
 		{"data.dir", app.DefaultDataDir, "directory for the spill file and text logs"},
 		{"shutdown.timeout", durText(app.DefaultShutdownTimeout), "how long a graceful shutdown may take"},
 		{"log.format", "auto", "json, text, or auto (text on a terminal)"},
@@ -168,13 +171,14 @@ func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 		DebugAddr:     k.String("debug.addr"),
 		DebugToken:    app.Secret(k.String("debug.token")),
 		CommandPrefix: k.String("commands.prefix"),
+		UserRateLimit: num("commands.user_rate_limit"),
 		Retry: app.RetryOptions{
 			Base: dur("cytube.retry.base"), MaxDelay: dur("cytube.retry.max_delay"),
 			Attempts: num("cytube.retry.attempts"), Cooldown: dur("cytube.retry.cooldown"),
 		},
 		Writer: app.WriterOptions{
 			BatchSize: num("writer.batch_size"), FlushInterval: dur("writer.flush_interval"),
-			MaxBuffered: num("writer.max_buffered"),
+			MaxBuffered: num("writer.max_buffered"), MaxBufferedBytes: int64(num("writer.max_buffered_bytes")),
 		},
 		DataDir:         k.String("data.dir"),
 		ShutdownTimeout: dur("shutdown.timeout"),

@@ -48,7 +48,7 @@ func TestConfigPrecedenceFileThenEnvThenFlags(t *testing.T) {
 	if o.Retry.Attempts != 7 || o.Retry.Base != 2*time.Second || o.Retry.Cooldown != 30*time.Minute {
 		t.Errorf("retry = %+v", o.Retry)
 	}
-	if o.CommandPrefix != "?" || o.DebugAddr != "127.0.0.1:6060" || o.Channels[0].ServerURL != "https://cytu.be" {
+	if o.CommandPrefix != "?" || o.UserRateLimit != 10 || o.DebugAddr != "127.0.0.1:6060" || o.Channels[0].ServerURL != "https://cytu.be" {
 		t.Errorf("defaults/file values wrong: %+v", o)
 	}
 }
@@ -57,7 +57,7 @@ func TestConfigEnvironmentNamesAreTheContract(t *testing.T) {
 	env := []string{
 		"DAZ_CYTUBE_SERVER_URL=http://127.0.0.1:8080", "DAZ_CYTUBE_CHANNEL=testchan",
 		"DAZ_CYTUBE_USERNAME=dazbot", "DAZ_CYTUBE_PASSWORD=pw", "DAZ_DATABASE_URL=postgres://u@h/db",
-		"DAZ_DEBUG_ADDR=127.0.0.1:7070", "DAZ_COMMANDS_PREFIX=$",
+		"DAZ_DEBUG_ADDR=127.0.0.1:7070", "DAZ_COMMANDS_PREFIX=$", "DAZ_COMMANDS_USER_RATE_LIMIT=25",
 	}
 	cfg, err := load(t, nil, env)
 	if err != nil {
@@ -65,7 +65,7 @@ func TestConfigEnvironmentNamesAreTheContract(t *testing.T) {
 	}
 	c := cfg.Options.Channels[0]
 	if c.ServerURL != "http://127.0.0.1:8080" || c.Name != "testchan" || c.Username != "dazbot" || c.Password.Reveal() != "pw" ||
-		cfg.Options.DebugAddr != "127.0.0.1:7070" || cfg.Options.CommandPrefix != "$" {
+		cfg.Options.DebugAddr != "127.0.0.1:7070" || cfg.Options.CommandPrefix != "$" || cfg.Options.UserRateLimit != 25 {
 		t.Fatalf("environment not applied: %+v %+v", cfg.Options, c)
 	}
 }
@@ -113,6 +113,8 @@ func TestInvalidConfigExitsTwoNamingTheKey(t *testing.T) {
 		{"bad duration", base, []string{"-cytube.retry.base", "soon"}, "cytube.retry.base"},
 		{"bad attempts", base, []string{"-cytube.retry.attempts", "-3"}, "cytube.retry.attempts"},
 		{"bad prefix", append(base, "DAZ_COMMANDS_PREFIX= "), nil, "commands.prefix"},
+		{"zero rate limit", append(base, "DAZ_COMMANDS_USER_RATE_LIMIT=0"), nil, "commands.user_rate_limit"},
+		{"bad rate limit", base, []string{"-commands.user_rate_limit", "ten"}, "commands.user_rate_limit"},
 		{"bad database scheme", []string{"DAZ_CYTUBE_CHANNEL=testchan", "DAZ_DATABASE_URL=mysql://u:pw@h/db"}, nil, "database.url"},
 		{"bad log format", base, []string{"-log.format", "xml"}, "log.format"},
 		{"unknown flag", base, []string{"-nope"}, "nope"},

@@ -142,7 +142,7 @@ func (p *plugin) botName() string { return p.kit.Connection().State.Username }
 
 func (p *plugin) unavailable(ctx actor.Context, cmd *messages.Command, err error) {
 	p.kit.Log.Warn("analytics query failed", slog.String("command", cmd.Name), slog.Any("error", err))
-	p.kit.Reply(ctx, cmd, "The chat history is not reachable right now, try again later.")
+	p.kit.Refuse(ctx, cmd, "database unavailable: "+err.Error(), "The chat history is not reachable right now, try again later.")
 }
 
 func (p *plugin) seen(ctx actor.Context, cmd *messages.Command) {

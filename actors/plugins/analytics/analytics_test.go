@@ -121,7 +121,7 @@ func TestMediaQuestions(t *testing.T) {
 	c.Fake.Advance(time.Minute)
 	// A reconnect's burst repeats the current item mid-play: not a new play.
 	media("def", "Second Song", 3725, 60)
-	if got := c.ask("alice", "!np"); got != "Now playing: Second Song [1:02:05] https://youtu.be/def, started 1m 31s ago." {
+	if got := c.ask("alice", "!np"); got != "Now playing: Second Song [1:02:05], started 1m 31s ago: https://youtu.be/def" {
 		t.Fatalf("np: %q", got)
 	}
 	testutil.CheckFor(t, plugintest.Wait, "media recorded", func() bool {

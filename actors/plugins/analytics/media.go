@@ -69,10 +69,15 @@ func (p *plugin) nowPlaying(ctx actor.Context, cmd *messages.Command) {
 	if n.seconds > 0 {
 		msg += " [" + hms(n.seconds) + "]"
 	}
+	msg += ", started " + pluginkit.Ago(p.kit.Deps.Clock.Now(), n.startedAt)
+	// The link goes last, with nothing after it: CyTube's linkifier would
+	// take trailing punctuation into the URL.
 	if link := Link(n.kind, n.id); link != "" {
-		msg += " " + link
+		msg += ": " + link
+	} else {
+		msg += "."
 	}
-	p.kit.Reply(ctx, cmd, msg+", started "+pluginkit.Ago(p.kit.Deps.Clock.Now(), n.startedAt)+".")
+	p.kit.Reply(ctx, cmd, msg)
 }
 
 func (p *plugin) history(ctx actor.Context, cmd *messages.Command) {

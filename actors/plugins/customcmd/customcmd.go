@@ -26,6 +26,9 @@ const (
 	MaxCommands      = 500
 )
 
+// MaxHeld bounds the commands held while the stored ones are still loading.
+const MaxHeld = 50
+
 // Timing of custom commands and of the start-up load.
 const (
 	customCooldown = 5 * time.Second
@@ -55,6 +58,10 @@ type plugin struct {
 	kit    *pluginkit.Kit
 	cmds   map[string]entry
 	loaded bool
+	// held are commands that arrived before the stored ones were loaded:
+	// answering "still loading" would drop them, so they wait (a bounded
+	// number) and run once loading is done.
+	held []*messages.Command
 }
 
 type detail struct {
@@ -98,16 +105,24 @@ func (p *plugin) Receive(ctx actor.Context) {
 	case *actor.Started, loadTick:
 		p.load(ctx)
 	case *messages.Command:
-		switch m.Name {
-		case "addcmd":
-			p.add(ctx, m)
-		case "delcmd":
-			p.del(ctx, m)
-		case "cmds":
-			p.list(ctx, m)
-		default:
-			p.run(ctx, m)
+		if !p.loaded {
+			p.hold(ctx, m)
+			return
 		}
+		p.command(ctx, m)
+	}
+}
+
+func (p *plugin) command(ctx actor.Context, m *messages.Command) {
+	switch m.Name {
+	case "addcmd":
+		p.add(ctx, m)
+	case "delcmd":
+		p.del(ctx, m)
+	case "cmds":
+		p.list(ctx, m)
+	default:
+		p.run(ctx, m)
 	}
 }
 
@@ -116,6 +131,7 @@ func (p *plugin) load(ctx actor.Context) {
 		[]any{p.kit.Deps.Channel}, func(res *messages.SQLResponse) {
 			if res.Err != nil {
 				p.kit.Log.Warn("loading custom commands failed; retrying", slog.Any("error", res.Err))
+				p.loadFailed(ctx, res.Err)
 				p.kit.Deps.System.SendAfter(loadRetry, ctx.Self(), loadTick{})
 				return
 			}
@@ -126,7 +142,34 @@ func (p *plugin) load(ctx actor.Context) {
 			p.loaded = true
 			p.kit.Register(ctx)
 			p.kit.SetDetail(detail{Loaded: true, Commands: len(p.cmds)})
+			held := p.held
+			p.held = nil
+			for _, m := range held {
+				p.command(ctx, m)
+			}
 		})
+}
+
+// hold keeps a command until loading is done; beyond MaxHeld it is refused
+// with the reason.
+func (p *plugin) hold(ctx actor.Context, m *messages.Command) {
+	if len(p.held) >= MaxHeld {
+		p.kit.Refuse(ctx, m, "custom commands still loading; hold queue full",
+			"Custom commands are still loading and many commands wait already; try again in a moment.")
+		return
+	}
+	p.held = append(p.held, m)
+}
+
+// loadFailed answers every held command with why it cannot run yet;
+// loading is retried meanwhile.
+func (p *plugin) loadFailed(ctx actor.Context, err error) {
+	held := p.held
+	p.held = nil
+	for _, m := range held {
+		p.kit.Refuse(ctx, m, "custom commands not loaded: "+err.Error(),
+			"Custom commands could not be loaded (the database is not reachable); try again later.")
+	}
 }
 
 // run answers a custom command.
@@ -158,9 +201,6 @@ func (p *plugin) add(ctx actor.Context, cmd *messages.Command) {
 		return
 	case len([]rune(response)) > MaxResponseChars:
 		p.kit.Reply(ctx, cmd, "That text is too long (at most 500 characters).")
-		return
-	case !p.loaded:
-		p.kit.Reply(ctx, cmd, "Custom commands are still loading, try again in a moment.")
 		return
 	}
 	if _, exists := p.cmds[name]; !exists && len(p.cmds) >= MaxCommands {
@@ -206,7 +246,7 @@ RETURNING (xmax = 0) AS inserted`,
 		[]any{p.kit.Deps.Channel, name, response, cmd.User}, func(res *messages.SQLResponse) {
 			if res.Err != nil {
 				p.kit.Log.Warn("saving custom command failed", slog.String("command", name), slog.Any("error", res.Err))
-				p.kit.Reply(ctx, cmd, "The database is not reachable right now; the command was not saved.")
+				p.kit.Refuse(ctx, cmd, "database unavailable: "+res.Err.Error(), "The database is not reachable right now; the command was not saved.")
 				return
 			}
 			inserted := len(res.Rows) > 0 && pluginkit.Row(res.Rows[0]).Bool(0)
@@ -217,7 +257,45 @@ RETURNING (xmax = 0) AS inserted`,
 			if inserted {
 				verb = "Added"
 			}
-			p.kit.Reply(ctx, cmd, verb+" "+p.kit.Deps.Prefix+name+".")
+			p.confirmed(ctx, cmd, name, verb+" "+p.kit.Deps.Prefix+name+".")
+		})
+}
+
+// confirmed replies once the EventFilter has the new registration in
+// force: it handles its mailbox in order, so its answer to ListCommands
+// (asked after RegisterCommands was sent) proves the registration was
+// applied, and whoever reads the reply and types the command at once is
+// routed. A table without the name means the EventFilter restarted in
+// between and lost it: register again and ask again, a few times.
+func (p *plugin) confirmed(ctx actor.Context, cmd *messages.Command, name, text string) {
+	p.confirm(ctx, cmd, name, text, confirmAttempts)
+}
+
+// confirmAttempts bounds re-registering while the EventFilter restarts.
+const confirmAttempts = 3
+
+func (p *plugin) confirm(ctx actor.Context, cmd *messages.Command, name, text string, left int) {
+	pluginkit.Ask(p.kit.Deps.System, ctx, p.kit.Deps.EventFilter, askTimeout, &messages.ListCommands{Channel: p.kit.Deps.Channel},
+		func(res any, err error) {
+			list, ok := res.(*messages.CommandList)
+			if err != nil || !ok {
+				// Saved and registered; only the confirmation is missing.
+				p.kit.Log.Warn("the EventFilter did not confirm a custom command", slog.String("command", name), slog.Any("error", err))
+				p.kit.Reply(ctx, cmd, text)
+				return
+			}
+			switch owner := ownerOf(list.Commands, name); {
+			case owner == Name:
+				p.kit.Reply(ctx, cmd, text)
+			case owner != "":
+				p.kit.Reply(ctx, cmd, "Saved, but "+p.kit.Deps.Prefix+name+" could not be registered: plugin "+owner+" owns that name.")
+			case left > 1 && p.cmds[name].response != "":
+				p.kit.Register(ctx)
+				p.confirm(ctx, cmd, name, text, left-1)
+			default:
+				p.kit.Log.Warn("the EventFilter did not take a custom command", slog.String("command", name))
+				p.kit.Reply(ctx, cmd, text)
+			}
 		})
 }
 
@@ -232,7 +310,7 @@ func (p *plugin) del(ctx actor.Context, cmd *messages.Command) {
 		[]any{p.kit.Deps.Channel, name}, func(res *messages.SQLResponse) {
 			if res.Err != nil {
 				p.kit.Log.Warn("deleting custom command failed", slog.String("command", name), slog.Any("error", res.Err))
-				p.kit.Reply(ctx, cmd, "The database is not reachable right now; nothing was deleted.")
+				p.kit.Refuse(ctx, cmd, "database unavailable: "+res.Err.Error(), "The database is not reachable right now; nothing was deleted.")
 				return
 			}
 			_, known := p.cmds[name]

@@ -1,10 +1,14 @@
 package customcmd_test
 
 import (
-	"github.com/daz-bot/daz/actors/internal/testutil"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/daz-bot/daz/actors/internal/testutil"
 
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/internal/testpg"
@@ -132,5 +136,116 @@ func TestCustomCommandsSurviveRestart(t *testing.T) {
 	second.WaitRegistered("motd")
 	if got := second.say("alice", "!motd"); got.Msg != "Movie night at 8!" {
 		t.Fatalf("after restart: %q", got.Msg)
+	}
+}
+
+// TestAddedCommandIsRoutedAtOnce: "Added !x." is only said once the
+// EventFilter routes !x, so typing it straight away works.
+func TestAddedCommandIsRoutedAtOnce(t *testing.T) {
+	t.Parallel()
+	c := start(t, "")
+	for i := range 5 {
+		name := fmt.Sprintf("quick%d", i)
+		c.Fake.Advance(2 * time.Second) // !addcmd's cooldown
+		c.Chat("Mod", "!addcmd "+name+" answer "+name)
+		c.WaitSaid("Added !" + name + ".")
+		c.Chat("alice", "!"+name)
+		testutilWaitDecision(t, c, name, messages.RouteRouted)
+		c.WaitSaid("answer " + name)
+	}
+}
+
+// gate stands between the plugins and the SQL writer: it holds every
+// request until the test opens it, then passes them on, or fails them.
+type gate struct {
+	writer *actor.PID
+	open   bool
+	held   []heldSQL
+}
+
+type heldSQL struct {
+	sender *actor.PID
+	req    *messages.SQLRequest
+}
+
+// openGate passes held and later requests on; failGate answers the held
+// ones with a database error.
+type (
+	openGate struct{}
+	failGate struct{}
+)
+
+func (g *gate) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *messages.SQLRequest:
+		if g.open {
+			ctx.Forward(g.writer)
+			return
+		}
+		g.held = append(g.held, heldSQL{sender: ctx.Sender(), req: m})
+	case openGate:
+		g.open = true
+		for _, h := range g.held {
+			ctx.RequestWithCustomSender(g.writer, h.req, h.sender)
+		}
+		g.held = nil
+	case failGate:
+		for _, h := range g.held {
+			ctx.Send(h.sender, &messages.SQLResponse{ID: h.req.ID, Err: fmt.Errorf("test outage: %w", messages.ErrDatabaseUnavailable)})
+		}
+		g.held = nil
+	}
+}
+
+// TestCommandsWaitForLoading: commands that arrive while the stored custom
+// commands are still loading are held, not turned away, and answered once
+// loading is done; if it fails, each is answered with the reason.
+func TestCommandsWaitForLoading(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name    string
+		release any
+		want    []string
+	}{
+		{"loaded", openGate{}, []string{"Added !early.", "No custom commands yet."}},
+		{"loading failed", failGate{}, []string{"Custom commands could not be loaded", "Custom commands could not be loaded"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var sqlGate *actor.PID
+			h := plugintest.Start(t, plugintest.Options{Fake: clock.NewFake(epoch), Deps: func(d *pluginkit.Deps) {
+				g := &gate{writer: d.SQL}
+				pid, err := d.System.Root().SpawnNamed(d.System.Props("gate", func() actor.Actor { return g }), "sqlgate")
+				if err != nil {
+					t.Fatal(err)
+				}
+				sqlGate, d.SQL = pid, pid
+			}}, specs)
+			h.WaitRegistered("addcmd", "cmds")
+			h.Join(messages.User{Name: "alice", Rank: 1}, messages.User{Name: "Mod", Rank: 2})
+			h.Chat("Mod", "!addcmd early here already")
+			h.Chat("alice", "!cmds")
+			h.WaitRouted("addcmd", 1)
+			h.WaitRouted("cmds", 1)
+			h.Sync(customcmd.Name)
+			if said := h.Said(); len(said) != 0 {
+				t.Fatalf("answered before loading was done: %+v", said)
+			}
+			h.Sys.Send(sqlGate, tt.release)
+			said := h.WaitCount(len(tt.want))
+			for _, w := range tt.want {
+				found := false
+				for _, s := range said {
+					found = found || strings.HasPrefix(s.Msg, w)
+				}
+				if !found {
+					t.Fatalf("said %+v, want %q among them", said, w)
+				}
+			}
+			if tt.name == "loaded" {
+				h.Chat("alice", "!early")
+				h.WaitSaid("here already")
+			}
+		})
 	}
 }

@@ -1,7 +1,9 @@
 // Package logger writes a human-readable text log of each channel, one file
 // per channel per UTC day (<LogDir>/<channel>/<YYYY-MM-DD>.log), next to the
-// complete log in PostgreSQL. Only live events are written: the join
-// burst's replayed chat is already in yesterday's file.
+// complete log in PostgreSQL. The join burst's replayed chat is written too,
+// but only the lines past the last chat line the file has (found again in
+// the newest file's tail after a restart): those were said while daz was
+// away, and the files stay in server-time order without a line twice.
 package logger
 
 import (
@@ -37,7 +39,7 @@ func (p *plugin) declare() pluginkit.Registration {
 	if p.kit.Deps.LogDir == "" {
 		return pluginkit.Registration{}
 	}
-	return pluginkit.Registration{Events: []string{"chatMsg", "addUser", "userLeave", "changeMedia", "kick"}}
+	return pluginkit.Registration{Events: []string{"chatMsg", "addUser", "userLeave", "changeMedia", "kick"}, Backlog: true}
 }
 
 type plugin struct {
@@ -48,6 +50,7 @@ type plugin struct {
 	lines  uint64
 	errors uint64
 	failed string // the path whose last write failed, to log a failure once
+	mark   mark   // how far in server time the chat lines reached
 }
 
 type detail struct {
@@ -63,6 +66,7 @@ func (p *plugin) Receive(ctx actor.Context) {
 	}
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
+		p.recover()
 		p.publish()
 	case *actor.Stopping, *actor.Restarting:
 		p.close()
@@ -70,11 +74,45 @@ func (p *plugin) Receive(ctx actor.Context) {
 		if p.kit.Deps.LogDir == "" || m.Event == nil {
 			return
 		}
-		at, line := Format(m.Event, p.kit.Deps.Clock.Now())
-		if line != "" {
-			p.write(at, line)
-		}
+		p.notified(m)
 	}
+}
+
+func (p *plugin) notified(m *messages.PluginNotify) {
+	at, line := Format(m.Event, p.kit.Deps.Clock.Now())
+	if line == "" {
+		return
+	}
+	if _, chat := m.Event.Body.(*messages.ChatMsg); chat {
+		if m.Backlog {
+			if !p.mark.backlog(m.Event.Seq, at, line) {
+				return
+			}
+		} else {
+			p.mark.live(at, line)
+		}
+	} else if m.Backlog {
+		return
+	}
+	p.write(at, line)
+}
+
+// recover finds where the text log stopped, so a replay after a restart
+// does not write lines twice.
+func (p *plugin) recover() {
+	if p.kit.Deps.LogDir == "" {
+		return
+	}
+	m, err := recoverMark(p.dir())
+	if err != nil {
+		p.kit.Log.Warn("cannot read where the text log stopped; a join replay may repeat lines",
+			slog.String("path", p.dir()), slog.Any("error", err))
+	}
+	p.mark = m
+}
+
+func (p *plugin) dir() string {
+	return filepath.Join(p.kit.Deps.LogDir, SafeName(p.kit.Deps.Channel))
 }
 
 func (p *plugin) publish() {
@@ -187,7 +225,7 @@ func (p *plugin) write(at time.Time, line string) {
 
 func (p *plugin) open(day string) {
 	p.close()
-	dir := filepath.Join(p.kit.Deps.LogDir, SafeName(p.kit.Deps.Channel))
+	dir := p.dir()
 	path := filepath.Join(dir, day+".log")
 	p.path = path
 	if err := os.MkdirAll(dir, 0o750); err != nil {

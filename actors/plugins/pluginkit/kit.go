@@ -15,6 +15,8 @@ import (
 type Registration struct {
 	Commands []messages.CommandSpec
 	Events   []string
+	// Backlog asks for the join burst's replayed chat too, flagged as such.
+	Backlog bool
 }
 
 // Status is a plugin's life as shown on the actor tree.
@@ -51,6 +53,7 @@ type Kit struct {
 	declare  func() Registration
 	self     *actor.PID
 	disabled bool
+	reason   string // why the supervisor disabled us
 	detail   any
 	nextSQL  uint64
 	watching bool
@@ -88,6 +91,7 @@ func (k *Kit) Handle(ctx actor.Context) bool {
 		if k.Deps.Supervision != nil {
 			if reason, off := k.Deps.Supervision.Disabled(ctx.Self().Id); off {
 				k.disabled = true
+				k.reason = reason
 				k.Log.Error("plugin disabled by its supervisor after repeated failures; its commands are withdrawn",
 					slog.String("reason", reason))
 				k.withdraw(ctx)
@@ -125,6 +129,15 @@ func (k *Kit) Handle(ctx actor.Context) bool {
 			return true
 		}
 		return k.disabled
+	case *messages.Command:
+		if k.disabled {
+			// Routed before the EventFilter heard we are disabled (it
+			// waited in the mailbox through the restarts).
+			k.Refuse(ctx, m, "plugin disabled: "+k.reason,
+				fmt.Sprintf("Sorry %s, %s%s is unavailable right now.", m.User, k.Deps.Prefix, m.Name))
+			return true
+		}
+		return false
 	default:
 		return k.disabled
 	}
@@ -149,15 +162,22 @@ func (k *Kit) Register(ctx actor.Context) {
 	reg := k.declare()
 	if k.Deps.EventFilter != nil {
 		ctx.Send(k.Deps.EventFilter, &messages.RegisterCommands{Plugin: k.Name, Owner: ctx.Self(), Commands: reg.Commands})
-		ctx.Send(k.Deps.EventFilter, &messages.SubscribeEvents{Plugin: k.Name, Owner: ctx.Self(), Events: reg.Events})
+		ctx.Send(k.Deps.EventFilter, &messages.SubscribeEvents{Plugin: k.Name, Owner: ctx.Self(), Events: reg.Events, Backlog: reg.Backlog})
 	}
 	k.publish(StatusRunning, "", &reg)
 }
 
-// withdraw empties the plugin's declaration so its commands stop routing.
+// withdraw stops the plugin's commands routing: they stay declared, marked
+// unavailable, so the EventFilter tells whoever types one why nothing
+// happens.
 func (k *Kit) withdraw(ctx actor.Context) {
 	if k.Deps.EventFilter != nil {
-		ctx.Send(k.Deps.EventFilter, &messages.RegisterCommands{Plugin: k.Name, Owner: ctx.Self()})
+		reason := "disabled: " + k.reason
+		if k.reason == "" {
+			reason = "disabled"
+		}
+		ctx.Send(k.Deps.EventFilter, &messages.RegisterCommands{Plugin: k.Name, Owner: ctx.Self(),
+			Commands: k.declare().Commands, Unavailable: reason})
 		ctx.Send(k.Deps.EventFilter, &messages.SubscribeEvents{Plugin: k.Name, Owner: ctx.Self()})
 	}
 }

@@ -23,6 +23,19 @@ func (k *Kit) Reply(ctx actor.Context, cmd *messages.Command, text string) {
 	k.Say(ctx, text)
 }
 
+// Refuse tells the user why cmd cannot be served (the database is away, say)
+// through the EventFilter, which answers at most once per window per user
+// and command and logs reason: one refusal throttle for the whole bot.
+// Without an EventFilter (a bare test) the text is replied directly.
+func (k *Kit) Refuse(ctx actor.Context, cmd *messages.Command, reason, text string) {
+	if k.Deps.EventFilter == nil {
+		k.Reply(ctx, cmd, text)
+		return
+	}
+	ctx.Send(k.Deps.EventFilter, &messages.Refusal{Channel: k.Deps.Channel, Command: cmd.Name, User: cmd.User,
+		PM: cmd.PM, Reason: reason, Text: text})
+}
+
 // Say queues a chat line on the channel.
 func (k *Kit) Say(ctx actor.Context, text string) {
 	text = SafeChat(text)

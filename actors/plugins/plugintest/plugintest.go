@@ -50,6 +50,9 @@ type Options struct {
 	Strategy *supervision.PluginStrategyConfig
 	// Deps adjusts the plugin dependencies before the plugins start.
 	Deps func(*pluginkit.Deps)
+	// Logger replaces the test log (warnings and up), for tests that check
+	// what the operator is told.
+	Logger *slog.Logger
 }
 
 // Said is one message the bot would have sent.
@@ -96,7 +99,11 @@ func Start(t testing.TB, opts Options, specs func(pluginkit.Deps) []pluginkit.Sp
 		h.DBURL = testpg.NewMigrated(t)
 	}
 	h.Pool = testpg.Pool(t, h.DBURL)
-	h.Sys = actorkit.NewSystem(testutil.Logger(t, slog.LevelWarn), clk)
+	logger := opts.Logger
+	if logger == nil {
+		logger = testutil.Logger(t, slog.LevelWarn)
+	}
+	h.Sys = actorkit.NewSystem(logger, clk)
 	h.unsubscribe = h.Sys.SubscribeFunc(func(m any) {
 		if r, ok := m.(*messages.Route); ok {
 			h.mu.Lock()

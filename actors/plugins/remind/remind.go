@@ -163,7 +163,7 @@ RETURNING id`,
 			switch {
 			case res.Err != nil:
 				p.kit.Log.Warn("storing a reminder failed", slog.Any("error", res.Err))
-				p.kit.Reply(ctx, cmd, "The database is not reachable right now; no reminder was set.")
+				p.kit.Refuse(ctx, cmd, "database unavailable: "+res.Err.Error(), "The database is not reachable right now; no reminder was set.")
 			case len(res.Rows) == 0:
 				p.kit.Reply(ctx, cmd, fmt.Sprintf("You already have %d reminders waiting.", MaxPending))
 			default:

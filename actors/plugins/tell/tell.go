@@ -156,7 +156,7 @@ RETURNING id`,
 			switch {
 			case res.Err != nil:
 				p.kit.Log.Warn("storing a message failed", slog.Any("error", res.Err))
-				p.kit.Reply(ctx, cmd, "The database is not reachable right now; your message was not saved.")
+				p.kit.Refuse(ctx, cmd, "database unavailable: "+res.Err.Error(), "The database is not reachable right now; your message was not saved.")
 			case len(res.Rows) == 0:
 				p.kit.Reply(ctx, cmd, fmt.Sprintf("You already have %d messages waiting for %s.", MaxPendingPair, to))
 			default:

@@ -1,0 +1,124 @@
+package sqlwriter
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/daz-bot/daz/actors/internal/testpg"
+)
+
+// While one batch waits on a lock, a burst past the byte budget goes to the
+// overflow file instead of memory; once the lock is gone every event is
+// written once, in order of arrival.
+func TestBurstDuringSlowBatchOverflowsToDiskInOrder(t *testing.T) {
+	t.Parallel()
+	dbURL := testpg.NewMigrated(t)
+	pool := testpg.Pool(t, dbURL)
+	dataDir := t.TempDir()
+	metrics := &Metrics{}
+	const budget = 32 << 10
+	h := startWriter(t, Config{DatabaseURL: dbURL, DataDir: dataDir, BatchSize: 10, MaxBufferedBytes: budget, Metrics: metrics}, false)
+
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `LOCK TABLE daz_core_chat_log IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	const n = 3000
+	var seq uint64
+	for seq < 10 {
+		seq++
+		h.send(floodEvent(t, "overflow", seq, testStart))
+	}
+	h.waitFor("the first batch waits for the lock", 0, func() bool {
+		var waiting int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+			WHERE c.relname = 'daz_core_chat_log' AND NOT l.granted`).Scan(&waiting)
+		return err == nil && waiting > 0
+	})
+	for seq < n {
+		seq++
+		h.send(floodEvent(t, "overflow", seq, testStart))
+	}
+	h.waitFor("the burst is on disk, memory within the budget", 0, func() bool {
+		st := h.stats()
+		return st.Spilled > 0 && metrics.EventsReceived.Load() == n && metrics.BufferedBytes.Load() <= budget+int64(10*1024)
+	})
+	if _, err := os.Stat(filepath.Join(dataDir, overflowName)); err != nil {
+		t.Fatalf("no overflow file while the batch is stuck: %v", err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("every event written", 0, func() bool { return countRows(t, pool, "") == n })
+	checkSequence(t, seqsInIDOrder(t, pool, "overflow"), n)
+	h.waitFor("disk emptied", 0, func() bool { return h.stats().Spilled == 0 })
+}
+
+// An overflow file left by a crash is newer than the spill file: the next
+// start writes the spill file's events first, then the overflow file's.
+func TestOverflowFileLeftByCrashIsReplayedAfterTheSpillFile(t *testing.T) {
+	t.Parallel()
+	dbURL := testpg.NewMigrated(t)
+	pool := testpg.Pool(t, dbURL)
+	dataDir := t.TempDir()
+	var recs []record
+	for seq := uint64(1); seq <= 40; seq++ {
+		rec, _ := newRecord(floodEvent(t, "crash", seq, testStart), testStart)
+		recs = append(recs, rec)
+	}
+	if _, err := newSpillFile(dataDir, 0).appendRecords(recs[:25], spillState{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := newOverflowFile(dataDir).appendRecords(recs[25:], spillState{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	h := startWriter(t, Config{DatabaseURL: dbURL, DataDir: dataDir}, false)
+	h.waitFor("both files replayed", 0, func() bool { return countRows(t, pool, "") == 40 && h.stats().Spilled == 0 })
+	checkSequence(t, seqsInIDOrder(t, pool, "crash"), 40)
+	if _, err := os.Stat(filepath.Join(dataDir, overflowName)); !os.IsNotExist(err) {
+		t.Fatalf("overflow file still there: %v", err)
+	}
+}
+
+// A stop while the overflow file holds events puts memory behind it, and
+// the next start writes everything once, in order.
+func TestStopWithOverflowKeepsOrderForTheNextStart(t *testing.T) {
+	t.Parallel()
+	dbURL := testpg.NewMigrated(t)
+	pool := testpg.Pool(t, dbURL)
+	dataDir := t.TempDir()
+	metrics := &Metrics{}
+	cfg := Config{DatabaseURL: dbURL, DataDir: dataDir, BatchSize: 10, MaxBufferedBytes: 32 << 10,
+		StopTimeout: 500 * time.Millisecond, Metrics: metrics}
+	h := startWriter(t, cfg, false)
+
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `LOCK TABLE daz_core_chat_log IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	for seq := uint64(1); seq <= n; seq++ {
+		h.send(floodEvent(t, "stop", seq, testStart))
+	}
+	h.waitFor("overflow on disk", 0, func() bool { return metrics.EventsReceived.Load() == n && h.stats().Spilled > 0 })
+	h.stop()
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h2 := startWriter(t, Config{DatabaseURL: dbURL, DataDir: dataDir}, false)
+	h2.waitFor("everything written after the restart", 0, func() bool { return countRows(t, pool, "") == n })
+	checkSequence(t, seqsInIDOrder(t, pool, "stop"), n)
+}
