@@ -2,7 +2,7 @@ package connection_test
 
 // These tests exercise supervision's PostgreSQL retry state together with
 // the connection. They live here because the test helpers (testpg,
-// cytubetest) are internal to actors/.
+// the rig) are internal to actors/.
 
 import (
 	"context"
@@ -14,9 +14,10 @@ import (
 
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/cytubetest"
 	"github.com/daz-bot/daz/actors/internal/testpg"
 	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/cmd/daz/sandbox"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/supervision"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -37,13 +38,13 @@ func closeStore(t *testing.T, s *supervision.PgRetryStore) {
 func TestRestartMidCooldownWaitsOutThePersistedCooldown(t *testing.T) {
 	t.Parallel()
 	pool := testpg.Pool(t, testpg.NewMigrated(t))
-	srv := cytubetest.NewServer(t, (&cytubetest.Standard{}).Handle)
+	srv := sandboxtest.Start(t, sandbox.Options{})
 	srv.SetRefuse(true)
 	conn := connection.Config{Channel: "testchan", ServerURL: srv.URL(), Username: "dazbot", Password: "pw"}
 	retry := supervision.RetryConfig{Base: 2 * time.Second, MaxDelay: 5 * time.Minute, Attempts: 2, Cooldown: 30 * time.Minute, Jitter: 0.2}
 
 	store1 := supervision.NewPgRetryStore(pool, nil)
-	rig1 := cytubetest.NewRig(t, cytubetest.RigConfig{Conn: conn, Retry: retry, Store: store1})
+	rig1 := NewRig(t, RigConfig{Conn: conn, Retry: retry, Store: store1})
 	rig1.AdvanceTo(rig1.WaitState(t, messages.StateBackingOff, 1).Until)
 	cool := rig1.WaitState(t, messages.StateCoolingDown, 1)
 	rig1.Stop(t)
@@ -70,7 +71,7 @@ func TestRestartMidCooldownWaitsOutThePersistedCooldown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rig2 := cytubetest.NewRig(t, cytubetest.RigConfig{
+	rig2 := NewRig(t, RigConfig{
 		Conn: conn, Retry: retry, Store: store2, Restore: &state,
 		Clock: clock.NewFake(cool.At.Add(10 * time.Minute)),
 	})
@@ -106,10 +107,10 @@ func TestRestartMidCooldownWaitsOutThePersistedCooldown(t *testing.T) {
 // after the last attempt is kept.
 func TestRestoreMidRoundContinuesTheCount(t *testing.T) {
 	t.Parallel()
-	srv := cytubetest.NewServer(t, (&cytubetest.Standard{}).Handle)
+	srv := sandboxtest.Start(t, sandbox.Options{})
 	srv.SetRefuse(true)
-	lastAttempt := cytubetest.Epoch.Add(-5 * time.Second)
-	rig := cytubetest.NewRig(t, cytubetest.RigConfig{
+	lastAttempt := Epoch.Add(-5 * time.Second)
+	rig := NewRig(t, RigConfig{
 		Conn:    connection.Config{Channel: "testchan", ServerURL: srv.URL()},
 		Restore: &supervision.RetryState{Channel: "testchan", RetryCount: 4, LastAttempt: lastAttempt, LastError: "closed: before"},
 	})
@@ -179,15 +180,15 @@ func TestDatabaseDownDoesNotStopTheConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	logs := &cytubetest.LogBuffer{}
+	logs := &LogBuffer{}
 	store := supervision.NewPgRetryStore(pool, slogTo(logs))
-	srv := cytubetest.NewServer(t, (&cytubetest.Standard{}).Handle)
-	rig := cytubetest.NewRig(t, cytubetest.RigConfig{
+	srv := sandboxtest.Start(t, sandbox.Options{})
+	rig := NewRig(t, RigConfig{
 		Conn:  connection.Config{Channel: "testchan", ServerURL: srv.URL(), Username: "dazbot", Password: "pw"},
 		Store: store,
 	})
 	rig.WaitState(t, messages.StateOnline, 1)
-	if err := srv.Conn(1).Kick("testing kick"); err != nil {
+	if err := srv.Socket(1).Kick("testing kick"); err != nil {
 		t.Fatal(err)
 	}
 	rig.AdvanceTo(rig.WaitState(t, messages.StateBackingOff, 1).Until)

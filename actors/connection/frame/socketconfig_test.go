@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/daz-bot/daz/actors/internal/transcript"
+	"github.com/daz-bot/daz/internal/transcript"
 )
 
 func TestParseSocketConfig(t *testing.T) {
