@@ -7,7 +7,7 @@ import (
 	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
-	"github.com/daz-bot/daz/internal/transcript"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 )
 
 // BenchmarkBigChannelSession replays the 600-user channel recording (1.96 MB,

@@ -12,7 +12,7 @@ import (
 
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection/frame"
-	"github.com/daz-bot/daz/internal/transcript"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 )
 
 // recordedAccounts are the throwaway accounts of testdata/frames/README.md.

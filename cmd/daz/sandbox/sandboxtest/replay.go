@@ -12,7 +12,7 @@ import (
 
 	"github.com/daz-bot/daz/actors/connection/frame"
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
-	"github.com/daz-bot/daz/internal/transcript"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 )
 
 // RecordedOrigin is the server address in the recordings; replayed HTTP

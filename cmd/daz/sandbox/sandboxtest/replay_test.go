@@ -3,7 +3,7 @@ package sandboxtest
 import (
 	"testing"
 
-	"github.com/daz-bot/daz/internal/transcript"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 )
 
 func TestFramesMatch(t *testing.T) {
