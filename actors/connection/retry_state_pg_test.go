@@ -8,7 +8,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -207,3 +210,105 @@ func TestDatabaseDownDoesNotStopTheConnection(t *testing.T) {
 }
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// switchedProxy forwards TCP connections to target while on; while off it
+// refuses them and cuts the ones it carried, as a database restart would.
+type switchedProxy struct {
+	l      net.Listener
+	target string
+	mu     sync.Mutex
+	on     bool
+	conns  []net.Conn
+}
+
+func newSwitchedProxy(t *testing.T, target string) *switchedProxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &switchedProxy{l: l, target: target}
+	t.Cleanup(func() { _ = l.Close(); p.set(false) })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			on := p.on
+			p.mu.Unlock()
+			if !on {
+				_ = c.Close()
+				continue
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				_ = c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(up, c); _ = up.Close() }()
+			go func() { _, _ = io.Copy(c, up); _ = c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *switchedProxy) set(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.on = on
+	if !on {
+		for _, c := range p.conns {
+			_ = c.Close()
+		}
+		p.conns = nil
+	}
+}
+
+// The store keeps no schedule of its own: a state that could not be saved
+// waits for the SQL writer's probe to say the database is back.
+func TestWaitingStateIsSavedWhenTheDatabaseIsBack(t *testing.T) {
+	t.Parallel()
+	dbURL := testpg.NewMigrated(t)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newSwitchedProxy(t, u.Host)
+	u.Host = proxy.l.Addr().String()
+	q := u.Query()
+	q.Set("connect_timeout", "2")
+	u.RawQuery = q.Encode()
+	pool, err := pgxpool.New(t.Context(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	logs := &LogBuffer{}
+	store := supervision.NewPgRetryStore(pool, slogTo(logs))
+	t.Cleanup(func() { closeStore(t, store) })
+
+	store.Save(supervision.RetryState{Channel: "waitchan", RetryCount: 3, LastError: "dial: refused"})
+	testutil.CheckFor(t, wait, "the failed save is logged", func() bool {
+		return strings.Contains(logs.String(), "cannot save connection retry state")
+	})
+	proxy.set(true)
+	direct := testpg.Pool(t, dbURL)
+	saved := func() bool {
+		var n int
+		err := direct.QueryRow(t.Context(), `SELECT retry_count FROM daz_core_retry_state WHERE channel = 'waitchan'`).Scan(&n)
+		return err == nil && n == 3
+	}
+	if saved() {
+		t.Fatal("saved before anyone said the database was back")
+	}
+	store.DatabaseBack()
+	testutil.CheckFor(t, wait, "the waiting state saved once the database is back", saved)
+	testutil.CheckFor(t, wait, "recovery logged", func() bool {
+		return strings.Contains(logs.String(), "connection retry state saved again")
+	})
+}
