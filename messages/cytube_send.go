@@ -1,6 +1,13 @@
 package messages
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"errors"
+)
+
+// ErrNotOnline answers a send (SendResult.Err) while the channel's
+// connection is not online; the outbound queue keeps the message for later.
+var ErrNotOnline = errors.New("connection not online")
 
 // SendChat asks for a chat line on a channel (topic cytube.send.chat).
 // Outbound pacing and splitting happen before the connection encodes it.

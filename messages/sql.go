@@ -2,7 +2,10 @@ package messages
 
 import (
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
 )
 
 // SQLKind says whether a statement returns rows.
@@ -50,3 +53,23 @@ type DatabaseState struct {
 // ErrDatabaseUnavailable is the SQLResponse error while PostgreSQL cannot be
 // reached; commands answer briefly instead of hanging.
 var ErrDatabaseUnavailable = errors.New("database unavailable")
+
+// SQLResponseOf turns what an actor request to the SQL writer returned (its
+// answer, or the request's error) into a response; a writer that did not
+// answer in time counts as the database being unavailable.
+func SQLResponseOf(id uint64, res any, err error) *SQLResponse {
+	if err != nil {
+		if errors.Is(err, actor.ErrTimeout) {
+			return &SQLResponse{ID: id, Err: fmt.Errorf("SQL writer did not answer in time: %w", ErrDatabaseUnavailable)}
+		}
+		return &SQLResponse{ID: id, Err: fmt.Errorf("SQL request: %w", err)}
+	}
+	switch r := res.(type) {
+	case *SQLResponse:
+		return r
+	case SQLResponse:
+		return &r
+	default:
+		return &SQLResponse{ID: id, Err: fmt.Errorf("SQL writer answered %T, want *messages.SQLResponse", res)}
+	}
+}

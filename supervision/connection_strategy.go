@@ -13,7 +13,6 @@ import (
 
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/clock"
-	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/messages"
 )
 
@@ -44,7 +43,7 @@ type ConnectionStrategyConfig struct {
 // child stays suspended meanwhile.
 //
 // One instance belongs to one channel actor (its Props' supervisor). It
-// also implements connection.AttemptSource, so the connection it supervises
+// also implements AttemptSource, so the connection it supervises
 // knows its attempt number and, after a daemon restart, waits out a
 // persisted cooldown before connecting.
 type ConnectionStrategy struct {
@@ -75,7 +74,7 @@ type ConnectionStrategy struct {
 
 var (
 	_ actor.SupervisorStrategy = (*ConnectionStrategy)(nil)
-	_ connection.AttemptSource = (*ConnectionStrategy)(nil)
+	_ AttemptSource            = (*ConnectionStrategy)(nil)
 )
 
 // NewConnectionStrategy checks cfg and returns the strategy.
@@ -162,7 +161,7 @@ func (s *ConnectionStrategy) HandleFailure(as *actor.ActorSystem, sup actor.Supe
 }
 
 // decideLocked applies the kick and error policy to one failure.
-func (s *ConnectionStrategy) decideLocked(f *connection.Failure, now time.Time) decision {
+func (s *ConnectionStrategy) decideLocked(f *messages.ConnectionFailure, now time.Time) decision {
 	s.lastError = f.Error()
 	// The failed attempt keeps the number the connection logged for it; a
 	// login in between reset the count, so count+1 could differ.
@@ -174,13 +173,13 @@ func (s *ConnectionStrategy) decideLocked(f *connection.Failure, now time.Time) 
 	st := messages.ConnectionState{Channel: s.channel, Attempt: attempt, LastError: s.lastError, At: now}
 	var d decision
 	switch f.Kind {
-	case connection.KindBanned, connection.KindBadCredentials, connection.KindInvalidChannel,
-		connection.KindNeedPassword, connection.KindConfig:
+	case messages.FailBanned, messages.FailBadCredentials, messages.FailInvalidChannel,
+		messages.FailNeedPassword, messages.FailConfig:
 		// Retrying cannot help and cytu.be throttles logins: wait for a human.
 		s.stopped = f.Error()
 		st.State, st.Reason = messages.StateStopped, s.stopped
 		d.stop = true
-	case connection.KindDuplicateLogin:
+	case messages.FailDuplicateLogin:
 		// Another client uses our account; fighting it would be a loop.
 		s.count++
 		d.delay = s.retry.Cooldown
@@ -188,7 +187,7 @@ func (s *ConnectionStrategy) decideLocked(f *connection.Failure, now time.Time) 
 	default:
 		s.count++
 		d.delay = s.jittered(s.retry.Backoff(s.count))
-		if f.Kind == connection.KindGuestLimit {
+		if f.Kind == messages.FailGuestLimit {
 			d.delay = max(d.delay, s.retry.GuestLimitWait)
 		}
 		if s.count >= s.retry.Attempts {
@@ -240,13 +239,13 @@ func (s *ConnectionStrategy) restartAt(at time.Time, sup actor.Supervisor, child
 	s.timer = t
 }
 
-// BeginAttempt implements connection.AttemptSource: the connection asks
+// BeginAttempt implements AttemptSource: the connection asks
 // before every attempt. It records the attempt and ends an elapsed cooldown.
-func (s *ConnectionStrategy) BeginAttempt() connection.AttemptInfo {
+func (s *ConnectionStrategy) BeginAttempt() AttemptInfo {
 	s.mu.Lock()
 	now := s.clock.Now()
 	if now.Before(s.notBefore) {
-		info := connection.AttemptInfo{Number: s.count + 1, LastError: s.lastError, NotBefore: s.notBefore, WaitState: s.waitState}
+		info := AttemptInfo{Number: s.count + 1, LastError: s.lastError, NotBefore: s.notBefore, WaitState: s.waitState}
 		if s.waitState == messages.StateCoolingDown {
 			info.Number = 1
 		}
@@ -260,7 +259,7 @@ func (s *ConnectionStrategy) BeginAttempt() connection.AttemptInfo {
 	s.notBefore, s.waitState = time.Time{}, ""
 	s.lastAttempt = now
 	s.current = s.count + 1
-	info := connection.AttemptInfo{Number: s.current, LastError: s.lastError}
+	info := AttemptInfo{Number: s.current, LastError: s.lastError}
 	saved := s.snapshotLocked()
 	s.mu.Unlock()
 	s.save(saved)
@@ -268,7 +267,7 @@ func (s *ConnectionStrategy) BeginAttempt() connection.AttemptInfo {
 }
 
 // LoginConfirmed resets the schedule after a confirmed login. The
-// connection calls it (connection.AttemptSource) when it goes online; a
+// connection calls it (AttemptSource) when it goes online; a
 // channel actor may call it too when it sees StateOnline. A call that
 // arrives while the strategy waits after a failure or has stopped the
 // connection is a stale report of the attempt that just failed and is
@@ -346,8 +345,8 @@ func (s *ConnectionStrategy) Restore(st RetryState) {
 // (a ban) by the failure kind the reason starts with.
 func configCaused(reason string) bool {
 	kind, _, _ := strings.Cut(reason, ":")
-	switch connection.Kind(kind) {
-	case connection.KindBadCredentials, connection.KindNeedPassword, connection.KindInvalidChannel, connection.KindConfig:
+	switch messages.FailureKind(kind) {
+	case messages.FailBadCredentials, messages.FailNeedPassword, messages.FailInvalidChannel, messages.FailConfig:
 		return true
 	}
 	return false
@@ -399,20 +398,20 @@ func (s *ConnectionStrategy) save(st RetryState) {
 	}
 }
 
-// asFailure reads the panic reason; anything but a *connection.Failure is a
+// asFailure reads the panic reason; anything but a *messages.ConnectionFailure is a
 // bug in the connection and retried on the normal schedule.
-func asFailure(reason any) *connection.Failure {
-	if f, ok := reason.(*connection.Failure); ok {
+func asFailure(reason any) *messages.ConnectionFailure {
+	if f, ok := reason.(*messages.ConnectionFailure); ok {
 		return f
 	}
 	if err, ok := reason.(error); ok {
-		var f *connection.Failure
+		var f *messages.ConnectionFailure
 		if errors.As(err, &f) {
 			return f
 		}
-		return &connection.Failure{Kind: connection.KindInternal, Err: err}
+		return &messages.ConnectionFailure{Kind: messages.FailInternal, Err: err}
 	}
-	return &connection.Failure{Kind: connection.KindInternal, Err: fmt.Errorf("panic: %v", reason)}
+	return &messages.ConnectionFailure{Kind: messages.FailInternal, Err: fmt.Errorf("panic: %v", reason)}
 }
 
 func maxTime(a, b time.Time) time.Time {

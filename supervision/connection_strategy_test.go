@@ -12,7 +12,6 @@ import (
 
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/clock"
-	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/messages"
 )
 
@@ -95,8 +94,8 @@ func newHarness(t *testing.T, retry RetryConfig) *harness {
 		child: actor.NewPID("nonhost", "channel-testchan/connection")}
 }
 
-func (h *harness) fail(kind connection.Kind, text string) {
-	h.strategy.HandleFailure(nil, h.sup, h.child, nil, &connection.Failure{Kind: kind, Text: text}, nil)
+func (h *harness) fail(kind messages.FailureKind, text string) {
+	h.strategy.HandleFailure(nil, h.sup, h.child, nil, &messages.ConnectionFailure{Kind: kind, Text: text}, nil)
 }
 
 func TestBackoffIsCappedAndDoubling(t *testing.T) {
@@ -139,23 +138,23 @@ func TestRetryConfigValidate(t *testing.T) {
 func TestPolicyByKind(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		kind  connection.Kind
+		kind  messages.FailureKind
 		text  string
 		stop  bool
 		state messages.ConnState
 		wait  time.Duration
 	}{
-		{connection.KindBanned, "You're banned!", true, messages.StateStopped, 0},
-		{connection.KindBadCredentials, "Invalid username/password combination", true, messages.StateStopped, 0},
-		{connection.KindInvalidChannel, "Invalid channel name", true, messages.StateStopped, 0},
-		{connection.KindNeedPassword, "channel needs a password", true, messages.StateStopped, 0},
-		{connection.KindConfig, "empty channel name", true, messages.StateStopped, 0},
-		{connection.KindDuplicateLogin, "Duplicate login", false, messages.StateCoolingDown, 30 * time.Minute},
-		{connection.KindGuestLimit, "Guest logins are restricted", false, messages.StateBackingOff, 65 * time.Second},
-		{connection.KindKicked, "testing kick", false, messages.StateBackingOff, 1600 * time.Millisecond},
-		{connection.KindRateLimited, "Rate limit exceeded", false, messages.StateBackingOff, 1600 * time.Millisecond},
-		{connection.KindDeadLink, "", false, messages.StateBackingOff, 1600 * time.Millisecond},
-		{connection.KindInternal, "", false, messages.StateBackingOff, 1600 * time.Millisecond},
+		{messages.FailBanned, "You're banned!", true, messages.StateStopped, 0},
+		{messages.FailBadCredentials, "Invalid username/password combination", true, messages.StateStopped, 0},
+		{messages.FailInvalidChannel, "Invalid channel name", true, messages.StateStopped, 0},
+		{messages.FailNeedPassword, "channel needs a password", true, messages.StateStopped, 0},
+		{messages.FailConfig, "empty channel name", true, messages.StateStopped, 0},
+		{messages.FailDuplicateLogin, "Duplicate login", false, messages.StateCoolingDown, 30 * time.Minute},
+		{messages.FailGuestLimit, "Guest logins are restricted", false, messages.StateBackingOff, 65 * time.Second},
+		{messages.FailKicked, "testing kick", false, messages.StateBackingOff, 1600 * time.Millisecond},
+		{messages.FailRateLimited, "Rate limit exceeded", false, messages.StateBackingOff, 1600 * time.Millisecond},
+		{messages.FailDeadLink, "", false, messages.StateBackingOff, 1600 * time.Millisecond},
+		{messages.FailInternal, "", false, messages.StateBackingOff, 1600 * time.Millisecond},
 	}
 	for _, tc := range cases {
 		t.Run(string(tc.kind), func(t *testing.T) {
@@ -197,13 +196,13 @@ func TestStaleLoginConfirmationIsIgnored(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, RetryConfig{})
 	h.strategy.BeginAttempt()
-	h.fail(connection.KindDuplicateLogin, "Duplicate login")
+	h.fail(messages.FailDuplicateLogin, "Duplicate login")
 	h.strategy.LoginConfirmed()
 	if saved := h.store.last(); saved.CooldownUntil.IsZero() {
 		t.Fatalf("cooldown erased by a stale login: %+v", saved)
 	}
 	h = newHarness(t, RetryConfig{})
-	h.fail(connection.KindBanned, "You're banned!")
+	h.fail(messages.FailBanned, "You're banned!")
 	h.strategy.LoginConfirmed()
 	if saved := h.strategy.Snapshot(); saved.StoppedReason == "" {
 		t.Fatal("stop reason erased by a stale login")
@@ -211,7 +210,7 @@ func TestStaleLoginConfirmationIsIgnored(t *testing.T) {
 
 	// A live login resets the count.
 	h = newHarness(t, RetryConfig{})
-	h.fail(connection.KindKicked, "x")
+	h.fail(messages.FailKicked, "x")
 	h.clk.Advance(time.Minute)
 	if info := h.strategy.BeginAttempt(); info.Number != 2 {
 		t.Fatalf("attempt %d after one failure", info.Number)
@@ -338,7 +337,7 @@ func TestOtherChildFailingAgainPauses(t *testing.T) {
 func TestCloseCancelsThePendingRestart(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, RetryConfig{})
-	h.fail(connection.KindKicked, "x")
+	h.fail(messages.FailKicked, "x")
 	h.strategy.Close()
 	h.clk.Advance(time.Hour)
 	if restarted, _ := h.sup.counts(); restarted != 0 {
@@ -352,7 +351,7 @@ func TestLoginClearsTheStaleError(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, DefaultRetryConfig())
 	h.strategy.BeginAttempt()
-	h.fail(connection.KindKicked, "testing kick")
+	h.fail(messages.FailKicked, "testing kick")
 	h.clk.Advance(time.Hour)
 	h.strategy.BeginAttempt()
 	h.strategy.LoginConfirmed()

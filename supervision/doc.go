@@ -2,7 +2,7 @@
 // comes back, when, and when it must not.
 //
 // ConnectionStrategy supervises a channel's connection. Its policy, by the
-// kind of the failure (connection.Kind):
+// kind of the failure (messages.FailureKind):
 //
 //	kick "Duplicate login"                      cool down (30 min), then a new round
 //	kick "You're banned!" / "You are banned…"   stop; reason persisted

@@ -6,11 +6,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/daz-bot/daz/messages"
+
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/clock"
-	"github.com/daz-bot/daz/actors/connection"
 )
 
 // recordHandler keeps every record so a test can read its attributes.
@@ -72,7 +73,7 @@ func TestFailedAttemptLogLine(t *testing.T) {
 	sup := &fakeSupervisor{}
 	child := actor.NewPID("nonhost", "channel-testchan/connection")
 	fail := func() {
-		s.HandleFailure(nil, sup, child, nil, &connection.Failure{Kind: connection.KindClosed, Text: "gone"}, nil)
+		s.HandleFailure(nil, sup, child, nil, &messages.ConnectionFailure{Kind: messages.FailClosed, Text: "gone"}, nil)
 	}
 
 	if n := s.BeginAttempt().Number; n != 1 {
@@ -104,7 +105,7 @@ func TestFailedAttemptLogLine(t *testing.T) {
 				t.Errorf("failure %d: %s logged as a duration (ns in JSON)", i+1, k)
 			}
 		}
-		if l["kind"].String() != string(connection.KindClosed) || l["error"].String() == "" || l["channel"].String() != "testchan" {
+		if l["kind"].String() != string(messages.FailClosed) || l["error"].String() == "" || l["channel"].String() != "testchan" {
 			t.Errorf("failure %d lacks fields: %v", i+1, l)
 		}
 	}

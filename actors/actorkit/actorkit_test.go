@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/daz-bot/daz/actors/internal/testutil"
+
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 )
 
 type ping struct{ n int }
@@ -67,15 +68,15 @@ func TestRestartDoesNotDuplicateSubscriptionsAndIsRecorded(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		sys.Send(pid, boom{})
 	}
-	testutil.CheckFor(t, 5*time.Second, "three restarts recorded", func() bool {
+	actortest.CheckFor(t, 5*time.Second, "three restarts recorded", func() bool {
 		info, ok := sys.Tree().Find("rec")
 		return ok && info.Restarts == 3
 	})
 	sys.Send(pid, ping{})
-	testutil.CheckFor(t, 5*time.Second, "ping after restarts", func() bool { return received.Load() == 1 })
+	actortest.CheckFor(t, 5*time.Second, "ping after restarts", func() bool { return received.Load() == 1 })
 	sys.Publish(announce{})
 	sys.Send(pid, ping{}) // mailbox order: once this is counted, the announce has been handled
-	testutil.CheckFor(t, 5*time.Second, "second ping", func() bool { return received.Load() == 2 })
+	actortest.CheckFor(t, 5*time.Second, "second ping", func() bool { return received.Load() == 2 })
 	if got := heard.Load(); got != 1 {
 		t.Fatalf("one publish was delivered %d times after 3 restarts; want 1", got)
 	}
@@ -128,7 +129,7 @@ func TestShutdownDrainsChildrenLeafFirst(t *testing.T) {
 	if _, err := sys.Root().SpawnNamed(pp, "p"); err != nil {
 		t.Fatal(err)
 	}
-	testutil.CheckFor(t, 5*time.Second, "child spawned", func() bool {
+	actortest.CheckFor(t, 5*time.Second, "child spawned", func() bool {
 		info, ok := sys.Tree().Find("p")
 		return ok && len(info.Children) == 1
 	})
@@ -136,7 +137,7 @@ func TestShutdownDrainsChildrenLeafFirst(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		sys.Send(childPID, ping{n: i})
 	}
-	testutil.CheckFor(t, 5*time.Second, "queue builds", func() bool {
+	actortest.CheckFor(t, 5*time.Second, "queue builds", func() bool {
 		info, _ := sys.Tree().Find("p/a")
 		return info.MailboxDepth >= 99
 	})

@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/daz-bot/daz/actors/internal/testutil"
+
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 )
 
 type question struct{}
@@ -63,7 +64,7 @@ func TestRequestCallbackPanicIsRecordedAndLogged(t *testing.T) {
 		return &asker{sys: sys, target: target, answered: &answered, handled: &handled}
 	}), "asker")
 	sys.Send(pid, askThenPanic{})
-	testutil.CheckFor(t, 5*time.Second, "the callback's panic on the tree", func() bool {
+	actortest.CheckFor(t, 5*time.Second, "the callback's panic on the tree", func() bool {
 		info, ok := sys.Tree().Find("asker")
 		return ok && info.LastFailure == "callback exploded" && info.Restarts == 1
 	})
@@ -88,15 +89,15 @@ func TestRequestAnswerForEarlierIncarnationIsDropped(t *testing.T) {
 	}), "asker")
 	sys.Send(pid, askThenRestart{})
 	sys.Send(pid, boom{})
-	testutil.CheckFor(t, 5*time.Second, "asker restarted", func() bool {
+	actortest.CheckFor(t, 5*time.Second, "asker restarted", func() bool {
 		info, ok := sys.Tree().Find("asker")
 		return ok && info.Restarts == 1
 	})
 	close(release)
 	sys.Send(pid, askThenRestart{}) // asked by the new incarnation: must be answered
-	testutil.CheckFor(t, 5*time.Second, "the new incarnation's answer", func() bool { return answered.Load() == 1 })
+	actortest.CheckFor(t, 5*time.Second, "the new incarnation's answer", func() bool { return answered.Load() == 1 })
 	sys.Send(pid, ping{})
-	testutil.CheckFor(t, 5*time.Second, "asker idle", func() bool { return handled.Load() == 1 })
+	actortest.CheckFor(t, 5*time.Second, "asker idle", func() bool { return handled.Load() == 1 })
 	if got := answered.Load(); got != 1 {
 		t.Fatalf("%d callbacks ran; the one from before the restart must be dropped", got)
 	}

@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/daz-bot/daz/actors/internal/testutil"
+
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 )
 
 type syncBuffer struct {
@@ -50,7 +51,7 @@ func TestPanicIsLoggedOnceWithStack(t *testing.T) {
 	}
 	sys.Send(pid, boom{})
 	sys.Send(pid, ping{})
-	testutil.CheckFor(t, 5*time.Second, "actor back after the panic", func() bool { return received.Load() == 1 })
+	actortest.CheckFor(t, 5*time.Second, "actor back after the panic", func() bool { return received.Load() == 1 })
 	mentions, withStack := 0, 0
 	for _, rec := range logs.lines() {
 		if b, _ := json.Marshal(rec); strings.Contains(string(b), "boom on purpose") {

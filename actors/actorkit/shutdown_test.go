@@ -7,7 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 )
 
 // neverRestart leaves a failed child suspended, as a supervisor does while
@@ -48,7 +48,7 @@ func TestShutdownOfSuspendedActorIsQuick(t *testing.T) {
 				t.Fatal(err)
 			}
 			var child *actor.PID
-			testutil.CheckFor(t, 5*time.Second, "child spawned", func() bool {
+			actortest.CheckFor(t, 5*time.Second, "child spawned", func() bool {
 				pid, ok := sys.Tree().PID("p/a")
 				child = pid
 				return ok
@@ -61,7 +61,7 @@ func TestShutdownOfSuspendedActorIsQuick(t *testing.T) {
 			} else {
 				close(release)
 				sys.Send(child, boom{})
-				testutil.CheckFor(t, 5*time.Second, "child suspended", func() bool { return sys.Tree().get("p/a").isSuspended() })
+				actortest.CheckFor(t, 5*time.Second, "child suspended", func() bool { return sys.Tree().get("p/a").isSuspended() })
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()

@@ -18,7 +18,6 @@ import (
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/actors/eventfilter"
-	"github.com/daz-bot/daz/actors/metrics"
 	"github.com/daz-bot/daz/actors/outbound"
 	"github.com/daz-bot/daz/actors/plugins"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
@@ -42,7 +41,6 @@ type Config struct {
 	Version    string
 	StartedAt  time.Time
 	HTTPClient *http.Client
-	Metrics    *metrics.Metrics
 	Clock      clock.Clock
 	Logger     *slog.Logger
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/daz-bot/daz/supervision"
+
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/daz-bot/daz/actors/actorkit"
@@ -15,13 +17,10 @@ import (
 	"github.com/daz-bot/daz/messages"
 )
 
-// ErrNotOnline answers a send while the connection is not online.
-var ErrNotOnline = errors.New("connection not online")
-
 // Props returns the Props of a channel's connection actor. The channel
 // actor spawns it as its child "connection" and supervises it with
 // supervision.ConnectionStrategy: every failed attempt is a failure of this
-// actor carrying a *Failure.
+// actor carrying a *messages.ConnectionFailure.
 func Props(sys *actorkit.System, cfg Config) *actor.Props {
 	cfg = cfg.withDefaults(sys.Clock(), sys.Logger())
 	return sys.Props("connection", func() actor.Actor {
@@ -38,7 +37,7 @@ type connActor struct {
 	log *slog.Logger
 
 	self, parent *actor.PID
-	info         AttemptInfo
+	info         supervision.AttemptInfo
 	cur          *attempt
 
 	phase        messages.ConnState
@@ -63,7 +62,7 @@ func (a *connActor) Receive(ctx actor.Context) {
 		a.self, a.parent = ctx.Self(), ctx.Parent()
 		a.log = a.cfg.Logger.With(slog.String("channel", a.cfg.Channel), slog.String("actor", a.self.Id))
 		if err := a.cfg.Validate(); err != nil {
-			a.failWith(fail(KindConfig, "", err))
+			a.failWith(fail(messages.FailConfig, "", err))
 		}
 		a.begin(ctx)
 	case *beginAttempt:
@@ -99,7 +98,7 @@ func (a *connActor) receiveAttempt(ctx actor.Context, msg any) {
 		}
 	case *readFailed:
 		if a.current(m.at) {
-			a.failWith(fail(KindClosed, "", fmt.Errorf("socket closed: %w", m.err)))
+			a.failWith(fail(messages.FailClosed, "", fmt.Errorf("socket closed: %w", m.err)))
 		}
 	case *serverPacket:
 		if a.current(m.at) {
@@ -111,7 +110,7 @@ func (a *connActor) receiveAttempt(ctx actor.Context, msg any) {
 		}
 	case *handshakeTimedOut:
 		if a.current(m.at) && !a.online {
-			a.failWith(fail(KindHandshakeTimeout, "", fmt.Errorf("not online after %s (phase %s)", a.cfg.HandshakeTimeout, a.phase)))
+			a.failWith(fail(messages.FailHandshakeTimeout, "", fmt.Errorf("not online after %s (phase %s)", a.cfg.HandshakeTimeout, a.phase)))
 		}
 	case *livenessCheck:
 		if a.current(m.at) {
@@ -119,7 +118,7 @@ func (a *connActor) receiveAttempt(ctx actor.Context, msg any) {
 		}
 	case *passwordGraceOver:
 		if a.current(m.at) && a.needPass != "" {
-			a.failWith(fail(KindNeedPassword, a.needPass, errors.New("the server did not let the logged-in account in")))
+			a.failWith(fail(messages.FailNeedPassword, a.needPass, errors.New("the server did not let the logged-in account in")))
 		}
 	}
 }
@@ -129,7 +128,7 @@ func (a *connActor) current(at *attempt) bool { return at != nil && at == a.cur 
 // begin starts an attempt, or waits first when the strategy says so (a
 // cooldown persisted before a daemon restart).
 func (a *connActor) begin(ctx actor.Context) {
-	a.info = AttemptInfo{Number: 1}
+	a.info = supervision.AttemptInfo{Number: 1}
 	if a.cfg.Attempts != nil {
 		a.info = a.cfg.Attempts.BeginAttempt()
 	}
@@ -170,7 +169,7 @@ func (a *connActor) onPacket(ctx actor.Context, p *frame.Packet) {
 		a.nsConnected = true
 		join, err := frame.EncodeJoinChannel(a.cfg.Channel, a.cfg.ChannelPassword)
 		if err != nil {
-			a.failWith(fail(KindConfig, "", fmt.Errorf("encode joinChannel: %w", err)))
+			a.failWith(fail(messages.FailConfig, "", fmt.Errorf("encode joinChannel: %w", err)))
 		}
 		a.setPhase(ctx, messages.StateJoining)
 		a.writeBytes(join)
@@ -179,19 +178,19 @@ func (a *connActor) onPacket(ctx actor.Context, p *frame.Packet) {
 		}
 		login, err := frame.EncodeLogin(a.cfg.Username, a.cfg.Password)
 		if err != nil {
-			a.failWith(fail(KindConfig, "", fmt.Errorf("encode login: %w", err)))
+			a.failWith(fail(messages.FailConfig, "", fmt.Errorf("encode login: %w", err)))
 		}
 		a.setPhase(ctx, messages.StateLoggingIn)
 		a.writeBytes(login)
 	case frame.TypeConnectError:
 		if strings.Contains(strings.ToLower(p.Message), "rate limit") {
-			a.failWith(fail(KindRateLimited, p.Message, nil))
+			a.failWith(fail(messages.FailRateLimited, p.Message, nil))
 		}
-		a.failWith(fail(KindProtocol, p.Message, errors.New("namespace connect refused (44)")))
+		a.failWith(fail(messages.FailProtocol, p.Message, errors.New("namespace connect refused (44)")))
 	case frame.TypeDisconnect:
-		a.failWith(fail(KindClosed, "", errors.New("server disconnected the namespace (41)")))
+		a.failWith(fail(messages.FailClosed, "", errors.New("server disconnected the namespace (41)")))
 	case frame.TypeClose:
-		a.failWith(fail(KindClosed, "", errors.New("server closed the engine.io session (1)")))
+		a.failWith(fail(messages.FailClosed, "", errors.New("server closed the engine.io session (1)")))
 	}
 }
 
@@ -218,7 +217,7 @@ func (a *connActor) onEvent(ctx actor.Context, ev *messages.Event) {
 	case *messages.ErrorMsg:
 		a.log.Warn("server error message", slog.String("error", b.Msg), slog.Int("attempt", a.info.Number))
 	case *messages.PartitionChange:
-		a.failWith(fail(KindPartitionChange, string(b.Config), errors.New("channel moved; rediscovering")))
+		a.failWith(fail(messages.FailPartitionChange, string(b.Config), errors.New("channel moved; rediscovering")))
 	case *messages.UserList, *messages.ChannelNotRegistered:
 		// An anonymous socket gets no reply to joinChannel; the end of the
 		// join burst is the proof that it is in the channel.
@@ -245,7 +244,7 @@ func (a *connActor) onLogin(ctx actor.Context, l *messages.Login) {
 		// The login was the only way past the password; say what to set.
 		a.log.Debug("login refused by the server", slog.String("username", a.cfg.Username),
 			slog.String("error", l.Error), slog.Int("attempt", a.info.Number))
-		a.failWith(fail(KindNeedPassword, a.needPass, fmt.Errorf("login refused: %s", l.Error)))
+		a.failWith(fail(messages.FailNeedPassword, a.needPass, fmt.Errorf("login refused: %s", l.Error)))
 	}
 	kind := loginErrorKind(l.Error)
 	a.log.Debug("login refused by the server", slog.String("username", a.cfg.Username),
@@ -264,7 +263,7 @@ func (a *connActor) onNeedPassword(np *messages.NeedPassword) {
 		a.sentChanPass = true
 		f, err := frame.EncodeEvent("channelPassword", a.cfg.ChannelPassword)
 		if err != nil {
-			a.failWith(fail(KindConfig, "", fmt.Errorf("encode channelPassword: %w", err)))
+			a.failWith(fail(messages.FailConfig, "", fmt.Errorf("encode channelPassword: %w", err)))
 		}
 		a.writeBytes(f)
 		return
@@ -275,7 +274,7 @@ func (a *connActor) onNeedPassword(np *messages.NeedPassword) {
 	}
 	if a.cfg.Username == "" || a.cfg.Password == "" {
 		// Anonymous or a guest: no rank that could let us in.
-		a.failWith(fail(KindNeedPassword, a.needPass, nil))
+		a.failWith(fail(messages.FailNeedPassword, a.needPass, nil))
 	}
 	if a.loggedIn {
 		a.awaitCancel()
@@ -334,7 +333,7 @@ func (a *connActor) checkLiveness() {
 	last := time.Unix(0, a.cur.lastPing.Load())
 	silent := a.cfg.Clock.Now().Sub(last)
 	if silent >= a.pingLimit {
-		a.failWith(fail(KindDeadLink, "", fmt.Errorf("no ping from the server for %s (limit %s)", silent, a.pingLimit)))
+		a.failWith(fail(messages.FailDeadLink, "", fmt.Errorf("no ping from the server for %s (limit %s)", silent, a.pingLimit)))
 	}
 	a.scheduleLiveness(a.pingLimit - silent)
 }
@@ -346,7 +345,7 @@ func (a *connActor) send(ctx actor.Context, channel string, encode func() ([]byt
 	case channel != "" && channel != a.cfg.Channel:
 		err = fmt.Errorf("send for channel %q reached the connection of %q", channel, a.cfg.Channel)
 	case !a.online:
-		err = ErrNotOnline
+		err = messages.ErrNotOnline
 	default:
 		var f []byte
 		if f, err = encode(); err == nil {
@@ -356,7 +355,7 @@ func (a *connActor) send(ctx actor.Context, channel string, encode func() ([]byt
 	if ctx.Sender() != nil {
 		ctx.Respond(&messages.SendResult{Channel: a.cfg.Channel, Err: err})
 	}
-	if err != nil && a.online && !errors.Is(err, ErrNotOnline) {
+	if err != nil && a.online && !errors.Is(err, messages.ErrNotOnline) {
 		a.log.Warn("send failed", slog.Any("error", err), slog.Int("attempt", a.info.Number))
 	}
 }
@@ -368,10 +367,10 @@ func (a *connActor) write(f string) { a.writeBytes([]byte(f)) }
 func (a *connActor) writeBytes(f []byte) {
 	sock := a.cur.socket()
 	if sock == nil {
-		a.failWith(fail(KindProtocol, "", errors.New("write before the socket was open")))
+		a.failWith(fail(messages.FailProtocol, "", errors.New("write before the socket was open")))
 	}
 	if err := sock.write(f); err != nil {
-		a.failWith(fail(KindClosed, "", fmt.Errorf("write: %w", err)))
+		a.failWith(fail(messages.FailClosed, "", fmt.Errorf("write: %w", err)))
 	}
 }
 
@@ -379,7 +378,7 @@ func (a *connActor) writeBytes(f []byte) {
 // decides what comes next. The socket is closed and the reader has finished
 // before the panic, so nothing read is lost and nothing keeps running while
 // the strategy waits.
-func (a *connActor) failWith(f *Failure) {
+func (a *connActor) failWith(f *messages.ConnectionFailure) {
 	a.cleanup(false)
 	// Not logged here: the supervisor strategy logs the one line of a
 	// failed attempt, with the same attempt number and what it decided.

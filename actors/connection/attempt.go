@@ -100,7 +100,7 @@ func (at *attempt) run() {
 		} else {
 			err = fmt.Errorf("websocket %s: %w", wsURL, err)
 		}
-		at.report(&attemptFailed{at: at, failure: fail(KindDial, "", err)})
+		at.report(&attemptFailed{at: at, failure: fail(messages.FailDial, "", err)})
 		return
 	}
 	sock := newSocket(conn, at.cfg.WriteTimeout)

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 )
@@ -29,7 +29,7 @@ func BenchmarkBigChannelSession(b *testing.B) {
 		rig := NewRig(b, RigConfig{Conn: connection.Config{
 			Channel: "bigchan", ServerURL: replay.URL(), Username: "dazbot", Password: "dazbot-test-pw",
 		}})
-		testutil.CheckFor(b, wait, "all events", func() bool { return len(rig.Sink.Events()) == events })
+		actortest.CheckFor(b, wait, "all events", func() bool { return len(rig.Sink.Events()) == events })
 		rig.Stop(b)
 		replay.Close()
 	}

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 	"github.com/daz-bot/daz/messages"
@@ -25,7 +25,7 @@ func TestChatLinesReachTheSinkWithTheirFields(t *testing.T) {
 	rig := NewRig(t, RigConfig{Conn: connection.Config{
 		Channel: "testchan", ServerURL: replay.URL(), Username: "dazbot", Password: "dazbot-test-pw",
 	}})
-	testutil.CheckFor(t, wait, "replay waits for our 41", func() bool { return replay.Waiting() == "41" })
+	actortest.CheckFor(t, wait, "replay waits for our 41", func() bool { return replay.Waiting() == "41" })
 
 	type recordedChat struct {
 		Username string          `json:"username"`
@@ -47,7 +47,7 @@ func TestChatLinesReachTheSinkWithTheirFields(t *testing.T) {
 	if len(want) != 17 {
 		t.Fatalf("replay delivered %d chat lines; the recording has 17", len(want))
 	}
-	testutil.CheckFor(t, wait, "every chat line in the sink", func() bool { return len(rig.Sink.Named("chatMsg")) == len(want) })
+	actortest.CheckFor(t, wait, "every chat line in the sink", func() bool { return len(rig.Sink.Named("chatMsg")) == len(want) })
 
 	var lastSeq uint64
 	for i, ev := range rig.Sink.Named("chatMsg") {

@@ -8,11 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/daz-bot/daz/supervision"
+
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/gorilla/websocket"
 
 	"github.com/daz-bot/daz/actors/clock"
-	"github.com/daz-bot/daz/messages"
 )
 
 // Defaults for the zero values of Config.
@@ -54,30 +55,10 @@ type Config struct {
 	// Attempts is asked before every attempt for its number and the earliest
 	// time it may start; the supervisor strategy implements it. Nil means
 	// every incarnation is attempt 1 and starts at once.
-	Attempts AttemptSource
+	Attempts supervision.AttemptSource
 
 	// Counters, when set, is updated by the reader; the owner reads it.
 	Counters *Counters
-}
-
-// AttemptSource tells a starting connection which attempt it is and when it
-// may begin, and hears when an attempt logged in. It is safe for concurrent
-// use. The connection reports the login itself, on its own goroutine, so
-// the report can never arrive after the failure of the same attempt (a
-// state message to the parent can: protoactor hands failures to the
-// supervisor ahead of queued messages).
-type AttemptSource interface {
-	BeginAttempt() AttemptInfo
-	LoginConfirmed()
-}
-
-// AttemptInfo answers BeginAttempt. When NotBefore lies in the future the
-// connection shows WaitState until NotBefore and then asks again.
-type AttemptInfo struct {
-	Number    int
-	LastError string
-	NotBefore time.Time
-	WaitState messages.ConnState // StateBackingOff or StateCoolingDown
 }
 
 // LogValue keeps the passwords out of every log line.

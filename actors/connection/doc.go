@@ -12,7 +12,7 @@
 //
 // Any end of an attempt (a refused discovery or websocket, a 44 rate limit,
 // a kick, a 41, a closed socket, a silent link, a handshake timeout, a
-// partitionChange, a refused login) fails the actor with a *Failure whose
+// partitionChange, a refused login) fails the actor with a *messages.ConnectionFailure whose
 // Kind tells the supervisor strategy (supervision.ConnectionStrategy) what to
 // do next. Before failing, the actor closes the socket and waits for the
 // reader, so everything read has reached the sinks and nothing keeps

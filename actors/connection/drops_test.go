@@ -8,8 +8,8 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/messages"
@@ -69,7 +69,7 @@ func TestHundredDropsLoseNothingAndLeakNothing(t *testing.T) {
 		}
 		rig.AdvanceTo(st.Until)
 	}
-	testutil.CheckFor(t, wait, "online after the drops", func() bool {
+	actortest.CheckFor(t, wait, "online after the drops", func() bool {
 		return rig.CountStates(messages.StateOnline) == loggedIn+1
 	})
 	if n := srv.Connections(); n != drops+1 {
@@ -82,7 +82,7 @@ func TestHundredDropsLoseNothingAndLeakNothing(t *testing.T) {
 		want = append(want, p.lines...)
 	}
 	var got []string
-	testutil.CheckFor(t, wait, "every chat line in the sink", func() bool {
+	actortest.CheckFor(t, wait, "every chat line in the sink", func() bool {
 		got = got[:0]
 		for _, ev := range rig.Sink.Named("chatMsg") {
 			got = append(got, ev.Body.(*messages.ChatMsg).Msg)

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/messages"
@@ -25,34 +25,34 @@ func TestScriptedFailuresAreRetriedFromDiscovery(t *testing.T) {
 		hooks sandbox.Hooks
 		// advance moves the clock once the attempt is under way.
 		advance time.Duration
-		kind    connection.Kind
+		kind    messages.FailureKind
 		text    string
 		// unreachable: discovery requests cannot be counted.
 		unreachable bool
 	}{
-		{name: "discovery refused", kind: connection.KindDiscovery, text: "HTTP 500",
+		{name: "discovery refused", kind: messages.FailDiscovery, text: "HTTP 500",
 			setup: func(srv *sandbox.Server) { srv.SetRefuse(true) }},
-		{name: "discovery unreachable", kind: connection.KindDiscovery, text: "refused", unreachable: true,
+		{name: "discovery unreachable", kind: messages.FailDiscovery, text: "refused", unreachable: true,
 			setup: func(srv *sandbox.Server) { srv.CloseListener() }},
-		{name: "discovery without servers", kind: connection.KindDiscovery, text: "no server",
+		{name: "discovery without servers", kind: messages.FailDiscovery, text: "no server",
 			setup: func(srv *sandbox.Server) { srv.FailSocketConfig(http.StatusOK, `{"servers":[]}`) }},
-		{name: "discovery not json", kind: connection.KindDiscovery, text: "socketconfig",
+		{name: "discovery not json", kind: messages.FailDiscovery, text: "socketconfig",
 			setup: func(srv *sandbox.Server) { srv.FailSocketConfig(http.StatusOK, `<html>maintenance</html>`) }},
-		{name: "websocket refused", kind: connection.KindDial, text: "HTTP 500",
+		{name: "websocket refused", kind: messages.FailDial, text: "HTTP 500",
 			setup: func(srv *sandbox.Server) { srv.SetRefuseWebsocket(true) }},
-		{name: "rate limited", kind: connection.KindRateLimited, text: "Rate limit exceeded",
+		{name: "rate limited", kind: messages.FailRateLimited, text: "Rate limit exceeded",
 			hooks: sandbox.Hooks{ConnectError: "Rate limit exceeded"}},
-		{name: "dropped after open", kind: connection.KindClosed, text: "socket closed",
+		{name: "dropped after open", kind: messages.FailClosed, text: "socket closed",
 			hooks: scriptEvery(func(c *sandbox.Socket) { _ = c.Open(25*time.Second, 120*time.Second); c.Drop() })},
-		{name: "namespace disconnect", kind: connection.KindClosed, text: "41",
+		{name: "namespace disconnect", kind: messages.FailClosed, text: "41",
 			hooks: sandbox.Hooks{AfterLogin: func(c *sandbox.Socket) { _ = c.Send("41") }}},
-		{name: "engine.io close", kind: connection.KindClosed, text: "(1)",
+		{name: "engine.io close", kind: messages.FailClosed, text: "(1)",
 			hooks: sandbox.Hooks{AfterLogin: func(c *sandbox.Socket) { _ = c.Send("1") }}},
-		{name: "partition change", kind: connection.KindPartitionChange, text: "servers",
+		{name: "partition change", kind: messages.FailPartitionChange, text: "servers",
 			hooks: sandbox.Hooks{AfterLogin: func(c *sandbox.Socket) {
 				_ = c.Send(`42["partitionChange",{"servers":[{"url":"http://127.0.0.1:1","secure":false}]}]`)
 			}}},
-		{name: "handshake timeout", kind: connection.KindHandshakeTimeout, text: "not online after 30s",
+		{name: "handshake timeout", kind: messages.FailHandshakeTimeout, text: "not online after 30s",
 			hooks: scriptEvery(func(c *sandbox.Socket) {
 				_ = c.Open(25*time.Second, 120*time.Second)
 				<-c.Done() // never answers 40
@@ -70,7 +70,7 @@ func TestScriptedFailuresAreRetriedFromDiscovery(t *testing.T) {
 				Channel: "testchan", ServerURL: srv.URL(), Username: "dazbot", Password: "pw",
 			}})
 			if tc.advance > 0 {
-				testutil.CheckFor(t, wait, "socket open", func() bool { return srv.Connections() == 1 })
+				actortest.CheckFor(t, wait, "socket open", func() bool { return srv.Connections() == 1 })
 				rig.WaitState(t, messages.StateConnecting, 1)
 				rig.AdvanceTo(rig.Clock.Now().Add(tc.advance - time.Millisecond))
 				if rig.CountStates(messages.StateBackingOff) != 0 {
@@ -88,7 +88,7 @@ func TestScriptedFailuresAreRetriedFromDiscovery(t *testing.T) {
 			gets := srv.SocketConfigRequests()
 			rig.AdvanceTo(st.Until)
 			if !tc.unreachable {
-				testutil.CheckFor(t, wait, "rediscovery", func() bool { return srv.SocketConfigRequests() == gets+1 })
+				actortest.CheckFor(t, wait, "rediscovery", func() bool { return srv.SocketConfigRequests() == gets+1 })
 			}
 			rig.WaitState(t, messages.StateDiscovering, 2)
 		})
@@ -115,7 +115,7 @@ func TestBadFramesDoNotHurtTheConnection(t *testing.T) {
 	rig := NewRig(t, RigConfig{Conn: connection.Config{
 		Channel: "testchan", ServerURL: srv.URL(), Username: "dazbot", Password: "pw", Counters: counters,
 	}})
-	testutil.CheckFor(t, wait, "the good chat line", func() bool {
+	actortest.CheckFor(t, wait, "the good chat line", func() bool {
 		for _, ev := range rig.Sink.Named("chatMsg") {
 			if c, ok := ev.Body.(*messages.ChatMsg); ok && c.Text == "still fine" {
 				return true

@@ -15,7 +15,7 @@ type (
 	}
 	attemptFailed struct {
 		at      *attempt
-		failure *Failure
+		failure *messages.ConnectionFailure
 	}
 	readFailed struct {
 		at  *attempt

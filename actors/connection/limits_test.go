@@ -7,9 +7,9 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/messages"
@@ -32,7 +32,7 @@ func TestConnectionRateLimitOfTheSandbox(t *testing.T) {
 		Channel: "testchan", ServerURL: srv.URL(), Username: "dazbot", Password: "pw",
 	}})
 	st := rig.WaitState(t, messages.StateBackingOff, 1)
-	if !strings.Contains(st.LastError, string(connection.KindRateLimited)) || !strings.Contains(st.LastError, "Rate limit exceeded") {
+	if !strings.Contains(st.LastError, string(messages.FailRateLimited)) || !strings.Contains(st.LastError, "Rate limit exceeded") {
 		t.Fatalf("backing off because %q, want the rate limit", st.LastError)
 	}
 	if d := st.Until.Sub(st.At); st.Attempt != 1 || d > 2*time.Second {
@@ -45,7 +45,7 @@ func TestConnectionRateLimitOfTheSandbox(t *testing.T) {
 		t.Fatalf("second attempt: %q", st.LastError)
 	}
 	// The restart timer must be set before the clock jumps past it.
-	testutil.CheckFor(t, wait, "the restart timer", func() bool {
+	actortest.CheckFor(t, wait, "the restart timer", func() bool {
 		p := rig.Clock.Pending()
 		return len(p) == 1 && p[0].Equal(st.Until)
 	})

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/messages"
@@ -55,7 +55,7 @@ func TestNoPingForIntervalPlusTimeoutReconnects(t *testing.T) {
 	// Media or chat is not a sign of life.
 	srv.Broadcast(`42["mediaUpdate",{"currentTime":12.5,"paused":false}]`)
 	srv.Broadcast(sandboxtest.ChatFrame("alice", "hello?", 1795718600000))
-	testutil.CheckFor(t, wait, "media and chat read", func() bool {
+	actortest.CheckFor(t, wait, "media and chat read", func() bool {
 		return len(rig.Sink.Named("mediaUpdate")) == 1 && len(rig.Sink.Named("chatMsg")) >= 1
 	})
 	rig.AdvanceTo(start.Add(245*time.Second - time.Millisecond))
@@ -66,11 +66,11 @@ func TestNoPingForIntervalPlusTimeoutReconnects(t *testing.T) {
 	rig.AdvanceTo(start.Add(245 * time.Second)) // ping at 100 s + 145 s
 
 	backoff := rig.WaitState(t, messages.StateBackingOff, 1)
-	if !strings.Contains(backoff.LastError, string(connection.KindDeadLink)) {
+	if !strings.Contains(backoff.LastError, string(messages.FailDeadLink)) {
 		t.Fatalf("backing off because %q, want a dead link", backoff.LastError)
 	}
 	rig.AdvanceTo(backoff.Until)
-	testutil.CheckFor(t, wait, "second connection", func() bool { return srv.Connections() == 2 })
+	actortest.CheckFor(t, wait, "second connection", func() bool { return srv.Connections() == 2 })
 	rig.WaitState(t, messages.StateOnline, 2)
 }
 
@@ -81,8 +81,8 @@ func TestSendResultBeforeAndAfterOnline(t *testing.T) {
 	gate := make(chan struct{})
 	srv, rig := standardRig(t, sandbox.Options{Hooks: sandbox.Hooks{AfterJoin: func(*sandbox.Socket) { <-gate }}},
 		supervision.RetryConfig{})
-	testutil.CheckFor(t, wait, "joining", func() bool { return rig.CountStates(messages.StateLoggingIn) == 1 })
-	if res := rig.Request(t, &messages.SendChat{Msg: "too early"}); !errors.Is(res.Err, connection.ErrNotOnline) {
+	actortest.CheckFor(t, wait, "joining", func() bool { return rig.CountStates(messages.StateLoggingIn) == 1 })
+	if res := rig.Request(t, &messages.SendChat{Msg: "too early"}); !errors.Is(res.Err, messages.ErrNotOnline) {
 		t.Fatalf("send before online: err = %v, want ErrNotOnline", res.Err)
 	}
 	if res := rig.Request(t, &messages.SendChat{Channel: "otherchan", Msg: "wrong channel"}); res.Err == nil {
@@ -97,7 +97,7 @@ func TestSendResultBeforeAndAfterOnline(t *testing.T) {
 		t.Fatalf("send pm: %v", res.Err)
 	}
 	conn := srv.Socket(1)
-	testutil.CheckFor(t, wait, "frames at the server", func() bool {
+	actortest.CheckFor(t, wait, "frames at the server", func() bool {
 		got := conn.Received()
 		return contains(got, `42["requestBanlist"]`) && contains(got, `42["pm",{"to":"alice","msg":"<b>&\"'","meta":{}}]`)
 	})

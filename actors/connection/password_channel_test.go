@@ -52,7 +52,7 @@ func TestPasswordChannelLetsModeratorsIn(t *testing.T) {
 			}
 			waitPasswordGrace(t, rig)
 			st := rig.WaitState(t, messages.StateStopped, 1)
-			if !strings.Contains(st.Reason, tc.reason) || !strings.HasPrefix(st.Reason, string(connection.KindNeedPassword)) {
+			if !strings.Contains(st.Reason, tc.reason) || !strings.HasPrefix(st.Reason, string(messages.FailNeedPassword)) {
 				t.Fatalf("stopped because %q, want %q", st.Reason, tc.reason)
 			}
 		})

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 	"github.com/daz-bot/daz/messages"
@@ -52,7 +52,7 @@ func TestRecordedFailuresFollowThePolicy(t *testing.T) {
 			name: "kick without a reason: normal schedule", file: "kick_ban",
 			replay:      sandboxtest.ReplayOptions{Conn: "alice"},
 			conn:        connection.Config{Username: "alice", Password: "alice-test-pw"},
-			onlineFirst: true, state: messages.StateBackingOff, reason: string(connection.KindKicked),
+			onlineFirst: true, state: messages.StateBackingOff, reason: string(messages.FailKicked),
 			minWait: 1600 * time.Millisecond, maxWait: 2 * time.Second, comesBack: true,
 		},
 		{
@@ -223,7 +223,7 @@ func TestRecordedFailuresFollowThePolicy(t *testing.T) {
 				}
 				rig.AdvanceTo(st.Until)
 				if tc.comesBack {
-					testutil.CheckFor(t, wait, "next attempt", func() bool { return replay.SocketConfigRequests() == gets+1 })
+					actortest.CheckFor(t, wait, "next attempt", func() bool { return replay.SocketConfigRequests() == gets+1 })
 				}
 			}
 			if tc.check != nil {
@@ -237,7 +237,7 @@ func TestRecordedFailuresFollowThePolicy(t *testing.T) {
 // debug endpoint and for the database.
 func checkStopped(t *testing.T, rig *Rig, reason string) {
 	t.Helper()
-	testutil.CheckFor(t, wait, "connection actor stopped", func() bool { return rig.ConnPID() == nil })
+	actortest.CheckFor(t, wait, "connection actor stopped", func() bool { return rig.ConnPID() == nil })
 	if st := rig.Strategy.Status(); st.State != messages.StateStopped || !strings.Contains(st.Reason, reason) {
 		t.Fatalf("strategy status %+v", st)
 	}
@@ -251,7 +251,7 @@ func checkStopped(t *testing.T, rig *Rig, reason string) {
 func waitPasswordGrace(t *testing.T, rig *Rig) {
 	t.Helper()
 	end := rig.Clock.Now().Add(connection.DefaultPasswordGrace)
-	testutil.CheckFor(t, wait, "the password grace timer", func() bool {
+	actortest.CheckFor(t, wait, "the password grace timer", func() bool {
 		for _, p := range rig.Clock.Pending() {
 			if p.Equal(end) {
 				return true

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/actors/connection/frame"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 	"github.com/daz-bot/daz/messages"
@@ -90,12 +90,12 @@ func TestBotPassesRecordedSessions(t *testing.T) {
 				}
 			}
 			// Everything recorded up to our goodbye has been played.
-			testutil.CheckFor(t, wait, "replay waits for our 41", func() bool { return replay.Waiting() == "41" })
+			actortest.CheckFor(t, wait, "replay waits for our 41", func() bool { return replay.Waiting() == "41" })
 			conn := replay.Socket(1)
 			wantEvents := events(conn.Sent())
-			testutil.CheckFor(t, wait, "all events reach the sink", func() bool { return len(rig.Sink.Events()) >= len(wantEvents) })
+			actortest.CheckFor(t, wait, "all events reach the sink", func() bool { return len(rig.Sink.Events()) >= len(wantEvents) })
 			rig.Stop(t)
-			testutil.CheckFor(t, wait, "replay complete", func() bool { return replay.Completed() == 1 })
+			actortest.CheckFor(t, wait, "replay complete", func() bool { return replay.Completed() == 1 })
 
 			if m := replay.Mismatches(); len(m) > 0 {
 				t.Fatalf("client frames differ from the recording:\n%s", strings.Join(m, "\n"))

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/messages"
@@ -51,7 +51,7 @@ func TestRetryScheduleCooldownAndReset(t *testing.T) {
 		if st.Attempt != n || delay > full || delay < full*8/10 {
 			t.Fatalf("failure %d: attempt %d waits %s, want %s less at most 20%%", n, st.Attempt, delay, full)
 		}
-		if !strings.Contains(st.LastError, string(connection.KindDiscovery)) {
+		if !strings.Contains(st.LastError, string(messages.FailDiscovery)) {
 			t.Fatalf("failure %d: last error %q", n, st.LastError)
 		}
 		if got := srv.SocketConfigRequests(); got != n {
@@ -59,7 +59,7 @@ func TestRetryScheduleCooldownAndReset(t *testing.T) {
 		}
 		delays = append(delays, delay)
 		rig.AdvanceTo(st.Until)
-		testutil.CheckFor(t, wait, "next attempt", func() bool { return srv.SocketConfigRequests() == n+1 })
+		actortest.CheckFor(t, wait, "next attempt", func() bool { return srv.SocketConfigRequests() == n+1 })
 	}
 	if jittered := distinctFractions(delays, schedule); jittered < 2 {
 		t.Fatalf("delays %v show no jitter", delays)
@@ -77,7 +77,7 @@ func TestRetryScheduleCooldownAndReset(t *testing.T) {
 		t.Fatal("attempt during the cooldown")
 	}
 	rig.AdvanceTo(cool.Until)
-	testutil.CheckFor(t, wait, "eleventh attempt", func() bool { return srv.SocketConfigRequests() == 11 })
+	actortest.CheckFor(t, wait, "eleventh attempt", func() bool { return srv.SocketConfigRequests() == 11 })
 
 	// A new round: the count starts over.
 	st := rig.WaitState(t, messages.StateBackingOff, 10)

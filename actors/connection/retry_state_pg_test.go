@@ -15,15 +15,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/actors/internal/testpg"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/supervision"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func closeStore(t *testing.T, s *supervision.PgRetryStore) {
@@ -97,7 +98,7 @@ func TestRestartMidCooldownWaitsOutThePersistedCooldown(t *testing.T) {
 	if online.Attempt != 1 || srv.SocketConfigRequests() != requests+1 {
 		t.Fatalf("online %+v after %d requests", online, srv.SocketConfigRequests()-requests)
 	}
-	testutil.CheckFor(t, wait, "row reset after the login", func() bool {
+	actortest.CheckFor(t, wait, "row reset after the login", func() bool {
 		var n int
 		var cu *time.Time
 		err := pool.QueryRow(t.Context(),
@@ -196,7 +197,7 @@ func TestDatabaseDownDoesNotStopTheConnection(t *testing.T) {
 	}
 	rig.AdvanceTo(rig.WaitState(t, messages.StateBackingOff, 1).Until)
 	rig.WaitState(t, messages.StateOnline, 2)
-	testutil.CheckFor(t, wait, "the save failure is logged", func() bool {
+	actortest.CheckFor(t, wait, "the save failure is logged", func() bool {
 		return strings.Contains(logs.String(), "cannot save connection retry state")
 	})
 	rig.Stop(t)
@@ -293,7 +294,7 @@ func TestWaitingStateIsSavedWhenTheDatabaseIsBack(t *testing.T) {
 	t.Cleanup(func() { closeStore(t, store) })
 
 	store.Save(supervision.RetryState{Channel: "waitchan", RetryCount: 3, LastError: "dial: refused"})
-	testutil.CheckFor(t, wait, "the failed save is logged", func() bool {
+	actortest.CheckFor(t, wait, "the failed save is logged", func() bool {
 		return strings.Contains(logs.String(), "cannot save connection retry state")
 	})
 	proxy.set(true)
@@ -307,8 +308,8 @@ func TestWaitingStateIsSavedWhenTheDatabaseIsBack(t *testing.T) {
 		t.Fatal("saved before anyone said the database was back")
 	}
 	store.DatabaseBack()
-	testutil.CheckFor(t, wait, "the waiting state saved once the database is back", saved)
-	testutil.CheckFor(t, wait, "recovery logged", func() bool {
+	actortest.CheckFor(t, wait, "the waiting state saved once the database is back", saved)
+	actortest.CheckFor(t, wait, "recovery logged", func() bool {
 		return strings.Contains(logs.String(), "connection retry state saved again")
 	})
 }

@@ -12,9 +12,9 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/daz-bot/daz/actors/actorkit"
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/supervision"
 )
@@ -185,7 +185,7 @@ func (r *Rig) CountStates(phase messages.ConnState) int {
 func (r *Rig) WaitState(t testing.TB, phase messages.ConnState, n int) messages.ConnectionState {
 	t.Helper()
 	var found messages.ConnectionState
-	testutil.CheckFor(t, 10*time.Second, "state "+string(phase)+" #"+strconv.Itoa(n), func() bool {
+	actortest.CheckFor(t, 10*time.Second, "state "+string(phase)+" #"+strconv.Itoa(n), func() bool {
 		seen := 0
 		for _, st := range r.States() {
 			if st.State == phase {

@@ -13,10 +13,10 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/eventfilter"
 	"github.com/daz-bot/daz/actors/internal/testpg"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/actors/plugins/plugintest"
 	"github.com/daz-bot/daz/messages"
@@ -104,7 +104,7 @@ func newLoggedEnv(t *testing.T, logger *slog.Logger, seed ...string) *env {
 	})
 	e.WaitRegistered("echo", "mod", "half", "slow", "chatonly", "off", "reload")
 	// Every declared command is saved (tests edit the rows afterwards).
-	testutil.CheckFor(t, plugintest.Wait, "registry saved", func() bool {
+	actortest.CheckFor(t, plugintest.Wait, "registry saved", func() bool {
 		v, _ := e.Sys.Tree().State("eventfilter")
 		st, ok := v.(eventfilter.State)
 		var rows int
@@ -126,7 +126,7 @@ func newLoggedEnv(t *testing.T, logger *slog.Logger, seed ...string) *env {
 // waitTable waits until the EventFilter's table satisfies ok.
 func (e *env) waitTable(ok func([]messages.CommandInfo) bool) {
 	e.T.Helper()
-	testutil.CheckFor(e.T, plugintest.Wait, "command table", func() bool {
+	actortest.CheckFor(e.T, plugintest.Wait, "command table", func() bool {
 		res, err := e.Sys.Root().RequestFuture(e.Filter(), &messages.ListCommands{}, time.Second).Result()
 		return err == nil && ok(res.(*messages.CommandList).Commands)
 	})
@@ -136,7 +136,7 @@ func (e *env) waitTable(ok func([]messages.CommandInfo) bool) {
 func (e *env) waitRoute(user string, n int) messages.Route {
 	e.T.Helper()
 	var r messages.Route
-	testutil.CheckFor(e.T, plugintest.Wait, fmt.Sprintf("decision %d for %s", n, user), func() bool {
+	actortest.CheckFor(e.T, plugintest.Wait, fmt.Sprintf("decision %d for %s", n, user), func() bool {
 		var mine []messages.Route
 		for _, x := range e.Routes() {
 			if x.User == user {
@@ -238,7 +238,7 @@ func TestRouting(t *testing.T) {
 			}
 			// A marker behind the case's events: once routed, they were all handled.
 			e.Chat(marker, "!echo marker "+tt.name)
-			testutil.CheckFor(t, plugintest.Wait, "marker", func() bool {
+			actortest.CheckFor(t, plugintest.Wait, "marker", func() bool {
 				cs := e.got.all()
 				return len(cs) > 0 && cs[len(cs)-1].ArgText == "marker "+tt.name
 			})
@@ -254,7 +254,7 @@ func TestCommandCarriesArgumentsRankAndPM(t *testing.T) {
 	e := newEnv(t)
 	e.Join(messages.User{Name: "Alice", Rank: 1.5})
 	e.PM("Alice", "!Say  hello   world ")
-	testutil.CheckFor(t, plugintest.Wait, "command", func() bool { return len(e.got.all()) == 1 })
+	actortest.CheckFor(t, plugintest.Wait, "command", func() bool { return len(e.got.all()) == 1 })
 	c := e.got.all()[0]
 	want := messages.Command{Channel: plugintest.Channel, Name: "echo", Invoked: "Say", Args: []string{"hello", "world"},
 		ArgText: "hello   world", User: "Alice", Rank: 1.5, PM: true}
@@ -444,7 +444,7 @@ func TestEveryRefusalIsAnsweredOnceAndLogged(t *testing.T) {
 			// the recorder behind it.
 			marker := fmt.Sprintf("marker%d", i)
 			e.Chat(marker, "!echo x")
-			testutil.CheckFor(t, plugintest.Wait, "marker", func() bool {
+			actortest.CheckFor(t, plugintest.Wait, "marker", func() bool {
 				cs := e.got.all()
 				return len(cs) > 0 && cs[len(cs)-1].User == marker
 			})

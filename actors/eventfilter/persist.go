@@ -3,18 +3,25 @@ package eventfilter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/messages"
 )
 
 func (f *filter) ask(ctx actor.Context, kind messages.SQLKind, query string, args []any, then func(*messages.SQLResponse)) {
 	f.sqlID++
-	pluginkit.Call(f.sys, ctx, f.cfg.SQL, f.cfg.SQLTimeout, newSQL(f.sqlID, kind, query, args...), then)
+	req := newSQL(f.sqlID, kind, query, args...)
+	if f.cfg.SQL == nil {
+		then(&messages.SQLResponse{ID: req.ID, Err: fmt.Errorf("no SQL writer configured: %w", messages.ErrDatabaseUnavailable)})
+		return
+	}
+	f.sys.Request(ctx, f.cfg.SQL, req, f.cfg.SQLTimeout, func(res any, err error) {
+		then(messages.SQLResponseOf(req.ID, res, err))
+	})
 }
 
 // saveDirty upserts every command registered since the last successful
@@ -53,7 +60,7 @@ func (f *filter) saveDirty(ctx actor.Context) {
 			if f.dirty[name] == c {
 				delete(f.dirty, name)
 			}
-			for _, row := range pluginkit.Rows(res) {
+			for _, row := range messages.RowsOf(res) {
 				n, o := overrideOf(row)
 				f.reg.applyOne(n, o)
 			}
@@ -96,7 +103,7 @@ func (f *filter) reload(ctx actor.Context, done func(error)) {
 	f.ask(ctx, messages.SQLQuery, loadCommandsSQL, nil, func(res *messages.SQLResponse) {
 		if res.Err == nil {
 			rows := map[string]override{}
-			for _, r := range pluginkit.Rows(res) {
+			for _, r := range messages.RowsOf(res) {
 				name, o := overrideOf(r)
 				rows[name] = o
 			}
@@ -107,7 +114,7 @@ func (f *filter) reload(ctx actor.Context, done func(error)) {
 	f.ask(ctx, messages.SQLQuery, loadIgnoredSQL, []any{f.cfg.Channel}, func(res *messages.SQLResponse) {
 		if res.Err == nil {
 			ignored := map[string]bool{}
-			for _, r := range pluginkit.Rows(res) {
+			for _, r := range messages.RowsOf(res) {
 				ignored[strings.ToLower(r.String(0))] = true
 			}
 			f.lim.ignored = ignored
@@ -117,7 +124,7 @@ func (f *filter) reload(ctx actor.Context, done func(error)) {
 	f.ask(ctx, messages.SQLQuery, loadUserLimitsSQL, []any{f.cfg.Channel}, func(res *messages.SQLResponse) {
 		if res.Err == nil {
 			limits := map[string]int{}
-			for _, r := range pluginkit.Rows(res) {
+			for _, r := range messages.RowsOf(res) {
 				limits[strings.ToLower(r.String(0))] = int(r.Int(1))
 			}
 			f.lim.perMinute = limits

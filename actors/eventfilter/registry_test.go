@@ -9,10 +9,10 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/eventfilter"
 	"github.com/daz-bot/daz/actors/internal/testpg"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/actors/plugins/plugintest"
 	"github.com/daz-bot/daz/messages"
@@ -150,7 +150,7 @@ func TestNotifyAndPluginRequests(t *testing.T) {
 	})
 	// The plugin is known once a request reaches it.
 	var res any
-	testutil.CheckFor(t, plugintest.Wait, "request routed to the plugin", func() bool {
+	actortest.CheckFor(t, plugintest.Wait, "request routed to the plugin", func() bool {
 		var err error
 		res, err = h.Sys.Root().RequestFuture(h.Filter(),
 			&messages.PluginRequest{Plugin: "watcher", Kind: "echo", Args: map[string]string{"say": "hi"}}, time.Second).Result()
@@ -172,7 +172,7 @@ func TestNotifyAndPluginRequests(t *testing.T) {
 	h.Send("setAFK", &messages.SetAFK{Name: "alice"})
 	h.Chat("alice", "live")
 	want := []string{"join:alice", "chat:live"}
-	testutil.CheckFor(t, plugintest.Wait, "notifications", func() bool {
+	actortest.CheckFor(t, plugintest.Wait, "notifications", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(seen) >= len(want)

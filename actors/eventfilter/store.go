@@ -3,7 +3,6 @@ package eventfilter
 import (
 	"time"
 
-	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/messages"
 )
 
@@ -46,7 +45,7 @@ func upsertArgs(c *command) []any {
 }
 
 // overrideOf reads a (name, min_rank, cooldown_ms, enabled) row.
-func overrideOf(r pluginkit.Row) (string, override) {
+func overrideOf(r messages.Row) (string, override) {
 	return r.String(0), override{
 		minRank:  r.Float(1),
 		cooldown: time.Duration(r.Int(2)) * time.Millisecond,

@@ -10,7 +10,6 @@ import (
 
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/clock"
-	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/messages"
 )
 
@@ -267,7 +266,7 @@ func (o *outbound) writeFailed(ctx actor.Context, it *item, err error) {
 	default:
 		return // already put back (socket lost) or answered
 	}
-	if errors.Is(err, connection.ErrNotOnline) {
+	if errors.Is(err, messages.ErrNotOnline) {
 		// The socket went away before its state change reached us (or we
 		// assumed online too early); the next "online" resumes sending.
 		// Not the message's fault.

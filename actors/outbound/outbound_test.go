@@ -11,9 +11,8 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/daz-bot/daz/actors/actorkit"
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/clock"
-	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/messages"
 )
 
@@ -62,7 +61,7 @@ func newRig(t *testing.T, fake *clock.Fake, setup func(*fakeServer)) *rig {
 		t.Fatal(err)
 	}
 	sys.Send(conn, setOutbound{pid: r.pid})
-	testutil.CheckFor(t, wait, "outbound started", func() bool { _, ok := r.state(); return ok })
+	actortest.CheckFor(t, wait, "outbound started", func() bool { _, ok := r.state(); return ok })
 	t.Cleanup(func() {
 		for _, id := range []string{"outbound", "connection"} {
 			_ = sys.Shutdown(t.Context(), id)
@@ -79,12 +78,12 @@ func (r *rig) state() (State, bool) {
 
 func (r *rig) online(rank float64) {
 	r.sys.Publish(&messages.ConnectionState{Channel: testChannel, State: messages.StateOnline, Username: testBot, Rank: rank})
-	testutil.CheckFor(r.t, wait, "online", func() bool { s, _ := r.state(); return s.Online })
+	actortest.CheckFor(r.t, wait, "online", func() bool { s, _ := r.state(); return s.Online })
 }
 
 func (r *rig) offline() {
 	r.sys.Publish(&messages.ConnectionState{Channel: testChannel, State: messages.StateBackingOff})
-	testutil.CheckFor(r.t, wait, "offline", func() bool { s, _ := r.state(); return !s.Online })
+	actortest.CheckFor(r.t, wait, "offline", func() bool { s, _ := r.state(); return !s.Online })
 }
 
 func (r *rig) event(name string, body any) {
@@ -98,7 +97,7 @@ func (r *rig) event(name string, body any) {
 func (r *rig) settle() bool {
 	r.t.Helper()
 	var left bool
-	testutil.CheckFor(r.t, wait, "outbound to settle", func() bool {
+	actortest.CheckFor(r.t, wait, "outbound to settle", func() bool {
 		s, _ := r.state()
 		ob, _ := r.sys.Tree().Find("outbound")
 		cn, _ := r.sys.Tree().Find("connection")
@@ -183,7 +182,7 @@ func TestFiftyRepliesOnTheRealClock(t *testing.T) {
 	for _, m := range want {
 		r.send(&messages.SendChat{Channel: testChannel, Msg: m})
 	}
-	testutil.CheckFor(t, 20*time.Second, "50 deliveries", func() bool { return len(r.server.delivered()) >= 50 })
+	actortest.CheckFor(t, 20*time.Second, "50 deliveries", func() bool { return len(r.server.delivered()) >= 50 })
 	if got := msgs(r.server.delivered()); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("delivered %q\nwant %q", got, want)
 	}
@@ -244,10 +243,10 @@ func TestMutedHoldsChatButNotPMs(t *testing.T) {
 	r := newRig(t, clock.NewFake(epoch), func(s *fakeServer) { s.muted = true })
 	r.online(2)
 	r.send(&messages.SendChat{Channel: testChannel, Msg: "can anyone hear me?"})
-	testutil.CheckFor(t, wait, "noflood", func() bool { _, n, _ := r.server.counts(); return n == 1 })
+	actortest.CheckFor(t, wait, "noflood", func() bool { _, n, _ := r.server.counts(); return n == 1 })
 	r.send(&messages.SendChat{Channel: testChannel, Msg: "second line"})
 	r.send(&messages.SendPM{Channel: testChannel, To: "alice", Msg: "a PM still goes"})
-	testutil.CheckFor(t, wait, "PM delivered", func() bool { return len(r.server.delivered()) == 1 })
+	actortest.CheckFor(t, wait, "PM delivered", func() bool { return len(r.server.delivered()) == 1 })
 	r.settle()
 	if s, _ := r.state(); !s.Muted || s.QueueDepth != 2 {
 		t.Fatalf("while muted: %+v, want muted with 2 chat lines held", s)
@@ -269,7 +268,7 @@ func TestOfflineHoldsAndReconnectResendsUnconfirmed(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"connection not online", connection.ErrNotOnline},
+		{"connection not online", messages.ErrNotOnline},
 		{"socket write failed", errors.New("write: broken pipe")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -298,7 +297,7 @@ func testOfflineHolds(t *testing.T, writeErr error) {
 	r.server.offline = true
 	r.server.mu.Unlock()
 	r.send(&messages.SendChat{Channel: testChannel, Msg: "written into a dying socket"})
-	testutil.CheckFor(t, wait, "write error", func() bool { s, _ := r.state(); return s.WriteErrors == 1 })
+	actortest.CheckFor(t, wait, "write error", func() bool { s, _ := r.state(); return s.WriteErrors == 1 })
 	r.offline()
 	r.server.mu.Lock()
 	r.server.offline = false
@@ -371,7 +370,7 @@ func TestSendsWithoutHavingHeardTheConnectionState(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, clock.NewFake(epoch), func(s *fakeServer) {
 				s.offline = !tt.online
-				s.offlineErr = connection.ErrNotOnline
+				s.offlineErr = messages.ErrNotOnline
 			})
 			for i, seq := range tt.seqs {
 				r.events++

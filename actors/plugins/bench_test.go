@@ -12,8 +12,8 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/daz-bot/daz/actors/actorkit"
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/eventfilter"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/outbound"
 	"github.com/daz-bot/daz/actors/plugins/logger"
 	"github.com/daz-bot/daz/actors/plugins/ping"
@@ -111,9 +111,9 @@ func newPipeline(b *testing.B) *pipeline {
 			_ = sys.Shutdown(ctx, id)
 		}
 	})
-	testutil.CheckFor(b, 5*time.Second, "outbound subscribed", func() bool { _, ok := sys.Tree().State("outbound"); return ok })
+	actortest.CheckFor(b, 5*time.Second, "outbound subscribed", func() bool { _, ok := sys.Tree().State("outbound"); return ok })
 	sys.Publish(&messages.ConnectionState{Channel: benchChannel, State: messages.StateOnline, Username: "dazbot", Rank: 2})
-	testutil.CheckFor(b, 5*time.Second, "ping registered", func() bool {
+	actortest.CheckFor(b, 5*time.Second, "ping registered", func() bool {
 		res, err := sys.Root().RequestFuture(p.filter, &messages.ListCommands{}, time.Second).Result()
 		if err != nil {
 			return false

@@ -8,8 +8,8 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/daz-bot/daz/actors/actorkit"
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/eventfilter"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/outbound"
 	"github.com/daz-bot/daz/actors/plugins/ping"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
@@ -55,7 +55,7 @@ func TestFirstCommandAfterJoinIsAnswered(t *testing.T) {
 			_ = sys.Shutdown(ctx, id)
 		}
 	})
-	testutil.CheckFor(t, 5*time.Second, "ping registered", func() bool {
+	actortest.CheckFor(t, 5*time.Second, "ping registered", func() bool {
 		res, err := sys.Ask(filter, &messages.ListCommands{}, time.Second)
 		if err != nil {
 			return false

@@ -7,7 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/plugins/ping"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/actors/plugins/plugintest"
@@ -65,16 +65,16 @@ func TestPanickingPluginIsIsolated(t *testing.T) {
 	}
 	// Its commands are withdrawn: typing one is answered with why nothing
 	// happens, once; the healthy plugin still answers.
-	testutil.CheckFor(t, plugintest.Wait, "!boom withdrawn", func() bool {
+	actortest.CheckFor(t, plugintest.Wait, "!boom withdrawn", func() bool {
 		n := len(h.Routes())
 		h.Chat("bob", "!boom")
-		testutil.CheckFor(t, plugintest.Wait, "decision", func() bool { return len(h.Routes()) > n })
+		actortest.CheckFor(t, plugintest.Wait, "decision", func() bool { return len(h.Routes()) > n })
 		r := h.Routes()[len(h.Routes())-1]
 		return r.Decision == messages.RouteIgnored && strings.HasPrefix(r.Reason, "plugin unavailable: disabled")
 	})
 	h.WaitSaid("Sorry bob, !boom is unavailable right now.")
 	h.Chat("bob", "!ping")
-	testutil.CheckFor(t, plugintest.Wait, "second pong", func() bool {
+	actortest.CheckFor(t, plugintest.Wait, "second pong", func() bool {
 		n := 0
 		for _, s := range h.Said() {
 			if s.Msg == "pong" {
@@ -83,7 +83,7 @@ func TestPanickingPluginIsIsolated(t *testing.T) {
 		}
 		return n == 2
 	})
-	testutil.CheckFor(t, plugintest.Wait, "every line logged", func() bool {
+	actortest.CheckFor(t, plugintest.Wait, "every line logged", func() bool {
 		var n int
 		err := h.Pool.QueryRow(t.Context(), `SELECT count(*) FROM daz_core_chat_log WHERE event_type = 'chatMsg' AND message LIKE 'line %'`).Scan(&n)
 		return err == nil && n == 1000

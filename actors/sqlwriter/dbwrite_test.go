@@ -10,8 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/internal/testpg"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 )
 
 func newBatchWriter(t *testing.T, dbURL string) *batchWriter {
@@ -114,7 +114,7 @@ func TestLineCommittedDuringCopyFallsBackToStaging(t *testing.T) {
 		n, _, err := bw.commitBatch(ctx, recs)
 		done <- result{n, err}
 	}()
-	testutil.CheckFor(t, 30*time.Second, "copy waiting on the uncommitted line", func() bool {
+	actortest.CheckFor(t, 30*time.Second, "copy waiting on the uncommitted line", func() bool {
 		var waiting int
 		err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted`).Scan(&waiting)
 		return err == nil && waiting > 0

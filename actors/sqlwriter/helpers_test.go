@@ -12,9 +12,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/daz-bot/daz/actors/actorkit"
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection/frame"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/messages"
 )
 
@@ -23,7 +23,7 @@ var testStart = time.Date(2026, 11, 26, 20, 0, 0, 0, time.UTC)
 
 // testLogger sends log lines to t.Log until the test's cleanups run, so a
 // writer goroutine logging late cannot make the test panic.
-func testLogger(t testing.TB) *slog.Logger { return testutil.Logger(t, slog.LevelInfo) }
+func testLogger(t testing.TB) *slog.Logger { return actortest.Logger(t, slog.LevelInfo) }
 
 // harness is one writer under test with the system it runs in.
 type harness struct {
@@ -92,7 +92,7 @@ func (h *harness) stats() Stats {
 // each round so flush and retry timers fire.
 func (h *harness) waitFor(what string, step time.Duration, cond func() bool) {
 	h.t.Helper()
-	testutil.CheckFor(h.t, 60*time.Second, what, func() bool {
+	actortest.CheckFor(h.t, 60*time.Second, what, func() bool {
 		if cond() {
 			return true
 		}

@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 
 	"github.com/daz-bot/daz/actors/internal/testpg"
 )
@@ -60,7 +61,7 @@ func TestRejectedRowIsQuarantinedNotDropped(t *testing.T) {
 		t.Fatalf("quarantined row: message %v, error %q, record %+v", deref(msg), m.Error, rec)
 	}
 	// The row commits before the writer's actor hears back and counts it.
-	testutil.CheckFor(t, 5*time.Second, "the quarantined row counted", func() bool { return metrics.Quarantined.Load() >= 1 })
+	actortest.CheckFor(t, 5*time.Second, "the quarantined row counted", func() bool { return metrics.Quarantined.Load() >= 1 })
 	if got := metrics.Quarantined.Load(); got != 1 {
 		t.Fatalf("metrics quarantined = %d", got)
 	}

@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/daz-bot/daz/actors/app"
+	"github.com/daz-bot/daz/cmd/daz/app"
 	"github.com/daz-bot/daz/migrations"
 )
 

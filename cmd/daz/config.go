@@ -10,12 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/daz-bot/daz/actors/app"
-	"github.com/daz-bot/daz/actors/eventfilter"
 	"github.com/knadh/koanf/parsers/yaml"
 	"github.com/knadh/koanf/providers/env/v2"
 	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/v2"
+
+	"github.com/daz-bot/daz/actors/eventfilter"
+	"github.com/daz-bot/daz/cmd/daz/app"
 )
 
 // configKey is one public configuration key. Its environment name is

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/internal/testpg"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/plugins/analytics"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/actors/plugins/plugintest"
@@ -46,7 +46,7 @@ func (c *chat) ask(user, text string) string {
 // logged waits until the SQL writer has stored n chat lines.
 func (c *chat) logged(n int) {
 	c.t.Helper()
-	testutil.CheckFor(c.t, plugintest.Wait, "chat lines in the log", func() bool {
+	actortest.CheckFor(c.t, plugintest.Wait, "chat lines in the log", func() bool {
 		var got int
 		err := c.Pool.QueryRow(c.t.Context(), `SELECT count(*) FROM daz_core_chat_log WHERE event_type = 'chatMsg'`).Scan(&got)
 		return err == nil && got >= n
@@ -124,7 +124,7 @@ func TestMediaQuestions(t *testing.T) {
 	if got := c.ask("alice", "!np"); got != "Now playing: Second Song [1:02:05], started 1m 31s ago: https://youtu.be/def" {
 		t.Fatalf("np: %q", got)
 	}
-	testutil.CheckFor(t, plugintest.Wait, "media recorded", func() bool {
+	actortest.CheckFor(t, plugintest.Wait, "media recorded", func() bool {
 		var n int
 		return c.Pool.QueryRow(t.Context(), `SELECT count(*) FROM daz_analytics_media`).Scan(&n) == nil && n == 2
 	})

@@ -8,7 +8,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/internal/testpg"
@@ -85,7 +85,7 @@ func TestCustomCommandLifecycle(t *testing.T) {
 func testutilWaitDecision(t *testing.T, c *chat, cmd string, d messages.RouteDecision) {
 	t.Helper()
 	var last messages.Route
-	testutil.CheckFor(t, plugintest.Wait, "a decision for !"+cmd, func() bool {
+	actortest.CheckFor(t, plugintest.Wait, "a decision for !"+cmd, func() bool {
 		rs := c.Routes()
 		if len(rs) == 0 || rs[len(rs)-1].Command != cmd {
 			return false

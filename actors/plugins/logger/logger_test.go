@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/clock"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/plugins/logger"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/actors/plugins/plugintest"
@@ -68,7 +68,7 @@ func TestDailyTextLog(t *testing.T) {
 	if got := read(t, filepath.Join(dir, "2026-06-02.log")); got != want2 {
 		t.Fatalf("second day:\n%s\nwant:\n%s", got, want2)
 	}
-	testutil.CheckFor(t, plugintest.Wait, "line count on the tree", func() bool {
+	actortest.CheckFor(t, plugintest.Wait, "line count on the tree", func() bool {
 		st, _ := h.PluginState(logger.Name)
 		b, _ := json.Marshal(st.Detail)
 		return strings.Contains(string(b), `"file":"`+filepath.Join(dir, "2026-06-02.log")+`"`)
@@ -193,7 +193,7 @@ func TestReplayedBacklogFillsTheGapOnce(t *testing.T) {
 	// files (the database keeps one "lol" of the two said in the same
 	// millisecond: its dedup key cannot tell them apart).
 	files := read(t, day1) + read(t, filepath.Join(dir, "2026-06-02.log"))
-	testutil.CheckFor(t, plugintest.Wait, "chat rows stored", func() bool {
+	actortest.CheckFor(t, plugintest.Wait, "chat rows stored", func() bool {
 		var n int
 		err := h2.Pool.QueryRow(context.Background(),
 			`SELECT count(*) FROM daz_core_chat_log WHERE event_type = 'chatMsg' AND timestamp >= $1`, t0).Scan(&n)

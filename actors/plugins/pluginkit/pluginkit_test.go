@@ -8,8 +8,8 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/daz-bot/daz/actors/actorkit"
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/clock"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/supervision"
@@ -113,7 +113,7 @@ func TestPluginStrategyBacksOffThenDisables(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = sys.Shutdown(t.Context(), "plugins") })
 	var pid *actor.PID
-	testutil.CheckFor(t, time.Second, "plugin spawned", func() bool {
+	actortest.CheckFor(t, time.Second, "plugin spawned", func() bool {
 		var ok bool
 		pid, ok = sys.Tree().PID("plugins/fragile")
 		return ok
@@ -121,12 +121,12 @@ func TestPluginStrategyBacksOffThenDisables(t *testing.T) {
 	restarts := func() int { n, _ := sys.Tree().Find("plugins/fragile"); return n.Restarts }
 	waitRestarts := func(n int) {
 		t.Helper()
-		testutil.CheckFor(t, 5*time.Second, "restarts", func() bool { return restarts() == n })
+		actortest.CheckFor(t, 5*time.Second, "restarts", func() bool { return restarts() == n })
 	}
 	// settled waits until the supervisor scheduled its delayed restart.
 	settled := func() {
 		t.Helper()
-		testutil.CheckFor(t, 5*time.Second, "restart scheduled", func() bool { return len(fake.Pending()) == 1 })
+		actortest.CheckFor(t, 5*time.Second, "restart scheduled", func() bool { return len(fake.Pending()) == 1 })
 	}
 
 	sys.Send(pid, boom{})
@@ -141,7 +141,7 @@ func TestPluginStrategyBacksOffThenDisables(t *testing.T) {
 	}
 	fake.Advance(time.Millisecond)
 	waitRestarts(2)
-	testutil.CheckFor(t, 5*time.Second, "queued message handled after the restart", func() bool { return counted.Load() == 1 })
+	actortest.CheckFor(t, 5*time.Second, "queued message handled after the restart", func() bool { return counted.Load() == 1 })
 
 	sys.Send(pid, boom{})
 	settled()
@@ -154,7 +154,7 @@ func TestPluginStrategyBacksOffThenDisables(t *testing.T) {
 
 	sys.Send(pid, boom{})
 	waitRestarts(4) // disabled: restarted at once, inert
-	testutil.CheckFor(t, 5*time.Second, "shown disabled", func() bool {
+	actortest.CheckFor(t, 5*time.Second, "shown disabled", func() bool {
 		v, _ := sys.Tree().State("plugins/fragile")
 		st, ok := v.(pluginkit.State)
 		return ok && st.Status == pluginkit.StatusDisabled
@@ -180,13 +180,13 @@ func TestPluginStrategyBacksOffThenDisables(t *testing.T) {
 	}
 	fake.Advance(time.Millisecond)
 	waitRestarts(5)
-	testutil.CheckFor(t, 5*time.Second, "shown running again", func() bool {
+	actortest.CheckFor(t, 5*time.Second, "shown running again", func() bool {
 		v, _ := sys.Tree().State("plugins/fragile")
 		st, ok := v.(pluginkit.State)
 		return ok && st.Status == pluginkit.StatusRunning
 	})
 	sys.Send(pid, count{})
-	testutil.CheckFor(t, 5*time.Second, "handles messages again", func() bool { return counted.Load() == 2 })
+	actortest.CheckFor(t, 5*time.Second, "handles messages again", func() bool { return counted.Load() == 2 })
 	if list := strategy.DisabledPlugins(); len(list) != 0 {
 		t.Fatalf("still listed as disabled: %+v", list)
 	}
@@ -202,7 +202,7 @@ func TestPluginStrategyBacksOffThenDisables(t *testing.T) {
 	}
 	sys.Send(pid, boom{})
 	waitRestarts(9) // the fourth failure disables it again
-	testutil.CheckFor(t, 5*time.Second, "disabled again", func() bool { return len(strategy.DisabledPlugins()) == 1 })
+	actortest.CheckFor(t, 5*time.Second, "disabled again", func() bool { return len(strategy.DisabledPlugins()) == 1 })
 	if until := strategy.DisabledPlugins()[0].Until.Sub(strategy.DisabledPlugins()[0].At); until != 20*time.Minute {
 		t.Fatalf("second quiet period %v, want 20m", until)
 	}

@@ -29,33 +29,16 @@ func (k *Kit) sql(ctx actor.Context, kind messages.SQLKind, query string, args [
 	Call(k.Deps.System, ctx, k.Deps.SQL, k.Deps.SQLTimeout, &messages.SQLRequest{ID: k.nextSQL, Kind: kind, Query: query, Args: args}, then)
 }
 
-// Call is the SQL round trip for actors that are not plugins (the
-// EventFilter): it asks writer with req and runs then inside the actor.
+// Call is a plugin's SQL round trip: it asks writer with req and runs then
+// inside the actor.
 func Call(sys *actorkit.System, ctx actor.Context, writer *actor.PID, timeout time.Duration, req *messages.SQLRequest, then func(*messages.SQLResponse)) {
 	if writer == nil {
 		then(&messages.SQLResponse{ID: req.ID, Err: fmt.Errorf("no SQL writer configured: %w", messages.ErrDatabaseUnavailable)})
 		return
 	}
 	sys.Request(ctx, writer, req, timeout, func(res any, err error) {
-		then(sqlResult(req.ID, res, err))
+		then(messages.SQLResponseOf(req.ID, res, err))
 	})
-}
-
-func sqlResult(id uint64, res any, err error) *messages.SQLResponse {
-	if err != nil {
-		if errors.Is(err, actor.ErrTimeout) {
-			return &messages.SQLResponse{ID: id, Err: fmt.Errorf("SQL writer did not answer in time: %w", messages.ErrDatabaseUnavailable)}
-		}
-		return &messages.SQLResponse{ID: id, Err: fmt.Errorf("SQL request: %w", err)}
-	}
-	switch r := res.(type) {
-	case *messages.SQLResponse:
-		return r
-	case messages.SQLResponse:
-		return &r
-	default:
-		return &messages.SQLResponse{ID: id, Err: fmt.Errorf("SQL writer answered %T, want *messages.SQLResponse", res)}
-	}
 }
 
 // Ask sends msg to pid as a request and runs then inside the actor with the

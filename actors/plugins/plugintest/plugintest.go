@@ -19,10 +19,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/daz-bot/daz/actors/actorkit"
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/eventfilter"
 	"github.com/daz-bot/daz/actors/internal/testpg"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/actors/sqlwriter"
 	"github.com/daz-bot/daz/messages"
@@ -101,7 +101,7 @@ func Start(t testing.TB, opts Options, specs func(pluginkit.Deps) []pluginkit.Sp
 	h.Pool = testpg.Pool(t, h.DBURL)
 	logger := opts.Logger
 	if logger == nil {
-		logger = testutil.Logger(t, slog.LevelWarn)
+		logger = actortest.Logger(t, slog.LevelWarn)
 	}
 	h.Sys = actorkit.NewSystem(logger, clk)
 	h.unsubscribe = h.Sys.SubscribeFunc(func(m any) {
@@ -227,7 +227,7 @@ func (h *Harness) Said() []Said { return h.rec.all() }
 func (h *Harness) WaitSaid(want string) Said {
 	h.T.Helper()
 	var got Said
-	testutil.CheckFor(h.T, Wait, "the bot to say "+want, func() bool {
+	actortest.CheckFor(h.T, Wait, "the bot to say "+want, func() bool {
 		for _, s := range h.rec.all() {
 			if strings.Contains(s.Msg, want) {
 				got = s
@@ -242,7 +242,7 @@ func (h *Harness) WaitSaid(want string) Said {
 // WaitCount waits until the bot said n messages.
 func (h *Harness) WaitCount(n int) []Said {
 	h.T.Helper()
-	testutil.CheckFor(h.T, Wait, "the bot to say enough", func() bool { return len(h.rec.all()) >= n })
+	actortest.CheckFor(h.T, Wait, "the bot to say enough", func() bool { return len(h.rec.all()) >= n })
 	return h.rec.all()
 }
 
@@ -256,7 +256,7 @@ func (h *Harness) Routes() []messages.Route {
 // WaitRouted waits until command was routed n times in total.
 func (h *Harness) WaitRouted(command string, n int) {
 	h.T.Helper()
-	testutil.CheckFor(h.T, Wait, "!"+command+" to be routed", func() bool {
+	actortest.CheckFor(h.T, Wait, "!"+command+" to be routed", func() bool {
 		c := 0
 		for _, r := range h.Routes() {
 			if r.Command == command && r.Decision == messages.RouteRouted {
@@ -270,7 +270,7 @@ func (h *Harness) WaitRouted(command string, n int) {
 // WaitRegistered waits until the EventFilter routes every named command.
 func (h *Harness) WaitRegistered(names ...string) {
 	h.T.Helper()
-	testutil.CheckFor(h.T, Wait, "commands "+strings.Join(names, ",")+" registered", func() bool {
+	actortest.CheckFor(h.T, Wait, "commands "+strings.Join(names, ",")+" registered", func() bool {
 		res, err := h.Sys.Root().RequestFuture(h.filter, &messages.ListCommands{Channel: Channel}, Wait).Result()
 		if err != nil {
 			return false
@@ -311,7 +311,7 @@ func (h *Harness) PluginState(name string) (pluginkit.State, bool) {
 // WaitPluginState waits until plugin name shows a state for which ok holds.
 func (h *Harness) WaitPluginState(name string, ok func(pluginkit.State) bool) {
 	h.T.Helper()
-	testutil.CheckFor(h.T, Wait, "state of plugin "+name, func() bool {
+	actortest.CheckFor(h.T, Wait, "state of plugin "+name, func() bool {
 		st, found := h.PluginState(name)
 		return found && ok(st)
 	})

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/internal/testpg"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/actors/plugins/plugintest"
 	"github.com/daz-bot/daz/actors/plugins/remind"
@@ -104,7 +104,7 @@ func TestReminderSurvivesRestart(t *testing.T) {
 		t.Fatalf("reminder after restart %q", got.Msg)
 	}
 	var pending int
-	testutil.CheckFor(t, plugintest.Wait, "reminder marked delivered", func() bool {
+	actortest.CheckFor(t, plugintest.Wait, "reminder marked delivered", func() bool {
 		err := second.Pool.QueryRow(t.Context(),
 			`SELECT count(*) FROM daz_remind_reminders WHERE delivered_at IS NULL`).Scan(&pending)
 		return err == nil && pending == 0

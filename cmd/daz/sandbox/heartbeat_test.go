@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 )
 
 func TestOpenPacketAnnouncesHeartbeat(t *testing.T) {
@@ -46,7 +48,7 @@ func TestHeartbeatAnsweredKeepsConnection(t *testing.T) {
 	c.autoPong.Store(true)
 	c.handshake()
 	// Eight answered pings span more than two ping timeouts.
-	checkFor(t, waitTimeout, "eight pings", func() bool { return countFrames(c.frames(), "2") >= 8 })
+	actortest.CheckFor(t, waitTimeout, "eight pings", func() bool { return countFrames(c.frames(), "2") >= 8 })
 	if c.closed() || s.ConnectionCount() != 1 {
 		t.Fatal("connection dropped although every ping was answered")
 	}
@@ -67,11 +69,11 @@ func TestHeartbeatUnansweredDropsConnection(t *testing.T) {
 	if string(leave) != `{"name":"dazbot"}` {
 		t.Fatalf("userLeave %s, want dazbot", leave)
 	}
-	checkFor(t, waitTimeout, "the silent client's socket to close", bot.closed)
+	actortest.CheckFor(t, waitTimeout, "the silent client's socket to close", bot.closed)
 	if countFrames(bot.frames(), "2") != 1 {
 		t.Errorf("the silent client got %d pings before the drop, want 1", countFrames(bot.frames(), "2"))
 	}
-	checkFor(t, waitTimeout, "one connection left", func() bool { return s.ConnectionCount() == 1 })
+	actortest.CheckFor(t, waitTimeout, "one connection left", func() bool { return s.ConnectionCount() == 1 })
 	if watcher.closed() {
 		t.Error("the answering client was dropped too")
 	}

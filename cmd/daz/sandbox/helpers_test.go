@@ -11,33 +11,12 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection/frame"
 )
 
 const waitTimeout = 5 * time.Second
-
-// checkFor polls cond until it holds or timeout passes. Tests use it instead
-// of sleeping.
-func checkFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	if !poll(timeout, cond) {
-		t.Fatalf("timed out after %v waiting for %s", timeout, what)
-	}
-}
-
-// poll re-checks cond every few milliseconds and reports whether it held
-// before timeout.
-func poll(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	return true
-}
 
 // newFakeClock is the daemon's fake clock, started at a recorded server
 // time.
@@ -162,7 +141,7 @@ func (c *testClient) frames() []string {
 func (c *testClient) take(what string, keep func(string) bool) string {
 	c.t.Helper()
 	var found string
-	checkFor(c.t, waitTimeout, what, func() bool {
+	actortest.CheckFor(c.t, waitTimeout, what, func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		for c.next < len(c.got) {

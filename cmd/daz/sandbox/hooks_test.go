@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
+
 	"github.com/gorilla/websocket"
 )
 
@@ -105,12 +107,12 @@ func TestConnectionCountAndDropAll(t *testing.T) {
 	}
 	s.DropAll()
 	for _, c := range []*testClient{a, b} {
-		checkFor(t, waitTimeout, "socket to drop", c.closed)
+		actortest.CheckFor(t, waitTimeout, "socket to drop", c.closed)
 		if !websocket.IsCloseError(c.readErr, websocket.CloseAbnormalClosure) {
 			t.Errorf("drop seen as %v, want close 1006 (no close frame)", c.readErr)
 		}
 	}
-	checkFor(t, waitTimeout, "no connections", func() bool { return s.ConnectionCount() == 0 })
+	actortest.CheckFor(t, waitTimeout, "no connections", func() bool { return s.ConnectionCount() == 0 })
 }
 
 func TestPartitionChangeSendsSocketConfig(t *testing.T) {
@@ -232,7 +234,7 @@ func TestScriptDropFlushesFirst(t *testing.T) {
 	}}})
 	c := dial(t, s)
 	c.handshake()
-	checkFor(t, waitTimeout, "the drop", c.closed)
+	actortest.CheckFor(t, waitTimeout, "the drop", c.closed)
 	if got := countEvents(c.frames(), "chatMsg"); got != 50 {
 		t.Fatalf("client read %d of 50 lines before the drop", got)
 	}

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
+
 	"github.com/gorilla/websocket"
 )
 
@@ -31,7 +33,7 @@ func TestConnectionRateLimitAtCyTubeDefaults(t *testing.T) {
 		t.Fatalf("sixth socket got %s, want the rate limit", reply)
 	}
 	refused.emit("joinChannel", map[string]string{"name": "sandbox"})
-	checkFor(t, waitTimeout, "the refused socket to be closed", refused.closed)
+	actortest.CheckFor(t, waitTimeout, "the refused socket to be closed", refused.closed)
 	if !websocket.IsCloseError(refused.readErr, websocket.CloseNoStatusReceived) {
 		t.Errorf("refused socket closed with %v, want 1005", refused.readErr)
 	}
@@ -65,10 +67,10 @@ func TestSocketsPerIPCapAtCyTubeDefault(t *testing.T) {
 		t.Fatalf("eleventh socket: kick %s", got)
 	}
 	extra.take("41 after the kick", func(f string) bool { return f == "41" })
-	checkFor(t, waitTimeout, "the eleventh socket to be closed", extra.closed)
+	actortest.CheckFor(t, waitTimeout, "the eleventh socket to be closed", extra.closed)
 
 	open[0].close()
-	checkFor(t, waitTimeout, "a slot to free up", func() bool { return s.ConnectionCount() == CyTubeMaxSocketsPerIP-1 })
+	actortest.CheckFor(t, waitTimeout, "a slot to free up", func() bool { return s.ConnectionCount() == CyTubeMaxSocketsPerIP-1 })
 	again := dial(t, s)
 	again.join("sandbox")
 }

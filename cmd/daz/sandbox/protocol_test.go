@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
+
 	"github.com/gorilla/websocket"
 )
 
@@ -50,7 +52,7 @@ func TestHostileFramesLeaveTheServerUsable(t *testing.T) {
 				c.take(tc.expect, func(f string) bool { return f == tc.expect })
 			}
 			if tc.drops {
-				checkFor(t, waitTimeout, "the server to close the socket", c.closed)
+				actortest.CheckFor(t, waitTimeout, "the server to close the socket", c.closed)
 				return
 			}
 			c.emit("joinChannel", map[string]string{"name": "sandbox"})
@@ -146,7 +148,7 @@ func TestStartReportsBusyAddressAndCloseIsIdempotent(t *testing.T) {
 
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(l) }()
-	checkFor(t, waitTimeout, "URL to be set", func() bool { return s.URL() == "http://"+l.Addr().String() })
+	actortest.CheckFor(t, waitTimeout, "URL to be set", func() bool { return s.URL() == "http://"+l.Addr().String() })
 	c := dial(t, s)
 	c.handshake()
 	if err := s.Close(); err != nil {
@@ -158,7 +160,7 @@ func TestStartReportsBusyAddressAndCloseIsIdempotent(t *testing.T) {
 	if err := <-served; err != nil {
 		t.Errorf("Serve after Close: %v", err)
 	}
-	checkFor(t, waitTimeout, "client to see the drop", c.closed)
+	actortest.CheckFor(t, waitTimeout, "client to see the drop", c.closed)
 }
 
 func TestStartStopsWithContext(t *testing.T) {
@@ -174,7 +176,7 @@ func TestStartStopsWithContext(t *testing.T) {
 	c := dial(t, s)
 	c.handshake()
 	cancel()
-	checkFor(t, waitTimeout, "client to see the shutdown", c.closed)
+	actortest.CheckFor(t, waitTimeout, "client to see the shutdown", c.closed)
 	ws, resp, err := websocket.DefaultDialer.DialContext(t.Context(), wsURL(s), nil)
 	if err == nil {
 		_ = resp.Body.Close()

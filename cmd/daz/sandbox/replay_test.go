@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
+
 	"github.com/gorilla/websocket"
 
 	"github.com/daz-bot/daz/actors/clock"
@@ -121,7 +123,7 @@ func (r *replayer) run(lines []transcript.Line, stopBefore string, minCompared i
 			// The server closed this one: wait for it and check how.
 			r.verify()
 			c := r.client(l.Conn)
-			checkFor(r.t, waitTimeout, l.Conn+" closed by the server", c.closed)
+			actortest.CheckFor(r.t, waitTimeout, l.Conn+" closed by the server", c.closed)
 			if !websocket.IsCloseError(c.readErr, l.Code) {
 				r.t.Errorf("%s closed with %v, recorded code %d", l.Conn, c.readErr, l.Code)
 			}
@@ -176,7 +178,7 @@ func (r *replayer) verify() {
 		}
 		c := r.client(conn)
 		var got []string
-		poll(waitTimeout, func() bool {
+		actortest.WaitFor(waitTimeout, func() bool {
 			got = filterFrames(c.frames())[c.next:]
 			return len(got) >= len(want)
 		})

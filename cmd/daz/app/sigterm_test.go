@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/daz-bot/daz/actors/internal/testpg"
-	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
+	"github.com/daz-bot/daz/migrations/pgtest"
 )
 
 func freeAddr(t *testing.T) string {
@@ -39,7 +39,7 @@ func TestSIGTERMDuringFloodLosesNothing(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/daz-bot/daz/cmd/daz").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	dbURL := testpg.New(t)
+	dbURL := pgtest.New(t)
 	sb, err := sandbox.New(sandbox.Options{Addr: "127.0.0.1:0", Channels: []string{"flood"}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func TestSIGTERMDuringFloodLosesNothing(t *testing.T) {
 			}
 		}
 	}()
-	testutil.CheckFor(t, 30*time.Second, "daemon ready", func() bool {
+	actortest.CheckFor(t, 30*time.Second, "daemon ready", func() bool {
 		res, err := http.Get("http://" + debugAddr + "/readyz")
 		if err != nil {
 			return false
@@ -102,7 +102,7 @@ func TestSIGTERMDuringFloodLosesNothing(t *testing.T) {
 			// drops a client whose send queue fills (1 024 frames), which
 			// would end the flood early. Once the daemon stops reading
 			// (SIGTERM), the flood ends.
-			if i%100 == 0 && !testutil.WaitFor(5*time.Second, func() bool { return eventsOnMetrics(debugAddr, "flood") >= said-500 }) {
+			if i%100 == 0 && !actortest.WaitFor(5*time.Second, func() bool { return eventsOnMetrics(debugAddr, "flood") >= said-500 }) {
 				break
 			}
 			if sb.Say("flood", "flooder", fmt.Sprintf("flood line %d", i)) != nil {
@@ -113,7 +113,7 @@ func TestSIGTERMDuringFloodLosesNothing(t *testing.T) {
 		floodDone <- said
 	}()
 	// SIGTERM once the daemon is visibly in the middle of reading the flood.
-	testutil.CheckFor(t, 30*time.Second, "the daemon reading the flood", func() bool {
+	actortest.CheckFor(t, 30*time.Second, "the daemon reading the flood", func() bool {
 		return eventsOnMetrics(debugAddr, "flood") >= 1000
 	})
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/daz-bot/daz/actors/debugserver"
+	"github.com/daz-bot/daz/cmd/daz/debugserver"
 	"github.com/daz-bot/daz/messages"
 )
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/asynkron/protoactor-go/actor"
+
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/channel"
 	"github.com/daz-bot/daz/actors/sqlwriter"
@@ -82,7 +83,6 @@ func (c *channels) Receive(ctx actor.Context) {
 			DataDir:         a.opts.DataDir,
 			Version:         a.opts.Version,
 			HTTPClient:      a.opts.HTTPClient,
-			Metrics:         a.metrics,
 			ExtraPlugins:    a.opts.ExtraPlugins,
 			Counters:        a.connCounters[name],
 			Clock:           a.opts.Clock,

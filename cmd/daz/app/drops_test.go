@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/daz-bot/daz/actors/app"
-	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
+	"github.com/daz-bot/daz/cmd/daz/app"
 	"github.com/daz-bot/daz/messages"
 )
 
@@ -25,12 +25,12 @@ func TestHundredDropsEveryLineLoggedOnce(t *testing.T) {
 		}
 		cut := time.Now()
 		s.sandbox.DropAll()
-		testutil.CheckFor(t, 10*time.Second, fmt.Sprintf("back online after drop %d", i), func() bool {
+		actortest.CheckFor(t, 10*time.Second, fmt.Sprintf("back online after drop %d", i), func() bool {
 			st, ok := s.app.ChannelState("drops")
 			return ok && st.State == messages.StateOnline && st.At.After(cut)
 		})
 	}
-	testutil.CheckFor(t, 10*time.Second, "every line logged", func() bool {
+	actortest.CheckFor(t, 10*time.Second, "every line logged", func() bool {
 		return s.count(t, `SELECT count(DISTINCT message) FROM daz_core_chat_log
 			WHERE channel = 'drops' AND username = 'carol' AND event_type = 'chatMsg'`) == drops
 	})

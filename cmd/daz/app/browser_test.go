@@ -11,7 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
 )
 
@@ -102,7 +102,7 @@ func TestBrowserChatReachesDazAndTreeShowsOnline(t *testing.T) {
 // server's escaped HTML (a link as an anchor, tags as text), and the guest is
 // in the user list.
 func TestBrowserPageShowsServerEscapedHTML(t *testing.T) {
-	sb, err := sandbox.New(sandbox.Options{Addr: "127.0.0.1:0", Logger: testutil.Logger(t, slog.LevelWarn)})
+	sb, err := sandbox.New(sandbox.Options{Addr: "127.0.0.1:0", Logger: actortest.Logger(t, slog.LevelWarn)})
 	if err != nil {
 		t.Fatal(err)
 	}

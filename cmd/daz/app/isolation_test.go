@@ -10,10 +10,10 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/daz-bot/daz/actors/app"
-	"github.com/daz-bot/daz/actors/internal/chatclient"
-	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
+	"github.com/daz-bot/daz/cmd/daz/app"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/chatclient"
 	"github.com/daz-bot/daz/messages"
 )
 
@@ -44,7 +44,7 @@ func TestPanickingPluginDoesNotStopLoggingOrOtherPlugins(t *testing.T) {
 	const lines = 1000
 	for i := 0; i < lines; i++ {
 		if i%100 == 0 {
-			testutil.CheckFor(t, 10*time.Second, "the bot keeping up", func() bool {
+			actortest.CheckFor(t, 10*time.Second, "the bot keeping up", func() bool {
 				return eventsOnMetrics(s.app.DebugAddr(), "iso") >= i-300
 			})
 		}
@@ -52,11 +52,11 @@ func TestPanickingPluginDoesNotStopLoggingOrOtherPlugins(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	testutil.CheckFor(t, 30*time.Second, "all 1 000 lines logged", func() bool {
+	actortest.CheckFor(t, 30*time.Second, "all 1 000 lines logged", func() bool {
 		return s.count(t, `SELECT count(*) FROM daz_core_chat_log WHERE channel = 'iso' AND username = 'owner' AND message LIKE 'line %'`) == lines
 	})
 	// The plugin really did crash: its supervisor restarted it.
-	testutil.CheckFor(t, 10*time.Second, "panicky plugin restarted", func() bool {
+	actortest.CheckFor(t, 10*time.Second, "panicky plugin restarted", func() bool {
 		info, ok := s.app.System().Tree().Find("daz/channels/iso/plugins/panicky")
 		return ok && info.Restarts >= 1 && info.LastFailure != ""
 	})
@@ -71,7 +71,7 @@ func TestPanickingPluginDoesNotStopLoggingOrOtherPlugins(t *testing.T) {
 	if err := alice.Say("!ping"); err != nil {
 		t.Fatal(err)
 	}
-	testutil.CheckFor(t, 15*time.Second, "pong while a plugin crash-loops", func() bool {
+	actortest.CheckFor(t, 15*time.Second, "pong while a plugin crash-loops", func() bool {
 		return alice.Count(func(l chatclient.Line) bool { return l.Username == "dazbot" && l.Msg == "pong" }) == 1
 	})
 }
@@ -105,7 +105,7 @@ func TestStuckChannelDoesNotDelayAnother(t *testing.T) {
 	if err := alice.Say("!ping"); err != nil {
 		t.Fatal(err)
 	}
-	testutil.CheckFor(t, 5*time.Second, "pong despite the stuck channel", func() bool {
+	actortest.CheckFor(t, 5*time.Second, "pong despite the stuck channel", func() bool {
 		return alice.Count(func(l chatclient.Line) bool { return l.Username == "dazbot" && l.Msg == "pong" }) == 1
 	})
 	if st, ok := s.app.ChannelState("stuck"); ok && st.State == messages.StateOnline {

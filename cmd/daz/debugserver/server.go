@@ -16,9 +16,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/daz-bot/daz/actors/actorkit"
 )
 
 // Introspector produces the typed reports the handlers serve.

@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/daz-bot/daz/actors/actorkit"
 )
 
 type fakeReports struct{ ready bool }

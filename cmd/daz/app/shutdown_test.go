@@ -11,10 +11,10 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/daz-bot/daz/actors/app"
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/clock"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
+	"github.com/daz-bot/daz/cmd/daz/app"
 	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/migrations"
 )
@@ -45,12 +45,12 @@ func TestStopWhileBackingOffAndRestartPending(t *testing.T) {
 		o.Channels = append(o.Channels, app.ChannelOptions{Name: "dead", ServerURL: "http://127.0.0.1:1"})
 	})
 	s.waitOnline(t, "live")
-	testutil.CheckFor(t, 20*time.Second, "dead channel backing off", func() bool {
+	actortest.CheckFor(t, 20*time.Second, "dead channel backing off", func() bool {
 		st, ok := s.app.ChannelState("dead")
 		return ok && st.State == messages.StateBackingOff
 	})
 	restartAt := clk.Now().Add(200 * time.Millisecond)
-	testutil.CheckFor(t, 20*time.Second, "both crashers waiting for their restart", func() bool {
+	actortest.CheckFor(t, 20*time.Second, "both crashers waiting for their restart", func() bool {
 		n := 0
 		for _, p := range clk.Pending() {
 			if p.Equal(restartAt) {
@@ -87,7 +87,7 @@ func TestRestoredBanKeepsTheChannelStoppedAndNotReady(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	testutil.CheckFor(t, 20*time.Second, "the restored stop", func() bool {
+	actortest.CheckFor(t, 20*time.Second, "the restored stop", func() bool {
 		st, ok := s.app.ChannelState("banned")
 		return ok && st.State == messages.StateStopped && st.Reason == reason
 	})

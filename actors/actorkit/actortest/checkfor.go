@@ -1,5 +1,7 @@
-// Package testutil holds the few helpers every actor test needs.
-package testutil
+// Package actortest holds the few helpers every test of daz needs: polling
+// for a condition instead of sleeping, and a logger that writes into the
+// test log.
+package actortest
 
 import (
 	"testing"

@@ -13,13 +13,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/daz-bot/daz/actors/actorkit"
-	"github.com/daz-bot/daz/actors/app"
-	"github.com/daz-bot/daz/actors/debugserver"
-	"github.com/daz-bot/daz/actors/internal/chatclient"
-	"github.com/daz-bot/daz/actors/internal/testpg"
-	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
+	"github.com/daz-bot/daz/cmd/daz/app"
+	"github.com/daz-bot/daz/cmd/daz/debugserver"
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/chatclient"
 	"github.com/daz-bot/daz/messages"
+	"github.com/daz-bot/daz/migrations/pgtest"
 )
 
 // stack is a sandbox, PostgreSQL and a running daemon in one test.
@@ -32,7 +32,7 @@ type stack struct {
 
 func startStack(t *testing.T, channel string, mutate func(*app.Options)) *stack {
 	t.Helper()
-	dbURL := testpg.New(t)
+	dbURL := pgtest.New(t)
 	sb, err := sandbox.New(sandbox.Options{Addr: "127.0.0.1:0", Channels: []string{channel}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +46,7 @@ func startStack(t *testing.T, channel string, mutate func(*app.Options)) *stack 
 		DatabaseURL: app.Secret(dbURL),
 		DebugAddr:   "127.0.0.1:0",
 		DataDir:     t.TempDir(),
-		Logger:      testutil.Logger(t, slog.LevelWarn),
+		Logger:      actortest.Logger(t, slog.LevelWarn),
 		Version:     "e2e",
 	}
 	if mutate != nil {
@@ -81,7 +81,7 @@ func startStack(t *testing.T, channel string, mutate func(*app.Options)) *stack 
 
 func (s *stack) waitOnline(t *testing.T, channel string) {
 	t.Helper()
-	testutil.CheckFor(t, 20*time.Second, channel+" online", func() bool {
+	actortest.CheckFor(t, 20*time.Second, channel+" online", func() bool {
 		st, ok := s.app.ChannelState(channel)
 		return ok && st.State == messages.StateOnline
 	})
@@ -142,9 +142,9 @@ func TestEndToEndPingIsAnsweredLoggedAndVisible(t *testing.T) {
 	if err := alice.Say("!ping"); err != nil {
 		t.Fatal(err)
 	}
-	testutil.CheckFor(t, 10*time.Second, "pong in chat", func() bool { return alice.Count(isPong) >= 1 })
+	actortest.CheckFor(t, 10*time.Second, "pong in chat", func() bool { return alice.Count(isPong) >= 1 })
 
-	testutil.CheckFor(t, 10*time.Second, "the !ping row", func() bool {
+	actortest.CheckFor(t, 10*time.Second, "the !ping row", func() bool {
 		return s.count(t, `SELECT count(*) FROM daz_core_chat_log
 			WHERE channel = 'e2e' AND event_type = 'chatMsg' AND username = 'alice' AND message = '!ping'`) == 1
 	})
@@ -167,7 +167,7 @@ func TestEndToEndPingIsAnsweredLoggedAndVisible(t *testing.T) {
 			t.Errorf("%s missing from the tree", id)
 		}
 	}
-	testutil.CheckFor(t, 5*time.Second, "metrics count chat events", func() bool {
+	actortest.CheckFor(t, 5*time.Second, "metrics count chat events", func() bool {
 		return strings.Contains(httpGet(t, base+"/metrics"), `daz_events_total{event="chatMsg"}`)
 	})
 	metricsText := httpGet(t, base+"/metrics")

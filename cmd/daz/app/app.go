@@ -13,15 +13,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/debugserver"
-	"github.com/daz-bot/daz/actors/metrics"
 	"github.com/daz-bot/daz/actors/sqlwriter"
+	"github.com/daz-bot/daz/cmd/daz/debugserver"
+	"github.com/daz-bot/daz/cmd/daz/metrics"
 	"github.com/daz-bot/daz/migrations"
 	"github.com/daz-bot/daz/supervision"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // RootID is the id of the top of the actor tree.

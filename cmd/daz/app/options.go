@@ -8,12 +8,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/actors/sqlwriter"
 	"github.com/daz-bot/daz/supervision"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // ChannelOptions configures one channel the bot joins.
