@@ -57,6 +57,10 @@ type Config struct {
 	// ExtraPlugins are spawned next to the standard ones (tests add a
 	// misbehaving plugin this way).
 	ExtraPlugins func(pluginkit.Deps) []pluginkit.Spec
+
+	// heard, set by this package's tests, sees every ConnectionState the
+	// channel actor receives.
+	heard func(*messages.ConnectionState)
 }
 
 // Child names, in spawn order. A child may only be sent to once it exists:
@@ -90,6 +94,12 @@ type channelActor struct {
 // Props builds a channel subtree. Its supervisor strategy is created here,
 // once, so the retry count survives restarts of the channel actor itself.
 func Props(sys *actorkit.System, cfg Config) (*actor.Props, error) {
+	props, _, err := newProps(sys, cfg)
+	return props, err
+}
+
+// newProps is Props that also returns the channel's connection strategy.
+func newProps(sys *actorkit.System, cfg Config) (*actor.Props, *supervision.ConnectionStrategy, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = sys.Clock()
 	}
@@ -105,7 +115,7 @@ func Props(sys *actorkit.System, cfg Config) (*actor.Props, error) {
 		Credentials: supervision.CredentialsFingerprint(cfg.ServerURL, cfg.Username, cfg.Password, cfg.ChannelPassword),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("channel %s: %w", cfg.Channel, err)
+		return nil, nil, fmt.Errorf("channel %s: %w", cfg.Channel, err)
 	}
 	pluginStrategy := supervision.NewPluginStrategy(supervision.PluginStrategyConfig{
 		Clock: cfg.Clock, Logger: cfg.Logger,
@@ -116,7 +126,7 @@ func Props(sys *actorkit.System, cfg Config) (*actor.Props, error) {
 	}
 	return sys.Props("channel", func() actor.Actor {
 		return &channelActor{sys: sys, cfg: cfg, strategy: strategy, plugins: pluginStrategy, counters: counters}
-	}, actorkit.WithSupervisor(strategy)), nil
+	}, actorkit.WithSupervisor(strategy)), strategy, nil
 }
 
 func (c *channelActor) Receive(ctx actor.Context) {
@@ -234,9 +244,13 @@ func (c *channelActor) onRetryLoaded(ctx actor.Context, msg retryLoaded) {
 	}), ConnectionName)
 }
 
+// onConnectionState keeps the latest state on the channel's node, where
+// /readyz finds it once the connection's own node is gone (stopped). Each
+// state reaches the channel once, from the EventStream; the login is
+// confirmed to the strategy by the connection itself, not here.
 func (c *channelActor) onConnectionState(ctx actor.Context, st *messages.ConnectionState) {
-	if st.State == messages.StateOnline {
-		c.strategy.LoginConfirmed()
+	if c.cfg.heard != nil {
+		c.cfg.heard(st)
 	}
 	c.sys.Tree().SetState(ctx.Self().Id, *st)
 }
