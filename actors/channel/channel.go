@@ -177,10 +177,10 @@ func (c *channelActor) startChildren(ctx actor.Context) {
 	}
 	c.spawn(ctx, must(eventfilter.Props(c.sys, eventfilter.Config{
 		Channel: c.cfg.Channel, Prefix: c.cfg.Prefix, Outbound: outboundPID, SQL: c.cfg.SQL,
-		UserRateLimit: c.cfg.UserRateLimit, BotName: c.cfg.Username, Clock: c.cfg.Clock, Logger: log,
+		UserRateLimit: c.cfg.UserRateLimit, Clock: c.cfg.Clock, Logger: log,
 	})), EventFilterName)
 	c.spawn(ctx, must(outbound.Props(c.sys, outbound.Config{
-		Channel: c.cfg.Channel, Connection: c.childPID(ctx, ConnectionName), BotName: c.cfg.Username,
+		Channel: c.cfg.Channel, Connection: c.childPID(ctx, ConnectionName),
 		Clock: c.cfg.Clock, Logger: log,
 	})), OutboundName)
 	c.spawn(ctx, pluginkit.HostProps(c.sys, specs, c.plugins), PluginsName)
