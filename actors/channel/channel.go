@@ -229,9 +229,9 @@ func (c *channelActor) onRetryLoaded(ctx actor.Context, msg retryLoaded) {
 	}
 	if reason := c.strategy.Stopped(); reason != "" {
 		// Persisted as stopped and nothing since says to try again: no
-		// connection, and the debug endpoint and /readyz say why.
+		// connection, and the debug endpoint and /readyz say why. Published
+		// once; this actor records it when it hears it, like every state.
 		st := c.strategy.Status()
-		c.sys.Tree().SetState(ctx.Self().Id, st)
 		c.sys.Publish(&st)
 		return
 	}
