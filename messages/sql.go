@@ -1,6 +1,9 @@
 package messages
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 // SQLKind says whether a statement returns rows.
 type SQLKind int
@@ -29,6 +32,19 @@ type SQLResponse struct {
 	Rows         [][]any
 	RowsAffected int64
 	Err          error
+}
+
+// DatabaseState is published on the EventStream (topic sql.database) by the
+// SQL writer whenever its view of PostgreSQL changes: Up false when it found
+// the database unreachable, Up true when its probe got an answer again (and
+// the schema was brought up, on a start with the database down). The
+// writer's probe is daz's one loop asking "is the database back?"; anything
+// else that talks to PostgreSQL retries on Up instead of keeping a schedule
+// of its own.
+type DatabaseState struct {
+	Up  bool
+	At  time.Time
+	Err string // why it is down
 }
 
 // ErrDatabaseUnavailable is the SQLResponse error while PostgreSQL cannot be

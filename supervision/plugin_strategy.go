@@ -23,6 +23,15 @@ type PluginStrategyConfig struct {
 	// MaxFailures failures within Window disable the plugin.
 	MaxFailures int           // default 5
 	Window      time.Duration // default 1 min
+	// QuietPeriod is how long a disabled plugin rests before it is given
+	// another chance (its failures forgotten, restarted normally); it
+	// doubles each time the same plugin is disabled again, up to
+	// MaxQuietPeriod. A bug that a later message no longer triggers (a
+	// poisoned row since deleted, a database since back) so heals itself
+	// without an operator, while a plugin that keeps failing costs less and
+	// less often.
+	QuietPeriod    time.Duration // default 10 min
+	MaxQuietPeriod time.Duration // default 6 h
 }
 
 // DisabledPlugin records why a plugin was disabled.
@@ -31,6 +40,7 @@ type DisabledPlugin struct {
 	Failures int
 	Reason   string
 	At       time.Time
+	Until    time.Time // when it is given another chance
 }
 
 // PluginStrategy supervises feature plugins. A plugin that fails is
@@ -48,6 +58,9 @@ type PluginStrategy struct {
 	mu       sync.Mutex
 	failures map[string][]time.Time
 	disabled map[string]DisabledPlugin
+	times    map[string]int // how often each plugin was disabled
+	timers   map[string]clock.Timer
+	closed   bool
 }
 
 var _ actor.SupervisorStrategy = (*PluginStrategy)(nil)
@@ -72,7 +85,14 @@ func NewPluginStrategy(cfg PluginStrategyConfig) *PluginStrategy {
 	if cfg.Window <= 0 {
 		cfg.Window = time.Minute
 	}
-	return &PluginStrategy{cfg: cfg, failures: map[string][]time.Time{}, disabled: map[string]DisabledPlugin{}}
+	if cfg.QuietPeriod <= 0 {
+		cfg.QuietPeriod = 10 * time.Minute
+	}
+	if cfg.MaxQuietPeriod < cfg.QuietPeriod {
+		cfg.MaxQuietPeriod = max(cfg.QuietPeriod, 6*time.Hour)
+	}
+	return &PluginStrategy{cfg: cfg, failures: map[string][]time.Time{}, disabled: map[string]DisabledPlugin{},
+		times: map[string]int{}, timers: map[string]clock.Timer{}}
 }
 
 // HandleFailure implements actor.SupervisorStrategy.
@@ -81,8 +101,10 @@ func (s *PluginStrategy) HandleFailure(_ *actor.ActorSystem, sup actor.Superviso
 	n, disable := s.recordFailure(child.Id, now, reason)
 	log := s.cfg.Logger.With(slog.String("actor", child.Id), slog.Any("reason", reason), slog.Int("attempt", n))
 	if disable {
+		until := s.scheduleReenable(sup, child, now)
 		log.Error("plugin disabled after repeated failures",
-			slog.Int("max_failures", s.cfg.MaxFailures), slog.String("window", s.cfg.Window.String()))
+			slog.Int("max_failures", s.cfg.MaxFailures), slog.String("window", s.cfg.Window.String()),
+			slog.Time("until", until))
 		sup.RestartChildren(child) // the new incarnation stays inert
 		return
 	}
@@ -119,6 +141,48 @@ func (s *PluginStrategy) recordFailure(id string, now time.Time, reason any) (in
 	return n, false
 }
 
+// scheduleReenable gives a newly disabled plugin its next chance after the
+// quiet period; a plugin already disabled (failing again while inert) keeps
+// the chance it has.
+func (s *PluginStrategy) scheduleReenable(sup actor.Supervisor, child *actor.PID, now time.Time) time.Time {
+	id := child.Id
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.disabled[id]
+	if _, pending := s.timers[id]; pending || s.closed {
+		return d.Until
+	}
+	s.times[id]++
+	quiet := clock.Backoff(s.cfg.QuietPeriod, s.cfg.MaxQuietPeriod, s.times[id])
+	d.Until = now.Add(quiet)
+	s.disabled[id] = d
+	s.timers[id] = s.cfg.Clock.AfterFunc(quiet, func() {
+		s.mu.Lock()
+		delete(s.timers, id)
+		closed := s.closed
+		s.mu.Unlock()
+		if closed {
+			return
+		}
+		s.Enable(id)
+		s.cfg.Logger.Warn("plugin given another chance after its quiet period",
+			slog.String("actor", id), slog.String("quiet_period", quiet.String()))
+		sup.RestartChildren(child)
+	})
+	return d.Until
+}
+
+// Close cancels every pending re-enable; the channel calls it when it stops.
+func (s *PluginStrategy) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	for id, t := range s.timers {
+		t.Stop()
+		delete(s.timers, id)
+	}
+}
+
 // delay is 0 for the first failure in the window, then BaseDelay doubling
 // per failure, capped at MaxDelay.
 func (s *PluginStrategy) delay(n int) time.Duration {
@@ -137,7 +201,11 @@ func (s *PluginStrategy) Disabled(actorID string) (reason string, disabled bool)
 	if !ok {
 		return "", false
 	}
-	return fmt.Sprintf("%d failures within %v; last: %s", d.Failures, s.cfg.Window, d.Reason), true
+	reason = fmt.Sprintf("%d failures within %v; last: %s", d.Failures, s.cfg.Window, d.Reason)
+	if !d.Until.IsZero() {
+		reason += "; another chance at " + d.Until.UTC().Format(time.RFC3339)
+	}
+	return reason, true
 }
 
 // DisabledPlugins lists the disabled plugins.
@@ -152,7 +220,8 @@ func (s *PluginStrategy) DisabledPlugins() []DisabledPlugin {
 }
 
 // Enable forgets a plugin's failures so that its next restart runs it
-// normally again (an operator action; the plugin must then be restarted).
+// normally again; the quiet-period timer calls it before restarting the
+// plugin.
 func (s *PluginStrategy) Enable(actorID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -50,16 +50,16 @@ type RetryStore interface {
 	Save(state RetryState)
 }
 
-// Timeouts of the PostgreSQL store.
-const (
-	saveTimeout       = 5 * time.Second
-	saveRetryInterval = 5 * time.Second
-)
+// saveTimeout bounds one write of the PostgreSQL store.
+const saveTimeout = 5 * time.Second
 
 // PgRetryStore is the RetryStore over daz_core_retry_state. Saves are
 // coalesced per channel (only the newest state matters) and written by one
-// goroutine; when the database is down the newest state waits and is
-// retried, and the failure is logged once per outage.
+// goroutine; when the database is down the newest state waits, and the
+// failure is logged once per outage. It keeps no retry schedule of its own:
+// a waiting state is tried again when the SQL writer's probe finds the
+// database back (DatabaseBack, messages.DatabaseState) or when a newer
+// state of any channel is saved.
 type PgRetryStore struct {
 	pool   *pgxpool.Pool
 	logger *slog.Logger
@@ -171,6 +171,15 @@ func (s *PgRetryStore) Save(state RetryState) {
 	}
 }
 
+// DatabaseBack tries the waiting states again; the daemon calls it when the
+// SQL writer publishes that the database answers again.
+func (s *PgRetryStore) DatabaseBack() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
 // Close writes what is still queued (within ctx) and stops the writer.
 func (s *PgRetryStore) Close(ctx context.Context) error {
 	s.mu.Lock()
@@ -207,15 +216,12 @@ func (s *PgRetryStore) takeLocked() []RetryState {
 func (s *PgRetryStore) writer() {
 	defer close(s.done)
 	failing := false
-	var retry <-chan time.Time
 	for {
 		select {
 		case <-s.quit:
 			return
 		case <-s.wake:
-		case <-retry:
 		}
-		retry = nil
 		s.mu.Lock()
 		batch := s.takeLocked()
 		s.mu.Unlock()
@@ -227,7 +233,7 @@ func (s *PgRetryStore) writer() {
 			if err != nil {
 				failed = append(failed, st)
 				if !failing {
-					s.logger.Error("cannot save connection retry state; will retry, connections keep working",
+					s.logger.Error("cannot save connection retry state; retrying when the database is back, connections keep working",
 						slog.String("channel", st.Channel), slog.Any("error", err))
 				}
 			}
@@ -236,7 +242,6 @@ func (s *PgRetryStore) writer() {
 		case len(failed) > 0:
 			failing = true
 			s.requeue(failed)
-			retry = time.After(saveRetryInterval)
 		case failing && len(batch) > 0:
 			failing = false
 			s.logger.Info("connection retry state saved again")

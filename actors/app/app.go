@@ -55,6 +55,7 @@ type App struct {
 	connCounters  map[string]*connection.Counters // by lower-case channel name
 	writerMetrics *sqlwriter.Metrics
 	retryPool     *pgxpool.Pool
+	migrated      bool // at start-up; otherwise the writer applies them
 	retryStore    supervision.RetryStore
 }
 
@@ -132,7 +133,7 @@ func (a *App) Run(ctx context.Context) error {
 	a.log.Info("daz starting", slog.String("version", a.opts.Version), slog.String("commit", a.opts.Commit),
 		slog.Int("channels", len(a.opts.Channels)), slog.String("debug_addr", a.opts.DebugAddr))
 	a.startedAt = a.opts.Clock.Now()
-	a.migrate(ctx)
+	a.migrated = a.migrate(ctx)
 	if err := a.openRetryStore(); err != nil {
 		return err
 	}
@@ -195,39 +196,32 @@ func (a *App) shutdownTree() error {
 	return nil
 }
 
-// migrate applies the migrations. A database that is down at start-up does
-// not stop the daemon: the writer buffers, and migrations are retried in the
-// background until they succeed.
-func (a *App) migrate(ctx context.Context) {
-	try := func() bool {
-		mctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		applied, err := migrations.Up(mctx, a.opts.DatabaseURL.Reveal())
-		if err != nil {
-			a.log.Error("database migrations failed; events are buffered until the database is back",
-				slog.String("error", a.opts.DatabaseURL.Redact(err.Error())))
-			return false
-		}
-		for _, name := range applied {
-			a.log.Info("migration applied", slog.String("migration", name))
-		}
-		return true
+// migrate applies the migrations once, before the tree starts, and reports
+// whether that worked. A database that is down at start-up does not stop the
+// daemon: the SQL writer then starts with writes paused and applies them
+// itself (prepareDatabase) when its probe finds the database back, so there
+// is one loop waiting for PostgreSQL, on the injected clock.
+func (a *App) migrate(ctx context.Context) bool {
+	mctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := a.prepareDatabase(mctx); err != nil {
+		a.log.Error("database migrations failed; events are buffered until the database is back",
+			slog.String("error", err.Error()))
+		return false
 	}
-	if try() {
-		return
+	return true
+}
+
+// prepareDatabase applies the pending migrations.
+func (a *App) prepareDatabase(ctx context.Context) error {
+	applied, err := migrations.Up(ctx, a.opts.DatabaseURL.Reveal())
+	for _, name := range applied {
+		a.log.Info("migration applied", slog.String("migration", name))
 	}
-	go func() {
-		for attempt := 1; ; attempt++ {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(clock.Backoff(5*time.Second, 2*time.Minute, attempt)):
-			}
-			if try() {
-				return
-			}
-		}
-	}()
+	if err != nil {
+		return errors.New(a.opts.DatabaseURL.Redact(err.Error()))
+	}
+	return nil
 }
 
 // openRetryStore opens the small pool behind daz_core_retry_state. pgxpool

@@ -4,11 +4,13 @@ import (
 	"strings"
 
 	"github.com/daz-bot/daz/messages"
+	"github.com/daz-bot/daz/supervision"
 )
 
-// observe counts bus broadcasts into metrics: failed connection attempts by
-// reason and EventFilter decisions. It runs on the publisher's goroutine, so
-// it only increments counters.
+// observe counts bus broadcasts into metrics (failed connection attempts by
+// reason, EventFilter decisions) and wakes the retry-state store when the
+// database is back. It runs on the publisher's goroutine, so it only
+// increments counters and signals.
 func (a *App) observe(msg any) {
 	switch m := msg.(type) {
 	case *messages.ConnectionState:
@@ -20,6 +22,12 @@ func (a *App) observe(msg any) {
 		a.metrics.Routed(m.Channel, string(m.Decision))
 	case *messages.CommandAnswered:
 		a.metrics.CommandHandled(m.Command, m.Latency)
+	case *messages.DatabaseState:
+		// The writer's probe is the one loop waiting for the database;
+		// the retry-state store rides on it.
+		if s, ok := a.retryStore.(*supervision.PgRetryStore); ok && m.Up {
+			s.DatabaseBack()
+		}
 	}
 }
 

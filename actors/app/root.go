@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 	"strings"
 
@@ -25,7 +26,12 @@ func (r *root) Receive(ctx actor.Context) {
 		return
 	}
 	a := r.app
+	var prepare func(context.Context) error
+	if !a.migrated {
+		prepare = a.prepareDatabase
+	}
 	sql, err := ctx.SpawnNamed(sqlwriter.Props(a.sys, sqlwriter.Config{
+		Prepare:           prepare,
 		DatabaseURL:       a.opts.DatabaseURL.Reveal(),
 		BatchSize:         a.opts.Writer.BatchSize,
 		FlushInterval:     a.opts.Writer.FlushInterval,

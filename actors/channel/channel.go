@@ -148,6 +148,7 @@ func (c *channelActor) Receive(ctx actor.Context) {
 		c.onConnectionState(ctx, msg)
 	case *actor.Stopping:
 		c.strategy.Close()
+		c.plugins.Close()
 		// Shutdown is leaf-first, so the connection is gone by now and these
 		// counts are final: every event counted here was handed to the
 		// writer, which stops after all channels.

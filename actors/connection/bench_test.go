@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/cytubetest"
 	"github.com/daz-bot/daz/actors/internal/testutil"
-	"github.com/daz-bot/daz/actors/internal/transcript"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 )
 
 // BenchmarkBigChannelSession replays the 600-user channel recording (1.96 MB,
@@ -25,8 +25,8 @@ func BenchmarkBigChannelSession(b *testing.B) {
 	b.SetBytes(bytes)
 	b.ReportAllocs()
 	for b.Loop() {
-		replay := cytubetest.NewReplay(b, lines, cytubetest.ReplayOptions{})
-		rig := cytubetest.NewRig(b, cytubetest.RigConfig{Conn: connection.Config{
+		replay := sandboxtest.NewReplay(b, lines, sandboxtest.ReplayOptions{})
+		rig := NewRig(b, RigConfig{Conn: connection.Config{
 			Channel: "bigchan", ServerURL: replay.URL(), Username: "dazbot", Password: "dazbot-test-pw",
 		}})
 		testutil.CheckFor(b, wait, "all events", func() bool { return len(rig.Sink.Events()) == events })

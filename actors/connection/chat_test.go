@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/cytubetest"
 	"github.com/daz-bot/daz/actors/internal/testutil"
-	"github.com/daz-bot/daz/actors/internal/transcript"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 	"github.com/daz-bot/daz/messages"
 )
 
@@ -17,12 +17,12 @@ import (
 func TestChatLinesReachTheSinkWithTheirFields(t *testing.T) {
 	t.Parallel()
 	lines := transcript.MustLoad(t, "chat_and_presence")
-	replay := cytubetest.NewReplay(t, lines, cytubetest.ReplayOptions{
+	replay := sandboxtest.NewReplay(t, lines, sandboxtest.ReplayOptions{
 		AnyOrder: true,
 		// Lines the recording bot typed; not part of this test.
 		SkipOut: func(f string) bool { return f != "41" && f != "40" && !isJoinOrLogin(f) },
 	})
-	rig := cytubetest.NewRig(t, cytubetest.RigConfig{Conn: connection.Config{
+	rig := NewRig(t, RigConfig{Conn: connection.Config{
 		Channel: "testchan", ServerURL: replay.URL(), Username: "dazbot", Password: "dazbot-test-pw",
 	}})
 	testutil.CheckFor(t, wait, "replay waits for our 41", func() bool { return replay.Waiting() == "41" })
@@ -34,7 +34,7 @@ func TestChatLinesReachTheSinkWithTheirFields(t *testing.T) {
 		Time     int64           `json:"time"`
 	}
 	var want []recordedChat
-	for _, ev := range events(replay.Conn(1).Sent()) {
+	for _, ev := range events(replay.Socket(1).Sent()) {
 		if ev.name == "chatMsg" {
 			var c recordedChat
 			if err := json.Unmarshal([]byte(ev.payload), &c); err != nil {

@@ -9,8 +9,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/cytubetest"
 	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/cmd/daz/sandbox"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/supervision"
 )
@@ -47,15 +48,15 @@ func TestHundredDropsLoseNothingAndLeakNothing(t *testing.T) {
 		}
 	}
 
-	normal := &cytubetest.Standard{}
-	srv := cytubetest.NewServer(t, func(c *cytubetest.Conn) {
-		if c.Index() > drops {
-			normal.Handle(c)
-			return
-		}
-		runDropPlan(c, plans[c.Index()-1])
-	})
-	rig := cytubetest.NewRig(t, cytubetest.RigConfig{
+	srv := sandboxtest.Start(t, sandbox.Options{Hooks: sandbox.Hooks{
+		Script: func(n int) sandbox.SocketScript {
+			if n > drops {
+				return nil // the sandbox's own protocol
+			}
+			return func(c *sandbox.Socket) { runDropPlan(c, plans[n-1]) }
+		},
+	}})
+	rig := NewRig(t, RigConfig{
 		Conn: connection.Config{Channel: "testchan", ServerURL: srv.URL(), Username: "dazbot", Password: "pw"},
 		// One second between attempts and no cooldown within the test.
 		Retry: supervision.RetryConfig{Base: time.Second, MaxDelay: time.Second, Attempts: 1000, Cooldown: time.Hour, Jitter: 0.2},
@@ -95,10 +96,10 @@ func TestHundredDropsLoseNothingAndLeakNothing(t *testing.T) {
 	srv.Close()
 }
 
-func runDropPlan(c *cytubetest.Conn, p dropPlan) {
+func runDropPlan(c *sandbox.Socket, p dropPlan) {
 	defer func() {
 		for _, l := range p.lines {
-			_ = c.Send(cytubetest.ChatFrame("alice", l, 1795718600000))
+			_ = c.Send(sandboxtest.ChatFrame("alice", l, 1795718600000))
 		}
 		c.Drop()
 	}()

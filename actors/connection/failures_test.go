@@ -7,8 +7,9 @@ import (
 	"time"
 
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/cytubetest"
 	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/cmd/daz/sandbox"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/messages"
 )
 
@@ -18,9 +19,10 @@ import (
 func TestScriptedFailuresAreRetriedFromDiscovery(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name   string
-		setup  func(srv *cytubetest.Server)
-		script func(c *cytubetest.Conn)
+		name  string
+		setup func(srv *sandbox.Server)
+		// script makes the sandbox misbehave; nil: it behaves.
+		hooks sandbox.Hooks
 		// advance moves the clock once the attempt is under way.
 		advance time.Duration
 		kind    connection.Kind
@@ -29,46 +31,42 @@ func TestScriptedFailuresAreRetriedFromDiscovery(t *testing.T) {
 		unreachable bool
 	}{
 		{name: "discovery refused", kind: connection.KindDiscovery, text: "HTTP 500",
-			setup: func(srv *cytubetest.Server) { srv.SetRefuse(true) }},
+			setup: func(srv *sandbox.Server) { srv.SetRefuse(true) }},
 		{name: "discovery unreachable", kind: connection.KindDiscovery, text: "refused", unreachable: true,
-			setup: func(srv *cytubetest.Server) { srv.CloseListener() }},
+			setup: func(srv *sandbox.Server) { srv.CloseListener() }},
 		{name: "discovery without servers", kind: connection.KindDiscovery, text: "no server",
-			setup: func(srv *cytubetest.Server) { srv.FailSocketConfig(http.StatusOK, `{"servers":[]}`) }},
+			setup: func(srv *sandbox.Server) { srv.FailSocketConfig(http.StatusOK, `{"servers":[]}`) }},
 		{name: "discovery not json", kind: connection.KindDiscovery, text: "socketconfig",
-			setup: func(srv *cytubetest.Server) { srv.FailSocketConfig(http.StatusOK, `<html>maintenance</html>`) }},
+			setup: func(srv *sandbox.Server) { srv.FailSocketConfig(http.StatusOK, `<html>maintenance</html>`) }},
 		{name: "websocket refused", kind: connection.KindDial, text: "HTTP 500",
-			setup: func(srv *cytubetest.Server) { srv.SetRefuseWebsocket(true) }},
+			setup: func(srv *sandbox.Server) { srv.SetRefuseWebsocket(true) }},
 		{name: "rate limited", kind: connection.KindRateLimited, text: "Rate limit exceeded",
-			script: (&cytubetest.Standard{ConnectError: "Rate limit exceeded"}).Handle},
+			hooks: sandbox.Hooks{ConnectError: "Rate limit exceeded"}},
 		{name: "dropped after open", kind: connection.KindClosed, text: "socket closed",
-			script: func(c *cytubetest.Conn) { _ = c.Open(25*time.Second, 120*time.Second); c.Drop() }},
+			hooks: scriptEvery(func(c *sandbox.Socket) { _ = c.Open(25*time.Second, 120*time.Second); c.Drop() })},
 		{name: "namespace disconnect", kind: connection.KindClosed, text: "41",
-			script: (&cytubetest.Standard{AfterLogin: func(c *cytubetest.Conn) { _ = c.Send("41") }}).Handle},
+			hooks: sandbox.Hooks{AfterLogin: func(c *sandbox.Socket) { _ = c.Send("41") }}},
 		{name: "engine.io close", kind: connection.KindClosed, text: "(1)",
-			script: (&cytubetest.Standard{AfterLogin: func(c *cytubetest.Conn) { _ = c.Send("1") }}).Handle},
+			hooks: sandbox.Hooks{AfterLogin: func(c *sandbox.Socket) { _ = c.Send("1") }}},
 		{name: "partition change", kind: connection.KindPartitionChange, text: "servers",
-			script: (&cytubetest.Standard{AfterLogin: func(c *cytubetest.Conn) {
+			hooks: sandbox.Hooks{AfterLogin: func(c *sandbox.Socket) {
 				_ = c.Send(`42["partitionChange",{"servers":[{"url":"http://127.0.0.1:1","secure":false}]}]`)
-			}}).Handle},
+			}}},
 		{name: "handshake timeout", kind: connection.KindHandshakeTimeout, text: "not online after 30s",
-			script: func(c *cytubetest.Conn) {
+			hooks: scriptEvery(func(c *sandbox.Socket) {
 				_ = c.Open(25*time.Second, 120*time.Second)
 				<-c.Done() // never answers 40
-			},
+			}),
 			advance: connection.DefaultHandshakeTimeout},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			script := tc.script
-			if script == nil {
-				script = (&cytubetest.Standard{}).Handle
-			}
-			srv := cytubetest.NewServer(t, script)
+			srv := sandboxtest.Start(t, sandbox.Options{Hooks: tc.hooks})
 			if tc.setup != nil {
 				tc.setup(srv)
 			}
-			rig := cytubetest.NewRig(t, cytubetest.RigConfig{Conn: connection.Config{
+			rig := NewRig(t, RigConfig{Conn: connection.Config{
 				Channel: "testchan", ServerURL: srv.URL(), Username: "dazbot", Password: "pw",
 			}})
 			if tc.advance > 0 {
@@ -101,20 +99,20 @@ func TestScriptedFailuresAreRetriedFromDiscovery(t *testing.T) {
 // online and delivers everything else.
 func TestBadFramesDoNotHurtTheConnection(t *testing.T) {
 	t.Parallel()
-	srv := cytubetest.NewServer(t, (&cytubetest.Standard{AfterLogin: func(c *cytubetest.Conn) {
+	srv := sandboxtest.Start(t, sandbox.Options{Hooks: sandbox.Hooks{AfterLogin: func(c *sandbox.Socket) {
 		for _, f := range []string{
 			"xyz",                              // not Engine.IO
 			`42["brandNewEvent",{"a":1}]`,      // unknown event
 			`42["chatMsg",null]`,               // known event, wrong shape
 			`42["chatMsg",{"username":"alice"`, // cut off
 			`451-["binary",{"_placeholder":true,"num":0}]`,
-			cytubetest.ChatFrame("alice", "still <b>fine</b>", 1795718600000),
+			sandboxtest.ChatFrame("alice", "still <b>fine</b>", 1795718600000),
 		} {
 			_ = c.Send(f)
 		}
-	}}).Handle)
+	}}})
 	counters := &connection.Counters{}
-	rig := cytubetest.NewRig(t, cytubetest.RigConfig{Conn: connection.Config{
+	rig := NewRig(t, RigConfig{Conn: connection.Config{
 		Channel: "testchan", ServerURL: srv.URL(), Username: "dazbot", Password: "pw", Counters: counters,
 	}})
 	testutil.CheckFor(t, wait, "the good chat line", func() bool {
@@ -148,4 +146,9 @@ func TestBadFramesDoNotHurtTheConnection(t *testing.T) {
 	if !strings.Contains(rig.Logs.String(), "unreadable frame") {
 		t.Fatal("malformed frames were not logged")
 	}
+}
+
+// scriptEvery gives every socket the same script.
+func scriptEvery(script sandbox.SocketScript) sandbox.Hooks {
+	return sandbox.Hooks{Script: func(int) sandbox.SocketScript { return script }}
 }

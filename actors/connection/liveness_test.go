@@ -7,17 +7,18 @@ import (
 	"time"
 
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/cytubetest"
 	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/cmd/daz/sandbox"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/supervision"
 )
 
-func standardRig(t *testing.T, st *cytubetest.Standard, retry supervision.RetryConfig) (*cytubetest.Server, *cytubetest.Rig) {
+func standardRig(t *testing.T, opts sandbox.Options, retry supervision.RetryConfig) (*sandbox.Server, *Rig) {
 	t.Helper()
-	srv := cytubetest.NewServer(t, st.Handle)
-	rig := cytubetest.NewRig(t, cytubetest.RigConfig{
-		Conn:  connection.Config{Channel: "testchan", ServerURL: srv.URL(), Username: "dazbot", Password: "dazbot-test-pw"},
+	srv := sandboxtest.Start(t, opts)
+	rig := NewRig(t, RigConfig{
+		Conn:  connection.Config{Channel: "testchan", ServerURL: srv.URL(), Username: "dazbot", Password: "pw"},
 		Retry: retry,
 	})
 	return srv, rig
@@ -26,7 +27,7 @@ func standardRig(t *testing.T, st *cytubetest.Standard, retry supervision.RetryC
 // alive proves the connection handled everything queued before it and is
 // still online: a send answered without error went through its mailbox
 // after every earlier timer message.
-func alive(t *testing.T, rig *cytubetest.Rig) {
+func alive(t *testing.T, rig *Rig) {
 	t.Helper()
 	if res := rig.Request(t, &messages.SendChat{Msg: "still here"}); res.Err != nil {
 		t.Fatalf("connection not online: %v", res.Err)
@@ -37,14 +38,15 @@ func alive(t *testing.T, rig *cytubetest.Rig) {
 // moves the deadline; the strategy then reconnects.
 func TestNoPingForIntervalPlusTimeoutReconnects(t *testing.T) {
 	t.Parallel()
-	st := &cytubetest.Standard{PingInterval: 25 * time.Second, PingTimeout: 120 * time.Second}
-	srv, rig := standardRig(t, st, supervision.RetryConfig{})
+	// The sandbox pings only when told (sandboxtest sets ManualPings).
+	srv, rig := standardRig(t, sandbox.Options{PingInterval: 25 * time.Second, PingTimeout: 120 * time.Second},
+		supervision.RetryConfig{})
 	rig.WaitState(t, messages.StateOnline, 1)
 	start := rig.Clock.Now()
 
 	rig.AdvanceTo(start.Add(100 * time.Second))
 	srv.PingAll()
-	if err := srv.Conn(1).WaitPongs(1, wait); err != nil {
+	if err := srv.Socket(1).WaitPongs(1, wait); err != nil {
 		t.Fatalf("no pong: %v", err)
 	}
 	// The first deadline (open + 145 s) finds a ping 45 s old: still alive.
@@ -52,7 +54,7 @@ func TestNoPingForIntervalPlusTimeoutReconnects(t *testing.T) {
 	alive(t, rig)
 	// Media or chat is not a sign of life.
 	srv.Broadcast(`42["mediaUpdate",{"currentTime":12.5,"paused":false}]`)
-	srv.InjectChat("alice", "hello?", 1795718600000)
+	srv.Broadcast(sandboxtest.ChatFrame("alice", "hello?", 1795718600000))
 	testutil.CheckFor(t, wait, "media and chat read", func() bool {
 		return len(rig.Sink.Named("mediaUpdate")) == 1 && len(rig.Sink.Named("chatMsg")) >= 1
 	})
@@ -77,8 +79,8 @@ func TestNoPingForIntervalPlusTimeoutReconnects(t *testing.T) {
 func TestSendResultBeforeAndAfterOnline(t *testing.T) {
 	t.Parallel()
 	gate := make(chan struct{})
-	st := &cytubetest.Standard{AfterJoin: func(*cytubetest.Conn) { <-gate }}
-	srv, rig := standardRig(t, st, supervision.RetryConfig{})
+	srv, rig := standardRig(t, sandbox.Options{Hooks: sandbox.Hooks{AfterJoin: func(*sandbox.Socket) { <-gate }}},
+		supervision.RetryConfig{})
 	testutil.CheckFor(t, wait, "joining", func() bool { return rig.CountStates(messages.StateLoggingIn) == 1 })
 	if res := rig.Request(t, &messages.SendChat{Msg: "too early"}); !errors.Is(res.Err, connection.ErrNotOnline) {
 		t.Fatalf("send before online: err = %v, want ErrNotOnline", res.Err)
@@ -94,7 +96,7 @@ func TestSendResultBeforeAndAfterOnline(t *testing.T) {
 	if res := rig.Request(t, &messages.SendPM{To: "alice", Msg: `<b>&"'`}); res.Err != nil {
 		t.Fatalf("send pm: %v", res.Err)
 	}
-	conn := srv.Conn(1)
+	conn := srv.Socket(1)
 	testutil.CheckFor(t, wait, "frames at the server", func() bool {
 		got := conn.Received()
 		return contains(got, `42["requestBanlist"]`) && contains(got, `42["pm",{"to":"alice","msg":"<b>&\"'","meta":{}}]`)

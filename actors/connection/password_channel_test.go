@@ -1,14 +1,12 @@
 package connection_test
 
 import (
-	"context"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/cytubetest"
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/messages"
 )
 
@@ -18,18 +16,10 @@ import (
 // setting — once the server has had its chance to let the login in.
 func TestPasswordChannelLetsModeratorsIn(t *testing.T) {
 	t.Parallel()
-	sb, err := sandbox.New(sandbox.Options{
-		Addr: "127.0.0.1:0", Channels: []string{"pwchan"}, ChannelPasswords: map[string]string{"pwchan": "chan-pw"},
-		Logger: slog.New(slog.DiscardHandler),
+	sb := sandboxtest.Start(t, sandbox.Options{
+		Channels: []string{"pwchan"}, ChannelPasswords: map[string]string{"pwchan": "chan-pw"},
+		Accounts: sandbox.DefaultAccounts(),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(func() { cancel(); _ = sb.Close() })
-	if err := sb.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
 	cases := []struct {
 		name, user string
 		chanPW     string
@@ -47,7 +37,7 @@ func TestPasswordChannelLetsModeratorsIn(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rig := cytubetest.NewRig(t, cytubetest.RigConfig{Conn: connection.Config{
+			rig := NewRig(t, RigConfig{Conn: connection.Config{
 				Channel: "pwchan", ServerURL: sb.URL(), Username: tc.user, Password: tc.user, ChannelPassword: tc.chanPW,
 			}})
 			if tc.online {

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/cytubetest"
 	"github.com/daz-bot/daz/actors/internal/testutil"
-	"github.com/daz-bot/daz/actors/internal/transcript"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 	"github.com/daz-bot/daz/messages"
 )
 
@@ -22,7 +22,7 @@ func TestRecordedFailuresFollowThePolicy(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name, file string
-		replay     cytubetest.ReplayOptions
+		replay     sandboxtest.ReplayOptions
 		conn       connection.Config
 		// socketConfigOK serves a valid socketconfig whatever the recording.
 		socketConfigOK bool
@@ -36,40 +36,40 @@ func TestRecordedFailuresFollowThePolicy(t *testing.T) {
 		maxWait       time.Duration
 		// comesBack: after the wait a new socket is opened.
 		comesBack bool
-		check     func(t *testing.T, r *cytubetest.Replay, rig *cytubetest.Rig)
+		check     func(t *testing.T, r *sandboxtest.Replay, rig *Rig)
 	}{
 		{
 			name: "other kick: normal schedule", file: "kick_ban",
-			replay:      cytubetest.ReplayOptions{SkipOut: typedByRecordingClient},
+			replay:      sandboxtest.ReplayOptions{SkipOut: typedByRecordingClient},
 			conn:        connection.Config{Username: "dazbot", Password: "dazbot-test-pw"},
 			onlineFirst: true, state: messages.StateBackingOff, reason: "testing kick",
 			minWait: 1600 * time.Millisecond, maxWait: 2 * time.Second, comesBack: true,
-			check: func(t *testing.T, r *cytubetest.Replay, rig *cytubetest.Rig) {
+			check: func(t *testing.T, r *sandboxtest.Replay, rig *Rig) {
 				rig.WaitState(t, messages.StateOnline, 2) // the recorded rejoin
 			},
 		},
 		{
 			name: "kick without a reason: normal schedule", file: "kick_ban",
-			replay:      cytubetest.ReplayOptions{Conn: "alice"},
+			replay:      sandboxtest.ReplayOptions{Conn: "alice"},
 			conn:        connection.Config{Username: "alice", Password: "alice-test-pw"},
 			onlineFirst: true, state: messages.StateBackingOff, reason: string(connection.KindKicked),
 			minWait: 1600 * time.Millisecond, maxWait: 2 * time.Second, comesBack: true,
 		},
 		{
 			name: "ban kick: stop", file: "kick_ban",
-			replay:      cytubetest.ReplayOptions{Conn: "alice", FromSocket: 1},
+			replay:      sandboxtest.ReplayOptions{Conn: "alice", FromSocket: 1},
 			conn:        connection.Config{Username: "alice", Password: "alice-test-pw"},
 			onlineFirst: true, state: messages.StateStopped, reason: "You're banned!",
 		},
 		{
 			name: "banned on rejoin: stop", file: "kick_ban",
-			replay:      cytubetest.ReplayOptions{Conn: "alice", FromSocket: 2},
+			replay:      sandboxtest.ReplayOptions{Conn: "alice", FromSocket: 2},
 			conn:        connection.Config{Username: "alice", Password: "alice-test-pw"},
 			onlineFirst: true, state: messages.StateStopped, reason: "You are banned from this channel.",
 		},
 		{
 			name: "duplicate login: cooldown", file: "duplicate_login",
-			replay:      cytubetest.ReplayOptions{Conn: "bot_old"},
+			replay:      sandboxtest.ReplayOptions{Conn: "bot_old"},
 			conn:        connection.Config{Username: "dazbot", Password: "dazbot-test-pw"},
 			onlineFirst: true, state: messages.StateCoolingDown, reason: "Duplicate login",
 			minWait: 30 * time.Minute, maxWait: 30 * time.Minute, comesBack: true,
@@ -78,9 +78,9 @@ func TestRecordedFailuresFollowThePolicy(t *testing.T) {
 			name: "wrong password: stop, no second login", file: "login_bad_password",
 			conn:  connection.Config{Username: "dazbot", Password: "wrong-password"},
 			state: messages.StateStopped, reason: "Invalid username/password combination",
-			check: func(t *testing.T, r *cytubetest.Replay, rig *cytubetest.Rig) {
+			check: func(t *testing.T, r *sandboxtest.Replay, rig *Rig) {
 				logins := 0
-				for _, f := range r.Conn(1).Received() {
+				for _, f := range r.Socket(1).Received() {
 					if strings.HasPrefix(f, `42["login"`) {
 						logins++
 					}
@@ -95,45 +95,45 @@ func TestRecordedFailuresFollowThePolicy(t *testing.T) {
 		},
 		{
 			name: "unknown user: stop", file: "login_bad_password",
-			replay: cytubetest.ReplayOptions{Conn: "nouser"},
+			replay: sandboxtest.ReplayOptions{Conn: "nouser"},
 			conn:   connection.Config{Username: "nosuchuser", Password: "whatever-test-pw"},
 			state:  messages.StateStopped, reason: "User does not exist",
 		},
 		{
 			name: "registered name as guest: stop", file: "login_bad_password",
-			replay: cytubetest.ReplayOptions{Conn: "guest_registered_name"},
+			replay: sandboxtest.ReplayOptions{Conn: "guest_registered_name"},
 			conn:   connection.Config{Username: "alice"},
 			state:  messages.StateStopped, reason: "That username is registered.",
 		},
 		{
 			name: "guest throttle: wait a minute", file: "guest_join",
-			replay: cytubetest.ReplayOptions{Conn: "guest2"},
+			replay: sandboxtest.ReplayOptions{Conn: "guest2"},
 			conn:   connection.Config{Username: "guest_carol"},
 			state:  messages.StateBackingOff, reason: "one per IP address per 60 seconds",
 			minWait: 60 * time.Second, maxWait: 65 * time.Second, comesBack: true,
 		},
 		{
 			name: "connection rate limit: normal schedule", file: "conn_rate_limit",
-			replay: cytubetest.ReplayOptions{Conn: "c6"},
+			replay: sandboxtest.ReplayOptions{Conn: "c6"},
 			conn:   connection.Config{Username: "dazbot", Password: "dazbot-test-pw"},
 			state:  messages.StateBackingOff, reason: "Rate limit exceeded",
 			minWait: 1600 * time.Millisecond, maxWait: 2 * time.Second, comesBack: true,
 		},
 		{
 			name: "password channel without a password: stop", file: "channel_password",
-			replay:      cytubetest.ReplayOptions{AnyOrder: true},
+			replay:      sandboxtest.ReplayOptions{AnyOrder: true},
 			conn:        connection.Config{Channel: "pwchan", Username: "dazbot", Password: "dazbot-test-pw"},
 			onlineFirst: true, passwordGrace: true, state: messages.StateStopped,
 			reason: "channel needs a password; set cytube.channel_password",
 		},
 		{
 			name: "password channel, wrong password: stop", file: "channel_password",
-			replay: cytubetest.ReplayOptions{AnyOrder: true, IgnorePassword: true},
+			replay: sandboxtest.ReplayOptions{AnyOrder: true, IgnorePassword: true},
 			conn: connection.Config{Channel: "pwchan", Username: "dazbot", Password: "dazbot-test-pw",
 				ChannelPassword: "wrong-chan-pw"},
 			onlineFirst: true, passwordGrace: true, state: messages.StateStopped, reason: "channel password rejected",
-			check: func(t *testing.T, r *cytubetest.Replay, _ *cytubetest.Rig) {
-				got := r.Conn(1).Received()
+			check: func(t *testing.T, r *sandboxtest.Replay, _ *Rig) {
+				got := r.Socket(1).Received()
 				if !contains(got, `42["joinChannel",{"name":"pwchan","pw":"wrong-chan-pw"}]`) ||
 					!contains(got, `42["channelPassword","wrong-chan-pw"]`) {
 					t.Fatalf("bot did not offer its channel password: %q", got)
@@ -144,7 +144,7 @@ func TestRecordedFailuresFollowThePolicy(t *testing.T) {
 			name: "invalid channel at discovery: stop before any socket", file: "unregistered_channel",
 			conn:  connection.Config{Channel: "bad name", Username: "dazbot", Password: "dazbot-test-pw"},
 			state: messages.StateStopped, reason: `Channel "bad name" does not exist.`,
-			check: func(t *testing.T, r *cytubetest.Replay, _ *cytubetest.Rig) {
+			check: func(t *testing.T, r *sandboxtest.Replay, _ *Rig) {
 				if n := r.Connections(); n != 0 {
 					t.Fatalf("%d websockets for an invalid channel", n)
 				}
@@ -152,7 +152,7 @@ func TestRecordedFailuresFollowThePolicy(t *testing.T) {
 		},
 		{
 			name: "invalid channel on join: stop", file: "unregistered_channel",
-			replay:         cytubetest.ReplayOptions{Conn: "bad_space"},
+			replay:         sandboxtest.ReplayOptions{Conn: "bad_space"},
 			conn:           connection.Config{Channel: "bad name"},
 			socketConfigOK: true,
 			state:          messages.StateStopped, reason: "Invalid channel name",
@@ -161,16 +161,16 @@ func TestRecordedFailuresFollowThePolicy(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			replay := cytubetest.NewReplay(t, transcript.MustLoad(t, tc.file), tc.replay)
+			replay := sandboxtest.NewReplay(t, transcript.MustLoad(t, tc.file), tc.replay)
 			if tc.socketConfigOK {
-				replay.SetSocketConfig(nil)
+				sandboxtest.AnyChannelHere(replay.Server)
 			}
 			cfg := tc.conn
 			if cfg.Channel == "" {
 				cfg.Channel = "testchan"
 			}
 			cfg.ServerURL = replay.URL()
-			rig := cytubetest.NewRig(t, cytubetest.RigConfig{Conn: cfg})
+			rig := NewRig(t, RigConfig{Conn: cfg})
 			if tc.onlineFirst {
 				rig.WaitState(t, messages.StateOnline, 1)
 			}
@@ -235,7 +235,7 @@ func TestRecordedFailuresFollowThePolicy(t *testing.T) {
 
 // checkStopped: the child is gone, the strategy keeps the reason for the
 // debug endpoint and for the database.
-func checkStopped(t *testing.T, rig *cytubetest.Rig, reason string) {
+func checkStopped(t *testing.T, rig *Rig, reason string) {
 	t.Helper()
 	testutil.CheckFor(t, wait, "connection actor stopped", func() bool { return rig.ConnPID() == nil })
 	if st := rig.Strategy.Status(); st.State != messages.StateStopped || !strings.Contains(st.Reason, reason) {
@@ -248,7 +248,7 @@ func checkStopped(t *testing.T, rig *cytubetest.Rig, reason string) {
 
 // waitPasswordGrace waits for the connection to start its grace for
 // cancelNeedPassword, checks it has not given up yet, and lets it run out.
-func waitPasswordGrace(t *testing.T, rig *cytubetest.Rig) {
+func waitPasswordGrace(t *testing.T, rig *Rig) {
 	t.Helper()
 	end := rig.Clock.Now().Add(connection.DefaultPasswordGrace)
 	testutil.CheckFor(t, wait, "the password grace timer", func() bool {

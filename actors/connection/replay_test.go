@@ -8,9 +8,9 @@ import (
 
 	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/actors/connection/frame"
-	"github.com/daz-bot/daz/actors/internal/cytubetest"
 	"github.com/daz-bot/daz/actors/internal/testutil"
-	"github.com/daz-bot/daz/actors/internal/transcript"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 	"github.com/daz-bot/daz/messages"
 )
 
@@ -71,12 +71,12 @@ func TestBotPassesRecordedSessions(t *testing.T) {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
 			lines := transcript.MustLoad(t, tc.file)
-			replay := cytubetest.NewReplay(t, lines, cytubetest.ReplayOptions{Conn: tc.conn, AnyOrder: tc.anyOrder, FromSocket: tc.fromSocket})
+			replay := sandboxtest.NewReplay(t, lines, sandboxtest.ReplayOptions{Conn: tc.conn, AnyOrder: tc.anyOrder, FromSocket: tc.fromSocket})
 			channel := tc.channel
 			if channel == "" {
 				channel = "testchan"
 			}
-			rig := cytubetest.NewRig(t, cytubetest.RigConfig{Conn: connection.Config{
+			rig := NewRig(t, RigConfig{Conn: connection.Config{
 				Channel: channel, ServerURL: replay.URL(), Username: tc.username, Password: tc.password,
 				ChannelPassword: tc.chanPW,
 			}})
@@ -91,7 +91,7 @@ func TestBotPassesRecordedSessions(t *testing.T) {
 			}
 			// Everything recorded up to our goodbye has been played.
 			testutil.CheckFor(t, wait, "replay waits for our 41", func() bool { return replay.Waiting() == "41" })
-			conn := replay.Conn(1)
+			conn := replay.Socket(1)
 			wantEvents := events(conn.Sent())
 			testutil.CheckFor(t, wait, "all events reach the sink", func() bool { return len(rig.Sink.Events()) >= len(wantEvents) })
 			rig.Stop(t)
@@ -179,7 +179,7 @@ func events(sent []string) []wireEvent {
 
 // checkSinkGotEverything: the sink holds exactly the server's events, in
 // order, numbered from 1, stamped with the channel and the clock.
-func checkSinkGotEverything(t *testing.T, rig *cytubetest.Rig, channel string, want []wireEvent) {
+func checkSinkGotEverything(t *testing.T, rig *Rig, channel string, want []wireEvent) {
 	t.Helper()
 	got := rig.Sink.Events()
 	if len(got) != len(want) {

@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/cytubetest"
 	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/cmd/daz/sandbox"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/supervision"
 )
@@ -31,9 +32,9 @@ func seededRand(seed uint64) func() float64 {
 // and a confirmed login resets the count.
 func TestRetryScheduleCooldownAndReset(t *testing.T) {
 	t.Parallel()
-	srv := cytubetest.NewServer(t, (&cytubetest.Standard{}).Handle)
+	srv := sandboxtest.Start(t, sandbox.Options{})
 	srv.SetRefuse(true)
-	rig := cytubetest.NewRig(t, cytubetest.RigConfig{
+	rig := NewRig(t, RigConfig{
 		Conn:  connection.Config{Channel: "testchan", ServerURL: srv.URL(), Username: "dazbot", Password: "pw"},
 		Retry: supervision.DefaultRetryConfig(),
 		Rand:  seededRand(42),
@@ -101,7 +102,7 @@ func TestRetryScheduleCooldownAndReset(t *testing.T) {
 	if saved := rig.Strategy.Snapshot(); saved.RetryCount != 0 || !saved.CooldownUntil.IsZero() {
 		t.Fatalf("login did not reset the persisted count: %+v", saved)
 	}
-	if err := srv.Conn(1).Kick("testing kick"); err != nil {
+	if err := srv.Socket(1).Kick("testing kick"); err != nil {
 		t.Fatal(err)
 	}
 	st = rig.WaitState(t, messages.StateBackingOff, 12)

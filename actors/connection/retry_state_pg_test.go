@@ -2,21 +2,25 @@ package connection_test
 
 // These tests exercise supervision's PostgreSQL retry state together with
 // the connection. They live here because the test helpers (testpg,
-// cytubetest) are internal to actors/.
+// the rig) are internal to actors/.
 
 import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/cytubetest"
 	"github.com/daz-bot/daz/actors/internal/testpg"
 	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/cmd/daz/sandbox"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/supervision"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -37,13 +41,13 @@ func closeStore(t *testing.T, s *supervision.PgRetryStore) {
 func TestRestartMidCooldownWaitsOutThePersistedCooldown(t *testing.T) {
 	t.Parallel()
 	pool := testpg.Pool(t, testpg.NewMigrated(t))
-	srv := cytubetest.NewServer(t, (&cytubetest.Standard{}).Handle)
+	srv := sandboxtest.Start(t, sandbox.Options{})
 	srv.SetRefuse(true)
 	conn := connection.Config{Channel: "testchan", ServerURL: srv.URL(), Username: "dazbot", Password: "pw"}
 	retry := supervision.RetryConfig{Base: 2 * time.Second, MaxDelay: 5 * time.Minute, Attempts: 2, Cooldown: 30 * time.Minute, Jitter: 0.2}
 
 	store1 := supervision.NewPgRetryStore(pool, nil)
-	rig1 := cytubetest.NewRig(t, cytubetest.RigConfig{Conn: conn, Retry: retry, Store: store1})
+	rig1 := NewRig(t, RigConfig{Conn: conn, Retry: retry, Store: store1})
 	rig1.AdvanceTo(rig1.WaitState(t, messages.StateBackingOff, 1).Until)
 	cool := rig1.WaitState(t, messages.StateCoolingDown, 1)
 	rig1.Stop(t)
@@ -70,7 +74,7 @@ func TestRestartMidCooldownWaitsOutThePersistedCooldown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rig2 := cytubetest.NewRig(t, cytubetest.RigConfig{
+	rig2 := NewRig(t, RigConfig{
 		Conn: conn, Retry: retry, Store: store2, Restore: &state,
 		Clock: clock.NewFake(cool.At.Add(10 * time.Minute)),
 	})
@@ -106,10 +110,10 @@ func TestRestartMidCooldownWaitsOutThePersistedCooldown(t *testing.T) {
 // after the last attempt is kept.
 func TestRestoreMidRoundContinuesTheCount(t *testing.T) {
 	t.Parallel()
-	srv := cytubetest.NewServer(t, (&cytubetest.Standard{}).Handle)
+	srv := sandboxtest.Start(t, sandbox.Options{})
 	srv.SetRefuse(true)
-	lastAttempt := cytubetest.Epoch.Add(-5 * time.Second)
-	rig := cytubetest.NewRig(t, cytubetest.RigConfig{
+	lastAttempt := Epoch.Add(-5 * time.Second)
+	rig := NewRig(t, RigConfig{
 		Conn:    connection.Config{Channel: "testchan", ServerURL: srv.URL()},
 		Restore: &supervision.RetryState{Channel: "testchan", RetryCount: 4, LastAttempt: lastAttempt, LastError: "closed: before"},
 	})
@@ -179,15 +183,15 @@ func TestDatabaseDownDoesNotStopTheConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	logs := &cytubetest.LogBuffer{}
+	logs := &LogBuffer{}
 	store := supervision.NewPgRetryStore(pool, slogTo(logs))
-	srv := cytubetest.NewServer(t, (&cytubetest.Standard{}).Handle)
-	rig := cytubetest.NewRig(t, cytubetest.RigConfig{
+	srv := sandboxtest.Start(t, sandbox.Options{})
+	rig := NewRig(t, RigConfig{
 		Conn:  connection.Config{Channel: "testchan", ServerURL: srv.URL(), Username: "dazbot", Password: "pw"},
 		Store: store,
 	})
 	rig.WaitState(t, messages.StateOnline, 1)
-	if err := srv.Conn(1).Kick("testing kick"); err != nil {
+	if err := srv.Socket(1).Kick("testing kick"); err != nil {
 		t.Fatal(err)
 	}
 	rig.AdvanceTo(rig.WaitState(t, messages.StateBackingOff, 1).Until)
@@ -206,3 +210,105 @@ func TestDatabaseDownDoesNotStopTheConnection(t *testing.T) {
 }
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// switchedProxy forwards TCP connections to target while on; while off it
+// refuses them and cuts the ones it carried, as a database restart would.
+type switchedProxy struct {
+	l      net.Listener
+	target string
+	mu     sync.Mutex
+	on     bool
+	conns  []net.Conn
+}
+
+func newSwitchedProxy(t *testing.T, target string) *switchedProxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &switchedProxy{l: l, target: target}
+	t.Cleanup(func() { _ = l.Close(); p.set(false) })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			on := p.on
+			p.mu.Unlock()
+			if !on {
+				_ = c.Close()
+				continue
+			}
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				_ = c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(up, c); _ = up.Close() }()
+			go func() { _, _ = io.Copy(c, up); _ = c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *switchedProxy) set(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.on = on
+	if !on {
+		for _, c := range p.conns {
+			_ = c.Close()
+		}
+		p.conns = nil
+	}
+}
+
+// The store keeps no schedule of its own: a state that could not be saved
+// waits for the SQL writer's probe to say the database is back.
+func TestWaitingStateIsSavedWhenTheDatabaseIsBack(t *testing.T) {
+	t.Parallel()
+	dbURL := testpg.NewMigrated(t)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newSwitchedProxy(t, u.Host)
+	u.Host = proxy.l.Addr().String()
+	q := u.Query()
+	q.Set("connect_timeout", "2")
+	u.RawQuery = q.Encode()
+	pool, err := pgxpool.New(t.Context(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	logs := &LogBuffer{}
+	store := supervision.NewPgRetryStore(pool, slogTo(logs))
+	t.Cleanup(func() { closeStore(t, store) })
+
+	store.Save(supervision.RetryState{Channel: "waitchan", RetryCount: 3, LastError: "dial: refused"})
+	testutil.CheckFor(t, wait, "the failed save is logged", func() bool {
+		return strings.Contains(logs.String(), "cannot save connection retry state")
+	})
+	proxy.set(true)
+	direct := testpg.Pool(t, dbURL)
+	saved := func() bool {
+		var n int
+		err := direct.QueryRow(t.Context(), `SELECT retry_count FROM daz_core_retry_state WHERE channel = 'waitchan'`).Scan(&n)
+		return err == nil && n == 3
+	}
+	if saved() {
+		t.Fatal("saved before anyone said the database was back")
+	}
+	store.DatabaseBack()
+	testutil.CheckFor(t, wait, "the waiting state saved once the database is back", saved)
+	testutil.CheckFor(t, wait, "recovery logged", func() bool {
+		return strings.Contains(logs.String(), "connection retry state saved again")
+	})
+}

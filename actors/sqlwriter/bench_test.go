@@ -11,7 +11,7 @@ import (
 
 	"github.com/daz-bot/daz/actors/connection/frame"
 	"github.com/daz-bot/daz/actors/internal/testpg"
-	"github.com/daz-bot/daz/actors/internal/transcript"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 	"github.com/daz-bot/daz/messages"
 )
 

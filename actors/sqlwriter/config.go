@@ -1,6 +1,7 @@
 package sqlwriter
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -72,6 +73,14 @@ type Config struct {
 	// inside protoactor's 10s stop future); what is not written by then is
 	// spilled.
 	StopTimeout time.Duration
+
+	// Prepare, when set, readies the database before the first write: the
+	// writer starts with writes paused, and its probe runs Prepare once the
+	// database answers, until it succeeds once. The daemon passes the
+	// migrations here when it could not apply them at start-up, so the
+	// probe that waits for the database also brings the schema up, and no
+	// row is written before the table exists.
+	Prepare func(ctx context.Context) error
 
 	// Clock drives flush and retry timers (default: the system's clock).
 	Clock clock.Clock

@@ -58,9 +58,10 @@ type jobDone struct{ job *job }
 // runs. run is also called directly by the actor once the flusher goroutine
 // has exited, to finish the work on stop.
 type flusher struct {
-	db    *batchWriter
-	spill *spillFile
-	now   func() time.Time
+	db      *batchWriter
+	spill   *spillFile
+	now     func() time.Time
+	prepare func(context.Context) error // nil once done (Config.Prepare)
 }
 
 func (f *flusher) loop(ctx context.Context, jobs <-chan *job, report func(*job)) {
@@ -80,7 +81,15 @@ func (f *flusher) run(ctx context.Context, j *job) {
 	case jobSpill:
 		j.spillAfter, j.spillErr = f.spill.appendRecords(j.recs, j.spill, j.unsure)
 	case jobPing:
-		if err := f.db.ping(ctx); err != nil {
+		err := f.db.ping(ctx)
+		if err == nil && f.prepare != nil {
+			if err = f.prepare(ctx); err == nil {
+				f.prepare = nil
+			} else {
+				err = fmt.Errorf("prepare the database: %w", err)
+			}
+		}
+		if err != nil {
 			j.out = writeOutcome{err: err, kind: classify(err)}
 		}
 	}

@@ -81,7 +81,14 @@ func (w *writer) start(ctx actor.Context) {
 	}
 
 	w.writeCtx, w.cancelWrites = context.WithCancel(context.Background())
-	w.flusher = &flusher{db: &batchWriter{pool: logPool, timeout: w.cfg.WriteTimeout}, spill: spill, now: w.clk.Now}
+	w.flusher = &flusher{db: &batchWriter{pool: logPool, timeout: w.cfg.WriteTimeout}, spill: spill, now: w.clk.Now,
+		prepare: w.cfg.Prepare}
+	if w.cfg.Prepare != nil && w.dbUp {
+		// Not ready until the probe has prepared the database: requests
+		// are answered unavailable and events wait, as in an outage.
+		w.dbUp, w.writesPaused, w.retryDue = false, true, true
+		w.lastErr = "database not prepared yet (migrations pending)"
+	}
 	w.jobs = make(chan *job, 1)
 	w.flusherDone = make(chan struct{})
 	self := w.self

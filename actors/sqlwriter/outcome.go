@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/messages"
 )
 
 // finished applies what a job did to the writer's state. A write that got
@@ -95,6 +96,9 @@ func (w *writer) succeeded() {
 	if w.writesPaused {
 		w.log.Info("database writes resumed", slog.String("actor", w.id), slog.Int("attempt", w.attempt))
 	}
+	if !w.dbUp {
+		w.sys.Publish(&messages.DatabaseState{Up: true, At: w.clk.Now()})
+	}
 	w.dbUp, w.writesPaused, w.retryDue, w.attempt = true, false, false, 0
 	if w.retryTimer != nil {
 		w.retryTimer.Stop()
@@ -112,6 +116,7 @@ func (w *writer) failed(err error, kind failureKind) {
 		if w.dbUp {
 			w.log.Warn("database unreachable; buffering events and answering requests as unavailable",
 				slog.String("actor", w.id), slog.Any("error", err))
+			w.sys.Publish(&messages.DatabaseState{Up: false, At: w.clk.Now(), Err: err.Error()})
 		}
 		w.dbUp = false
 		w.refuseWaiting(err)

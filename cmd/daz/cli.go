@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/daz-bot/daz/actors/app"
 	"github.com/daz-bot/daz/migrations"
@@ -18,6 +20,8 @@ const usageHead = `daz — a CyTube chat-bot daemon.
 Usage:
   daz [run] [flags]      join the configured channels, log every event, answer commands (default)
   daz migrate [flags]    apply the database migrations and exit
+  daz migrate status [flags]
+                         list every migration and whether the database has it
   daz state [flags]      print every channel's persisted connection state
   daz state reset <channel> [flags]
                          clear a channel's persisted state (read at the next start)
@@ -125,13 +129,21 @@ func cmdRun(ctx context.Context, args, environ []string, stderr io.Writer) int {
 }
 
 func cmdMigrate(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
+	status := len(args) > 0 && args[0] == "status"
+	if status {
+		args = args[1:]
+	}
 	cfg, code, ok := parseConfig("migrate", args, environ, stderr)
 	if !ok {
 		return code
 	}
-	applied, err := migrations.Up(ctx, cfg.Options.DatabaseURL.Reveal())
+	dbURL := cfg.Options.DatabaseURL
+	if status {
+		return printMigrationStatus(ctx, dbURL, stdout, stderr)
+	}
+	applied, err := migrations.Up(ctx, dbURL.Reveal())
 	if err != nil {
-		fmt.Fprintf(stderr, "daz migrate: %v\n", cfg.Options.DatabaseURL.Redact(err.Error()))
+		fmt.Fprintf(stderr, "daz migrate: %v\n", dbURL.Redact(err.Error()))
 		return exitFailed
 	}
 	if len(applied) == 0 {
@@ -139,6 +151,34 @@ func cmdMigrate(ctx context.Context, args, environ []string, stdout, stderr io.W
 	}
 	for _, name := range applied {
 		fmt.Fprintf(stdout, "daz migrate: applied %s\n", name)
+	}
+	return exitOK
+}
+
+// printMigrationStatus lists every migration the binary carries and when
+// the database applied it; it applies nothing, so it is safe to run against
+// a database other daemons are using.
+func printMigrationStatus(ctx context.Context, dbURL app.Secret, stdout, stderr io.Writer) int {
+	states, err := migrations.Status(ctx, dbURL.Reveal())
+	if err != nil {
+		fmt.Fprintf(stderr, "daz migrate status: %v\n", dbURL.Redact(err.Error()))
+		return exitFailed
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "MIGRATION\tSTATE\tAPPLIED AT")
+	pending := 0
+	for _, st := range states {
+		state, at := "pending", "-"
+		if st.Applied {
+			state, at = "applied", st.AppliedAt.UTC().Format(time.RFC3339)
+		} else {
+			pending++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", st.Name, state, at)
+	}
+	_ = tw.Flush()
+	if pending > 0 {
+		fmt.Fprintf(stdout, "%d pending: `daz migrate` (or starting the daemon) applies them.\n", pending)
 	}
 	return exitOK
 }

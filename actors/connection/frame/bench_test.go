@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/daz-bot/daz/actors/internal/transcript"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 )
 
 // recordedEventFrame returns the first recorded in-frame of the named event

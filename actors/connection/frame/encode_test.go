@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/daz-bot/daz/actors/internal/transcript"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 )
 
 // The encoders must reproduce, byte for byte, every event frame the

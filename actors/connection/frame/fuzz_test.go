@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/daz-bot/daz/actors/internal/transcript"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 	"github.com/daz-bot/daz/messages"
 )
 

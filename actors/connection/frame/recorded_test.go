@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/daz-bot/daz/actors/internal/transcript"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 )
 
 // recorded is one websocket frame from a transcript.

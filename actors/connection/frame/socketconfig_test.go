@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/daz-bot/daz/actors/internal/transcript"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 )
 
 func TestParseSocketConfig(t *testing.T) {

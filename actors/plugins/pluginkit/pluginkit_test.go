@@ -99,7 +99,7 @@ func TestPluginStrategyBacksOffThenDisables(t *testing.T) {
 	fake := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	sys := actorkit.NewSystem(nil, fake)
 	strategy := supervision.NewPluginStrategy(supervision.PluginStrategyConfig{
-		Clock: fake, BaseDelay: 100 * time.Millisecond, MaxFailures: 4, Window: time.Minute,
+		Clock: fake, BaseDelay: 100 * time.Millisecond, MaxFailures: 4, Window: time.Minute, QuietPeriod: 10 * time.Minute,
 	})
 	var counted atomic.Int64
 	deps := pluginkit.Deps{System: sys, Channel: "testchan", Supervision: strategy}
@@ -170,5 +170,40 @@ func TestPluginStrategyBacksOffThenDisables(t *testing.T) {
 	}
 	if list := strategy.DisabledPlugins(); len(list) != 1 || list[0].ActorID != "plugins/fragile" || list[0].Failures != 4 {
 		t.Fatalf("disabled list %+v", list)
+	}
+
+	// After its quiet period the plugin gets another chance: restarted,
+	// running, handling messages again.
+	fake.Advance(10*time.Minute - time.Millisecond)
+	if restarts() != 4 {
+		t.Fatalf("re-enabled before the quiet period ended")
+	}
+	fake.Advance(time.Millisecond)
+	waitRestarts(5)
+	testutil.CheckFor(t, 5*time.Second, "shown running again", func() bool {
+		v, _ := sys.Tree().State("plugins/fragile")
+		st, ok := v.(pluginkit.State)
+		return ok && st.Status == pluginkit.StatusRunning
+	})
+	sys.Send(pid, count{})
+	testutil.CheckFor(t, 5*time.Second, "handles messages again", func() bool { return counted.Load() == 2 })
+	if list := strategy.DisabledPlugins(); len(list) != 0 {
+		t.Fatalf("still listed as disabled: %+v", list)
+	}
+
+	// Disabled a second time, it rests twice as long.
+	sys.Send(pid, boom{})
+	waitRestarts(6) // first failure of the new window: at once
+	for want := 7; want <= 8; want++ {
+		sys.Send(pid, boom{})
+		settled()
+		fake.Advance(time.Second)
+		waitRestarts(want)
+	}
+	sys.Send(pid, boom{})
+	waitRestarts(9) // the fourth failure disables it again
+	testutil.CheckFor(t, 5*time.Second, "disabled again", func() bool { return len(strategy.DisabledPlugins()) == 1 })
+	if until := strategy.DisabledPlugins()[0].Until.Sub(strategy.DisabledPlugins()[0].At); until != 20*time.Minute {
+		t.Fatalf("second quiet period %v, want 20m", until)
 	}
 }

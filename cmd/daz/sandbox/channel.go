@@ -18,24 +18,34 @@ type channel struct {
 	members []*conn // every socket in the channel, anonymous ones too
 	users   []*conn // logged-in members, in the order they appeared
 
-	ranks   map[string]float64 // lower-case name → rank set at runtime
-	muted   map[string]bool    // lower-case name
-	backlog []chatMsg          // last backlogLen lines, replayed on join
-	history []chatMsg          // every broadcast line, for Messages
-	opts    channelOpts
-	motd    string
-
+	ranks    map[string]float64 // lower-case name → rank set at runtime
+	muted    map[string]bool    // lower-case name
+	backlog  []chatMsg          // last backlogLen lines, replayed on join
+	history  []chatMsg          // every broadcast line, for Messages
+	opts     channelOpts
+	motd     string
+	perms    permissions
+	smuted   map[string]bool // lower-case name; shadow-muted users
+	bans     []ban
+	play     playback
 	password string // "": no channel password
 }
 
 func newChannel(s *Server, name string, registered bool) *channel {
+	perms := defaultPermissions
+	if !registered {
+		perms = unregisteredPermissions
+	}
 	return &channel{
 		srv:        s,
 		name:       name,
 		registered: registered,
 		ranks:      make(map[string]float64),
 		muted:      make(map[string]bool),
+		smuted:     make(map[string]bool),
 		opts:       defaultChannelOpts(name),
+		perms:      parsePermissions(perms),
+		play:       playback{current: -1},
 	}
 }
 
@@ -135,10 +145,12 @@ type userEntry struct {
 
 // metaFor renders u's metadata for a viewer whose rank is viewerRank.
 func (ch *channel) metaFor(viewerRank float64, u *conn) any {
-	muted := ch.muted[strings.ToLower(u.ident.name)]
+	key := strings.ToLower(u.ident.name)
+	muted, smuted := ch.muted[key], ch.smuted[key]
 	if viewerRank >= rankModerator {
-		return modUserMeta{AFK: u.afk, Muted: muted, Aliases: []string{u.ident.name}, IP: u.cloak}
+		return modUserMeta{AFK: u.afk, Muted: muted || smuted, SMuted: smuted, Aliases: []string{u.ident.name}, IP: u.cloak}
 	}
+	// A shadow mute is invisible below moderator.
 	return userMeta{AFK: u.afk, Muted: muted}
 }
 
@@ -169,10 +181,13 @@ func (ch *channel) announceUser(u *conn, rank float64) {
 	ch.serverNotice(u, u.ident.name+" joined (aliases: "+u.ident.name+")")
 }
 
-// broadcastUserMeta sends setUserMeta about u, rendered per viewer.
-func (ch *channel) broadcastUserMeta(u *conn) {
+// broadcastUserMeta sends setUserMeta about u, rendered per viewer, to
+// members of at least minRank.
+func (ch *channel) broadcastUserMeta(u *conn, minRank float64) {
 	for _, m := range ch.members {
-		m.emit("setUserMeta", map[string]any{"name": u.ident.name, "meta": ch.metaFor(m.rank(), u)})
+		if m.rank() >= minRank {
+			m.emit("setUserMeta", map[string]any{"name": u.ident.name, "meta": ch.metaFor(m.rank(), u)})
+		}
 	}
 }
 
@@ -257,11 +272,7 @@ func (ch *channel) join(c *conn) {
 	if c.ident.registered {
 		c.emit("rank", c.rank())
 	}
-	perms := defaultPermissions
-	if !ch.registered {
-		perms = unregisteredPermissions
-	}
-	c.emit("setPermissions", json.RawMessage(perms))
+	c.emit("setPermissions", ch.perms.raw)
 	c.emit("setPlaylistLocked", ch.registered)
 	c.emit("emoteList", []any{})
 	for _, m := range ch.backlog {
@@ -275,6 +286,7 @@ func (ch *channel) join(c *conn) {
 	if c.ident.registered {
 		c.sendPlaylist() // CyTube resends it once the rank is known
 	}
+	c.sendNowPlaying()
 	if c.ident.loggedIn() {
 		ch.announceUserToOthers(c)
 	}
@@ -286,6 +298,8 @@ func (ch *channel) join(c *conn) {
 	if c.ident.registered {
 		c.emit("listPlaylists", []any{})
 	}
+	c.due(c.srv.opts.Hooks.AfterJoin)
+	ch.kickIfBanned(c)
 }
 
 // announceUserToOthers is announceUser for a socket that logged in before it
@@ -298,11 +312,6 @@ func (ch *channel) announceUserToOthers(u *conn) {
 		}
 	}
 	ch.serverNotice(u, u.ident.name+" joined (aliases: "+u.ident.name+")")
-}
-
-func (c *conn) sendPlaylist() {
-	c.emit("setPlaylistMeta", emptyPlaylistMeta())
-	c.emit("playlist", []any{})
 }
 
 // leaveChannel takes the socket out of its channel; others see userLeave if

@@ -11,6 +11,9 @@ type chatMeta struct {
 	AddClass                   string `json:"addClass,omitempty"`
 	Action                     bool   `json:"action,omitempty"`
 	AddClassToNameAndTimestamp bool   `json:"addClassToNameAndTimestamp,omitempty"`
+	// Shadow marks a shadow-muted user's line, which only they and the
+	// moderators get.
+	Shadow bool `json:"shadow,omitempty"`
 }
 
 type chatMsg struct {
@@ -92,7 +95,27 @@ func (c *conn) onChatMsg(payload json.RawMessage) {
 		text, meta = rest, chatMeta{AddClass: "action", Action: true}
 	}
 	c.setAFK(false)
+	if ch.smuted[strings.ToLower(c.ident.name)] {
+		ch.postShadow(c, text, meta)
+		return
+	}
 	ch.postChat(c.ident.name, text, meta)
+}
+
+// postShadow delivers a shadow-muted user's line to them and the moderators
+// only, and keeps it out of the backlog.
+func (ch *channel) postShadow(from *conn, text string, meta chatMeta) {
+	if meta.AddClass == "" && strings.HasPrefix(text, ">") {
+		meta.AddClass = "greentext"
+	}
+	meta.Shadow = true
+	f := eventFrame("chatMsg", chatMsg{Username: from.ident.name, Msg: ch.srv.render.html(text), Meta: meta,
+		Time: ch.srv.now().UnixMilli()})
+	for _, m := range ch.members {
+		if m == from || m.rank() >= rankModerator {
+			m.send(f)
+		}
+	}
 }
 
 // postChat renders and broadcasts one chat line and keeps it for the join
@@ -174,6 +197,6 @@ func (c *conn) setAFK(afk bool) {
 	if afk {
 		c.emit("clearVoteskipVote", nil)
 	}
-	c.ch.broadcastUserMeta(c)
+	c.ch.broadcastUserMeta(c, rankAnonymous)
 	c.ch.broadcast("setAFK", map[string]any{"name": c.ident.name, "afk": afk})
 }

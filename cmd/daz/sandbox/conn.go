@@ -23,6 +23,7 @@ const (
 type conn struct {
 	srv    *Server
 	id     uint64
+	index  int // 1-based accept order, as Server.Socket counts
 	ws     *websocket.Conn
 	ip     string
 	cloak  string // stands in for CyTube's cloaked IP in moderator metadata
@@ -33,6 +34,8 @@ type conn struct {
 	pong     chan struct{}
 	done     chan struct{}
 	dropOnce sync.Once
+	rec      *recording // nil unless Options.Record or scripted
+	script   bool       // a SocketScript speaks the protocol, not the sandbox
 
 	nsConnected bool     // Socket.IO default namespace joined ("40")
 	ident       identity // zero value: anonymous
@@ -41,6 +44,10 @@ type conn struct {
 	afk         bool
 	limiter     *bucket // every chat line and PM
 	antiflood   *bucket // chat below rank 2 while chat_antiflood is on
+	refused     bool    // answered 44: the next event closes the socket
+	// dueHooks run once the event that made them due is handled and mu is
+	// released, so a test hook may block.
+	dueHooks []func(*Socket)
 }
 
 // identity is who a socket logged in as.
@@ -66,9 +73,14 @@ func (s *Server) accept(ws *websocket.Conn, remote string) {
 		return
 	}
 	s.nextConnID++
+	var script SocketScript
+	if s.opts.Hooks.Script != nil {
+		script = s.opts.Hooks.Script(int(s.nextConnID))
+	}
 	c := &conn{
 		srv:     s,
 		id:      s.nextConnID,
+		index:   int(s.nextConnID),
 		ws:      ws,
 		ip:      ip,
 		cloak:   cloakIP(ip),
@@ -77,16 +89,33 @@ func (s *Server) accept(ws *websocket.Conn, remote string) {
 		pong:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		limiter: newBucket(modBurst, modSustained),
+		script:  script != nil,
+	}
+	if s.opts.Record || c.script {
+		c.rec = newRecording()
+		s.accepted = append(s.accepted, c)
 	}
 	c.log = s.log.With("conn", c.id, "remote", remote)
 	s.conns[c] = struct{}{}
-	s.wg.Add(3)
+	heartbeat := !c.script && !s.opts.ManualPings
+	s.wg.Add(2)
+	if heartbeat {
+		s.wg.Add(1)
+	}
 	s.mu.Unlock()
 
 	c.log.Debug("websocket open")
-	c.send(string(eioOpen) + string(mustJSON(s.openPacket(c.eioSID, []string{}))))
 	go c.writeLoop()
-	go c.heartbeat()
+	if c.script {
+		s.wg.Add(1)
+		go c.readLoop()
+		c.runScript(script)
+		return
+	}
+	c.send(openFrame(s.openPacket(c.eioSID, []string{})))
+	if heartbeat {
+		go c.heartbeat()
+	}
 	c.readLoop()
 }
 
@@ -104,8 +133,16 @@ func (c *conn) send(frame string) {
 		return
 	default:
 	}
+	if c.rec != nil {
+		// Held across the enqueue so Sent lists frames in wire order.
+		c.rec.mu.Lock()
+		defer c.rec.mu.Unlock()
+	}
 	select {
 	case c.out <- frame:
+		if c.rec != nil {
+			c.rec.sent = append(c.rec.sent, frame)
+		}
 	default:
 		c.log.Warn("client too slow, dropping it", "queued", len(c.out))
 		c.drop("send queue full")
@@ -131,6 +168,10 @@ func (c *conn) writeLoop() {
 		case <-c.done:
 			return
 		case frame := <-c.out:
+			if frame == dropMarker || frame == closeMarker || frame == bareCloseMarker {
+				c.finish(frame)
+				return
+			}
 			_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 			if err := c.ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
 				c.drop("write failed: " + err.Error())
@@ -157,7 +198,7 @@ func (c *conn) heartbeat() {
 		case <-c.pong:
 		default:
 		}
-		c.send(string(eioPing))
+		c.send("2")
 		deadline := time.NewTimer(timeout)
 		select {
 		case <-c.done:
@@ -182,7 +223,16 @@ func (c *conn) readLoop() {
 		kind, data, err := c.ws.ReadMessage()
 		if err != nil {
 			c.log.Debug("websocket closed", "err", err)
+			if c.rec != nil {
+				c.rec.end()
+			}
 			return
+		}
+		if c.rec != nil && kind == websocket.TextMessage {
+			c.rec.receive(string(data))
+		}
+		if c.script {
+			continue
 		}
 		if kind != websocket.TextMessage {
 			c.log.Warn("binary frame ignored: the sandbox speaks text frames only", "bytes", len(data))

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"crypto/md5" //nolint:gosec // CyTube labels channel CSS/JS with an MD5 digest; not used for security.
 	"encoding/base64"
+	"encoding/json"
 )
 
 // Ranks as CyTube uses them.
@@ -14,17 +15,10 @@ const (
 	rankAdmin      = 3
 )
 
-// Permission thresholds the sandbox enforces, from the default permission
-// table below.
-const (
-	permKick     = 1.5
-	permMute     = 1.5
-	permMotdEdit = 3
-)
-
 // defaultPermissions is the permission table a new CyTube 3.86 channel sends
-// in setPermissions, byte for byte as recorded. The sandbox has no playlist,
-// polls or emotes, so most entries are informational.
+// in setPermissions, byte for byte as recorded. The sandbox enforces the
+// entries it has features for (kick, mute, ban, motdedit, playlist*) from
+// this same table; polls and emotes are informational.
 const defaultPermissions = `{"seeplaylist":-1,"playlistadd":1.5,"playlistnext":1.5,"playlistmove":1.5,` +
 	`"playlistdelete":2,"playlistjump":1.5,"playlistaddlist":1.5,"oplaylistadd":-1,"oplaylistnext":1.5,` +
 	`"oplaylistmove":1.5,"oplaylistdelete":2,"oplaylistjump":1.5,"oplaylistaddlist":1.5,"playlistaddcustom":3,` +
@@ -105,4 +99,31 @@ type playlistMeta struct {
 	Time    string `json:"time"`
 }
 
-func emptyPlaylistMeta() playlistMeta { return playlistMeta{Time: "00:00"} }
+// permissions is a channel's permission table: the minimum rank per action,
+// and the JSON sent in setPermissions.
+type permissions struct {
+	raw json.RawMessage
+	min map[string]float64
+}
+
+// parsePermissions reads one of the tables above; an action missing from it
+// falls back to the registered default.
+func parsePermissions(raw string) permissions {
+	p := permissions{raw: json.RawMessage(raw)}
+	if err := json.Unmarshal(p.raw, &p.min); err != nil {
+		panic("sandbox: permission table: " + err.Error()) // a constant of this file
+	}
+	return p
+}
+
+func (p permissions) minRank(action string) float64 {
+	if r, ok := p.min[action]; ok {
+		return r
+	}
+	var def map[string]float64
+	_ = json.Unmarshal([]byte(defaultPermissions), &def)
+	if r, ok := def[action]; ok {
+		return r
+	}
+	return rankAdmin
+}

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/actors/connection/frame"
 )
 
 const waitTimeout = 5 * time.Second
@@ -36,27 +39,9 @@ func poll(timeout time.Duration, cond func() bool) bool {
 	return true
 }
 
-// fakeClock is a settable Clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.UnixMilli(1795718500000)} }
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) Set(t time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = t
-}
-
-func (f *fakeClock) Advance(d time.Duration) { f.Set(f.Now().Add(d)) }
+// newFakeClock is the daemon's fake clock, started at a recorded server
+// time.
+func newFakeClock() *clock.Fake { return clock.NewFake(time.UnixMilli(1795718500000)) }
 
 // startServer runs a sandbox on a loopback port until the test ends.
 func startServer(t testing.TB, opts Options) *Server {
@@ -196,12 +181,12 @@ func (c *testClient) take(what string, keep func(string) bool) string {
 // takeEvent waits for the next 42 event called name and returns its payload.
 func (c *testClient) takeEvent(name string) json.RawMessage {
 	c.t.Helper()
-	frame := c.take("event "+name, func(f string) bool { return eventName(f) == name })
-	ev, err := parseEvent(strings.TrimPrefix(frame, "42"))
+	f := c.take("event "+name, func(f string) bool { return eventName(f) == name })
+	p, err := frame.Parse([]byte(f))
 	if err != nil {
-		c.t.Fatalf("parse %q: %v", frame, err)
+		c.t.Fatalf("parse %q: %v", f, err)
 	}
-	return ev.payload
+	return p.Payload()
 }
 
 // handshake consumes the open packet, connects the namespace and eats the
@@ -236,15 +221,21 @@ func (c *testClient) login(name, pw string) {
 	}
 }
 
-func eventName(frame string) string {
-	if !strings.HasPrefix(frame, "42") {
+func eventName(f string) string {
+	p, err := frame.Parse([]byte(f))
+	if err != nil || p.Type != frame.TypeEvent {
 		return ""
 	}
-	ev, err := parseEvent(frame[2:])
-	if err != nil {
-		return ""
+	return p.Name
+}
+
+// eventPayload is the payload of an event frame, nil for anything else.
+func eventPayload(f string) []byte {
+	p, err := frame.Parse([]byte(f))
+	if err != nil || p.Type != frame.TypeEvent {
+		return nil
 	}
-	return ev.name
+	return p.Payload()
 }
 
 func mustUnmarshal(t testing.TB, raw []byte, v any) {

@@ -125,3 +125,92 @@ func (s *Server) DropAll() {
 		c.drop("DropAll")
 	}
 }
+
+// SocketConfigFunc answers GET /socketconfig/<channel>.json in place of the
+// sandbox: ok false leaves the request to the sandbox.
+type SocketConfigFunc func(channel string) (status int, body string, ok bool)
+
+// faults are the failures tests switch on at run time. Guarded by mu.
+type faults struct {
+	refuse       bool // discovery and websocket answer HTTP 500
+	refuseWS     bool // only the websocket answers HTTP 500
+	socketConfig SocketConfigFunc
+	configGets   int
+}
+
+// SetRefuse makes discovery and the websocket endpoint answer HTTP 500.
+func (s *Server) SetRefuse(refuse bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults.refuse = refuse
+}
+
+// SetRefuseWebsocket makes only the websocket endpoint answer HTTP 500.
+func (s *Server) SetRefuseWebsocket(refuse bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults.refuseWS = refuse
+}
+
+// SetSocketConfig overrides discovery; nil restores the sandbox's own.
+func (s *Server) SetSocketConfig(f SocketConfigFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults.socketConfig = f
+}
+
+// FailSocketConfig makes discovery answer every channel with status and body.
+func (s *Server) FailSocketConfig(status int, body string) {
+	s.SetSocketConfig(func(string) (int, string, bool) { return status, body, true })
+}
+
+// SocketConfigRequests is the number of discovery requests so far.
+func (s *Server) SocketConfigRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults.configGets
+}
+
+// CloseListener stops accepting TCP connections, so clients get "connection
+// refused"; open sockets stay up.
+func (s *Server) CloseListener() {
+	s.mu.Lock()
+	l := s.listener
+	s.mu.Unlock()
+	if l != nil {
+		_ = l.Close()
+	}
+}
+
+// Connections is the number of websockets accepted so far, closed ones
+// included.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int(s.nextConnID)
+}
+
+// Socket returns the n-th accepted websocket (1-based), nil if there is none
+// yet or it was not recorded (see Options.Record).
+func (s *Server) Socket(n int) *Socket {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.accepted {
+		if c.index == n {
+			return &Socket{c: c}
+		}
+	}
+	return nil
+}
+
+// PingAll sends "2" on every open websocket.
+func (s *Server) PingAll() { s.Broadcast("2") }
+
+// Broadcast sends one raw frame on every open websocket.
+func (s *Server) Broadcast(f string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.send(f)
+	}
+}

@@ -3,6 +3,8 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -162,4 +164,99 @@ func TestSetRankAnnouncesLikeSetChannelRank(t *testing.T) {
 			t.Errorf("SetRank(%q, %q): %v", bad[0], bad[1], err)
 		}
 	}
+}
+
+func TestDiscoveryFaults(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, Options{})
+	get := func(path string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.URL()+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, _ := get("/socketconfig/sandbox.json"); code != http.StatusOK {
+		t.Fatalf("plain discovery: %d", code)
+	}
+	s.FailSocketConfig(http.StatusOK, `{"servers":[]}`)
+	if code, body := get("/socketconfig/sandbox.json"); code != http.StatusOK || body != `{"servers":[]}` {
+		t.Fatalf("overridden discovery: %d %s", code, body)
+	}
+	s.SetSocketConfig(nil)
+	s.SetRefuse(true)
+	if code, _ := get("/socketconfig/sandbox.json"); code != http.StatusInternalServerError {
+		t.Fatalf("refused discovery: %d", code)
+	}
+	if _, _, err := websocket.DefaultDialer.Dial(wsURL(s), nil); err == nil {
+		t.Fatal("websocket accepted while refusing")
+	}
+	s.SetRefuse(false)
+	s.SetRefuseWebsocket(true)
+	if code, _ := get("/socketconfig/sandbox.json"); code != http.StatusOK {
+		t.Fatalf("discovery while only the websocket refuses: %d", code)
+	}
+	if _, _, err := websocket.DefaultDialer.Dial(wsURL(s), nil); err == nil {
+		t.Fatal("websocket accepted while refusing")
+	}
+	if n := s.SocketConfigRequests(); n != 4 {
+		t.Fatalf("SocketConfigRequests = %d, want 4", n)
+	}
+}
+
+// A script's Drop writes everything queued before it, then ends the stream
+// without a close frame; the recorded socket keeps both directions.
+func TestScriptDropFlushesFirst(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, Options{Record: true, Hooks: Hooks{Script: func(n int) SocketScript {
+		if n > 1 {
+			return nil
+		}
+		return func(c *Socket) {
+			_ = c.Open(time.Second, time.Second)
+			if err := c.AcceptConnect(waitTimeout); err != nil {
+				return
+			}
+			for i := range 50 {
+				_ = c.Emit("chatMsg", map[string]any{"username": "x", "msg": fmt.Sprint(i)})
+			}
+			c.Drop()
+		}
+	}}})
+	c := dial(t, s)
+	c.handshake()
+	checkFor(t, waitTimeout, "the drop", c.closed)
+	if got := countEvents(c.frames(), "chatMsg"); got != 50 {
+		t.Fatalf("client read %d of 50 lines before the drop", got)
+	}
+	if !websocket.IsCloseError(c.readErr, websocket.CloseAbnormalClosure) {
+		t.Errorf("drop seen as %v, want 1006", c.readErr)
+	}
+	sock := s.Socket(1)
+	if got := sock.Received(); len(got) == 0 || got[0] != "40" {
+		t.Errorf("recorded client frames %q", got)
+	}
+	if got := countEvents(sock.Sent(), "chatMsg"); got != 50 {
+		t.Errorf("recorded %d sent lines", got)
+	}
+	// The second socket gets the sandbox's own protocol.
+	plain := dial(t, s)
+	plain.join("sandbox")
+}
+
+func countEvents(frames []string, name string) int {
+	n := 0
+	for _, f := range frames {
+		if eventName(f) == name {
+			n++
+		}
+	}
+	return n
 }

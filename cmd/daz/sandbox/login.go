@@ -80,6 +80,7 @@ func (c *conn) accountLogin(name, pw string) {
 	c.ident = identity{name: acc.name, registered: true}
 	c.emit("login", loginResult{Success: true, Name: acc.name})
 	c.log.Info("logged in", "user", acc.name)
+	c.due(c.srv.opts.Hooks.AfterLogin)
 	if w := c.waitingFor; w != nil && c.ch == nil && w.passesPassword(c) {
 		c.admit() // a moderator needs no channel password: the burst follows
 		return
@@ -98,6 +99,7 @@ func (c *conn) accountLogin(name, pw string) {
 	}
 	c.sendPlaylist()
 	c.emit("setUserRank", userRank{Name: acc.name, Rank: rank})
+	ch.kickIfBanned(c)
 }
 
 func (c *conn) guestLogin(name string) {
@@ -129,12 +131,22 @@ func (c *conn) guestLogin(name string) {
 	c.ident = identity{name: name, guest: true}
 	c.emit("login", loginResult{Success: true, Name: name, Guest: true})
 	c.log.Info("guest logged in", "user", name)
+	c.due(c.srv.opts.Hooks.AfterLogin)
 	if c.ch != nil {
 		c.ch.announceUser(c, rankGuest)
+		c.ch.kickIfBanned(c)
 	}
 }
 
 type userRank struct {
 	Name string  `json:"name"`
 	Rank float64 `json:"rank"`
+}
+
+// due queues a test hook to run once the current event is handled. Callers
+// hold Server.mu.
+func (c *conn) due(hook func(*Socket)) {
+	if hook != nil {
+		c.dueHooks = append(c.dueHooks, hook)
+	}
 }

@@ -6,27 +6,51 @@ import (
 	"strings"
 )
 
-// chatCommand runs the slash commands the sandbox knows (/afk, /kick, /mute,
-// /unmute) and reports whether text was one. Unknown commands are ordinary
-// chat, as on CyTube. Callers hold Server.mu.
+// chatCommand runs the slash commands the sandbox knows and reports whether
+// text was one. Unknown commands are ordinary chat, as on CyTube. Callers
+// hold Server.mu.
 func (c *conn) chatCommand(text string) bool {
 	if !strings.HasPrefix(text, "/") {
 		return false
 	}
 	args := strings.Fields(text)
-	switch args[0] {
-	case "/afk":
+	target, reason := "", ""
+	if len(args) > 1 {
+		target = args[1]
+		_, rest, _ := strings.Cut(strings.TrimSpace(strings.TrimPrefix(text, args[0])), " ")
+		reason = strings.TrimSpace(rest)
+	}
+	perm := map[string]string{"/kick": "kick", "/ban": "ban", "/ipban": "ban",
+		"/mute": "mute", "/smute": "mute", "/unmute": "mute"}[args[0]]
+	switch {
+	case args[0] == "/afk":
 		c.setAFK(!c.afk)
+		return true
+	case perm == "":
+		return false
+	case target == "" || c.rank() < c.ch.perms.minRank(perm):
+		return true // CyTube ignores a command the sender may not use
+	}
+	switch args[0] {
 	case "/kick":
-		if len(args) > 1 && c.rank() >= permKick {
-			_, reason, _ := strings.Cut(strings.TrimSpace(strings.TrimPrefix(text, "/kick")), " ")
-			c.kickUser(args[1], strings.TrimSpace(reason))
-		}
-	case "/mute", "/unmute":
-		if len(args) > 1 && c.rank() >= permMute {
-			c.muteUser(args[1], args[0] == "/mute")
-		}
-	default:
+		c.kickUser(target, reason)
+	case "/ban", "/ipban":
+		c.banUser(target, reason, args[0] == "/ipban")
+	case "/mute":
+		c.muteUser(target, muteOn)
+	case "/smute":
+		c.muteUser(target, muteShadow)
+	case "/unmute":
+		c.muteUser(target, muteOff)
+	}
+	return true
+}
+
+// outranks reports whether the sender may act on target (strictly higher
+// rank); otherwise the sender gets CyTube's refusal. Callers hold mu.
+func (c *conn) outranks(target *conn, verb string) bool {
+	if target.rank() >= c.rank() {
+		c.emit("errorMsg", map[string]string{"msg": "You do not have permission to " + verb + " " + target.ident.name})
 		return false
 	}
 	return true
@@ -35,11 +59,7 @@ func (c *conn) chatCommand(text string) bool {
 func (c *conn) kickUser(name, reason string) {
 	ch := c.ch
 	target := ch.userByName(name)
-	if target == nil {
-		return
-	}
-	if target.rank() >= c.rank() {
-		c.emit("errorMsg", map[string]string{"msg": "You do not have permission to kick " + target.ident.name})
+	if target == nil || !c.outranks(target, "kick") {
 		return
 	}
 	targetName := target.ident.name
@@ -48,34 +68,54 @@ func (c *conn) kickUser(name, reason string) {
 	ch.serverNotice(nil, c.ident.name+" kicked "+targetName)
 }
 
-func (c *conn) muteUser(name string, mute bool) {
+type muteMode int
+
+const (
+	muteOff muteMode = iota
+	muteOn
+	muteShadow
+)
+
+// muteUser mutes, shadow-mutes or unmutes a user present in the channel. A
+// shadow mute is announced to moderators only: the user keeps chatting but
+// only they and the moderators see it.
+func (c *conn) muteUser(name string, mode muteMode) {
 	ch := c.ch
 	target := ch.userByName(name)
-	if target == nil {
-		return
-	}
-	verb := "mute"
-	if !mute {
-		verb = "unmute"
-	}
-	if target.rank() >= c.rank() {
-		c.emit("errorMsg", map[string]string{"msg": "You do not have permission to " + verb + " " + target.ident.name})
+	verb := map[muteMode]string{muteOff: "unmute", muteOn: "mute", muteShadow: "mute"}[mode]
+	if target == nil || !c.outranks(target, verb) {
 		return
 	}
 	key := strings.ToLower(target.ident.name)
-	if ch.muted[key] == mute {
-		return
+	was := muteOff
+	switch {
+	case ch.smuted[key]:
+		was = muteShadow
+	case ch.muted[key]:
+		was = muteOn
 	}
-	notice := c.ident.name + " " + verb + "d " + target.ident.name
-	if mute {
-		ch.muted[key] = true
-		ch.broadcastUserMeta(target)
-		ch.serverNotice(nil, notice)
+	if was == mode {
 		return
 	}
 	delete(ch.muted, key)
-	ch.serverNotice(nil, notice)
-	ch.broadcastUserMeta(target)
+	delete(ch.smuted, key)
+	switch mode {
+	case muteOn:
+		ch.muted[key] = true
+		ch.broadcastUserMeta(target, rankAnonymous)
+		ch.serverNotice(nil, c.ident.name+" muted "+target.ident.name)
+	case muteShadow:
+		ch.smuted[key] = true
+		ch.broadcastUserMeta(target, rankModerator)
+		ch.serverNotice(nil, c.ident.name+" shadow muted "+target.ident.name)
+	case muteOff:
+		ch.serverNotice(nil, c.ident.name+" unmuted "+target.ident.name)
+		minRank := float64(rankAnonymous)
+		if was == muteShadow {
+			minRank = rankModerator // nobody else knew
+		}
+		ch.broadcastUserMeta(target, minRank)
+	}
 }
 
 // onSetOptions handles setOptions for the chat anti-flood settings, the only
@@ -168,7 +208,7 @@ func (c *conn) onSetMotd(payload json.RawMessage) {
 	var req struct {
 		Motd *string `json:"motd"`
 	}
-	if c.ch == nil || c.rank() < permMotdEdit || jsTypeOf(payload) != "object" ||
+	if c.ch == nil || c.rank() < c.ch.perms.minRank("motdedit") || jsTypeOf(payload) != "object" ||
 		json.Unmarshal(payload, &req) != nil || req.Motd == nil {
 		return
 	}

@@ -7,6 +7,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/actors/connection/frame"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 )
 
 // recordedAccounts are the throwaway accounts of testdata/frames/README.md.
@@ -34,6 +40,8 @@ func TestReplayTranscripts(t *testing.T) {
 		// where the recording moves on to features the sandbox lacks.
 		stopBefore string
 		opts       func(*Options)
+		// minCompared guards against a replay that checks nothing; default 20.
+		minCompared int
 	}{
 		{file: "login_ok"},
 		{file: "login_bad_password"},
@@ -44,7 +52,10 @@ func TestReplayTranscripts(t *testing.T) {
 		{file: "unregistered_channel"},
 		{file: "misc_errors"},
 		{file: "ping"},
-		{file: "kick_ban", stopBefore: "/ban alice"},
+		{file: "kick_ban"},
+		{file: "conn_rate_limit", minCompared: 19, opts: func(o *Options) {
+			o.ConnectBurst, o.ConnectInterval = CyTubeConnectBurst, CyTubeConnectInterval
+		}},
 		{file: "rank_change", opts: func(o *Options) { o.Accounts["dazbot"] = Account{Password: "dazbot-test-pw", Rank: 1} }},
 	}
 	for _, tc := range cases {
@@ -58,7 +69,10 @@ func TestReplayTranscripts(t *testing.T) {
 			s := startServer(t, opts)
 			r := &replayer{t: t, srv: s, clock: clock, base: clock.Now(), clients: map[string]*testClient{},
 				want: map[string][]string{}, seen: map[string]bool{}}
-			r.run(loadTranscript(t, tc.file), tc.stopBefore)
+			if tc.minCompared == 0 {
+				tc.minCompared = 20
+			}
+			r.run(transcript.MustLoad(t, tc.file), tc.stopBefore, tc.minCompared)
 		})
 	}
 }
@@ -66,7 +80,7 @@ func TestReplayTranscripts(t *testing.T) {
 type replayer struct {
 	t       *testing.T
 	srv     *Server
-	clock   *fakeClock
+	clock   *clock.Fake
 	base    time.Time
 	clients map[string]*testClient
 	// want holds, per recorded conn, the frames it got since the last check.
@@ -77,7 +91,7 @@ type replayer struct {
 	compared int
 }
 
-func (r *replayer) run(lines []transcriptLine, stopBefore string) {
+func (r *replayer) run(lines []transcript.Line, stopBefore string, minCompared int) {
 	for i, l := range lines {
 		if l.Dir == "out" && stopBefore != "" && strings.Contains(l.Frame, stopBefore) {
 			break
@@ -87,7 +101,7 @@ func (r *replayer) run(lines []transcriptLine, stopBefore string) {
 			if !ignoredFrame(l.Frame) {
 				r.want[l.Conn] = append(r.want[l.Conn], l.Frame)
 			}
-		case l.Dir == "out" && l.Frame == string(eioPong):
+		case l.Dir == "out" && l.Frame == frame.FramePong:
 			// our heartbeat runs on its own schedule
 		case l.Dir == "out":
 			r.verify()
@@ -103,6 +117,14 @@ func (r *replayer) run(lines []transcriptLine, stopBefore string) {
 		case l.Dir == "ws" && l.Event == "open":
 			r.verify()
 			r.clients[l.Conn] = dial(r.t, r.srv)
+		case l.Dir == "ws" && l.Event == "close" && l.Code != websocket.CloseNormalClosure:
+			// The server closed this one: wait for it and check how.
+			r.verify()
+			c := r.client(l.Conn)
+			checkFor(r.t, waitTimeout, l.Conn+" closed by the server", c.closed)
+			if !websocket.IsCloseError(c.readErr, l.Code) {
+				r.t.Errorf("%s closed with %v, recorded code %d", l.Conn, c.readErr, l.Code)
+			}
 		case l.Dir == "ws" && l.Event == "close":
 			r.verify()
 			r.client(l.Conn).close()
@@ -110,7 +132,7 @@ func (r *replayer) run(lines []transcriptLine, stopBefore string) {
 	}
 	r.verify()
 	r.t.Logf("compared %d frames on %d sockets", r.compared, len(r.clients))
-	if r.compared < 20 {
+	if r.compared < minCompared {
 		r.t.Errorf("only %d frames compared: the transcript was not really replayed", r.compared)
 	}
 	for conn, c := range r.clients {
@@ -131,7 +153,7 @@ func (r *replayer) client(conn string) *testClient {
 // ignoredFrame drops what cannot line up: CyTube's throttled usercount and
 // heartbeat pings, which run on their own timers.
 func ignoredFrame(frame string) bool {
-	return frame == string(eioPing) || eventName(frame) == "usercount"
+	return frame == "2" || eventName(frame) == "usercount"
 }
 
 func filterFrames(frames []string) []string {
@@ -176,13 +198,9 @@ func (r *replayer) verify() {
 // seedBacklog gives a channel the chat history the recorded server had, taken
 // from the first join burst for that channel, so replayed chatMsg lines in
 // bursts can be compared too.
-func (r *replayer) seedBacklog(rest []transcriptLine, conn string) {
-	ev, err := parseEvent(strings.TrimPrefix(rest[0].Frame, "42"))
-	if err != nil {
-		r.t.Fatalf("parse %q: %v", rest[0].Frame, err)
-	}
+func (r *replayer) seedBacklog(rest []transcript.Line, conn string) {
 	var req struct{ Name string }
-	if json.Unmarshal(ev.payload, &req) != nil || !validChannelName(req.Name) {
+	if json.Unmarshal(eventPayload(rest[0].Frame), &req) != nil || !validChannelName(req.Name) {
 		return
 	}
 	name := strings.ToLower(req.Name)
@@ -201,9 +219,8 @@ func (r *replayer) seedBacklog(rest []transcriptLine, conn string) {
 			inBurst = true
 		case "chatMsg":
 			if inBurst {
-				p, _ := parseEvent(l.Frame[2:])
 				var m chatMsg
-				mustUnmarshal(r.t, p.payload, &m)
+				mustUnmarshal(r.t, eventPayload(l.Frame), &m)
 				backlog = append(backlog, m)
 			}
 		case "drinkCount", "userlist", "kick":
@@ -220,7 +237,7 @@ func (r *replayer) seedBacklog(rest []transcriptLine, conn string) {
 	}
 }
 
-func (r *replayer) checkHTTP(l transcriptLine) {
+func (r *replayer) checkHTTP(l transcript.Line) {
 	r.t.Helper()
 	url := r.srv.URL() + strings.TrimPrefix(l.URL, recordedOrigin)
 	req, err := http.NewRequestWithContext(r.t.Context(), http.MethodGet, url, nil)
@@ -275,8 +292,11 @@ func blankVolatile(v any, key string) any {
 		}
 		return x
 	case float64:
-		if key == "time" {
+		switch key {
+		case "time":
 			return "<time>"
+		case "id":
+			return "<id>" // ban ids are database ids on CyTube
 		}
 	case string:
 		switch key {

@@ -55,13 +55,45 @@ type Options struct {
 	// seconds." on CyTube). Default 0: off, because every local client shares
 	// 127.0.0.1.
 	GuestLoginInterval time.Duration
+	// MaxSocketsPerIP caps the sockets one client IP may have connected at
+	// once; the next one is kicked with "Too many connections from your IP
+	// address" and closed. 0: no cap. CyTube's is CyTubeMaxSocketsPerIP.
+	MaxSocketsPerIP int
+	// ConnectBurst sockets per client IP may connect at once, then one per
+	// ConnectInterval; an excess socket's "40" is answered with
+	// 44{"message":"Rate limit exceeded"}. 0: no limit. CyTube's are
+	// CyTubeConnectBurst and CyTubeConnectInterval.
+	ConnectBurst    int
+	ConnectInterval time.Duration
+	// ManualPings stops the heartbeat: the server pings only when a test
+	// calls PingAll, and never drops a silent client.
+	ManualPings bool
+	// Record keeps every frame of every socket for Socket(n). For tests: it
+	// grows without bound.
+	Record bool
+	// ResolveMedia says what a queued id is. Default: "cm" URLs and "yt" ids
+	// are 3-minute items named after the id.
+	ResolveMedia func(typ, id string) (Media, error)
+	// MediaUpdateInterval is how often playing media is announced with
+	// mediaUpdate (and ended items advanced). Default 5 s as on CyTube;
+	// negative: never by itself, tests call MediaTick.
+	MediaUpdateInterval time.Duration
 	// ChannelPasswords makes registered channels password-protected
 	// (lower-case name → password): joining without it gets needPassword,
 	// as on CyTube, and a logged-in user of rank 2 or more is let in.
 	ChannelPasswords map[string]string
-	Logger           *slog.Logger
-	Clock            Clock
+	// Hooks script misbehaviour for tests.
+	Hooks  Hooks
+	Logger *slog.Logger
+	Clock  Clock
 }
+
+// CyTube 3.86's connection limits (see testdata/frames/README.md).
+const (
+	CyTubeMaxSocketsPerIP = 10
+	CyTubeConnectBurst    = 5
+	CyTubeConnectInterval = 10 * time.Second
+)
 
 // DefaultAccounts are the accounts a fresh sandbox knows: the bot, a plain
 // user and a channel founder. Passwords equal the names: this server is for
@@ -79,6 +111,8 @@ const (
 	defaultChannel      = "sandbox"
 	defaultPingInterval = 25 * time.Second
 	defaultPingTimeout  = 120 * time.Second
+	// defaultMediaUpdateInterval is how often CyTube sends mediaUpdate.
+	defaultMediaUpdateInterval = 5 * time.Second
 	// maxPayload is announced in the open packet and enforced on reads.
 	maxPayload = 1 << 20
 )
@@ -103,9 +137,14 @@ type Server struct {
 	channels    map[string]*channel
 	conns       map[*conn]struct{}
 	guestLogins map[string]time.Time // client IP → last guest login
+	connRate    map[string]*bucket   // client IP → connection-rate bucket
 	nextConnID  uint64
+	nextBanID   int
 	url         string
 	closed      bool
+	listener    net.Listener
+	accepted    []*conn // every socket in accept order, when recorded
+	faults      faults  // set by tests through the hooks
 
 	wg      sync.WaitGroup // connection goroutines
 	stopped chan struct{}  // closed by Close
@@ -139,6 +178,12 @@ func New(opts Options) (*Server, error) {
 	if opts.Clock == nil {
 		opts.Clock = wallClock{}
 	}
+	if opts.ResolveMedia == nil {
+		opts.ResolveMedia = defaultResolveMedia
+	}
+	if opts.MediaUpdateInterval == 0 {
+		opts.MediaUpdateInterval = defaultMediaUpdateInterval
+	}
 	s := &Server{
 		opts:        opts,
 		log:         opts.Logger.With("actor", "sandbox"),
@@ -148,6 +193,7 @@ func New(opts Options) (*Server, error) {
 		channels:    make(map[string]*channel),
 		conns:       make(map[*conn]struct{}),
 		guestLogins: make(map[string]time.Time),
+		connRate:    make(map[string]*bucket),
 		stopped:     make(chan struct{}),
 	}
 	for name, acc := range opts.Accounts {
@@ -207,6 +253,14 @@ func (s *Server) Start(ctx context.Context) error {
 func (s *Server) Serve(l net.Listener) error {
 	s.setURL(l)
 	s.log.Info("sandbox listening", "url", s.URL())
+	if every := s.opts.MediaUpdateInterval; every > 0 {
+		s.mu.Lock()
+		if !s.closed {
+			s.wg.Add(1)
+			go s.mediaTicker(every)
+		}
+		s.mu.Unlock()
+	}
 	err := s.http.Serve(l)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
@@ -220,6 +274,7 @@ func (s *Server) setURL(l net.Listener) {
 	if s.url == "" {
 		s.url = "http://" + l.Addr().String()
 	}
+	s.listener = l
 }
 
 // URL is the base URL clients use ("http://127.0.0.1:port"), empty until the

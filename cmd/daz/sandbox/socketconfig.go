@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/daz-bot/daz/actors/connection/frame"
 )
 
 const (
@@ -36,6 +38,22 @@ func socketConfigFor(url string) socketConfig {
 // handleSocketConfig serves GET /socketconfig/<channel>.json. Any valid name
 // works, registered or not; an invalid one is a 404 with CyTube's JSON error.
 func (s *Server) handleSocketConfig(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.faults.configGets++
+	refuse, override := s.faults.refuse, s.faults.socketConfig
+	s.mu.Unlock()
+	if refuse {
+		http.Error(w, "refused by a test", http.StatusInternalServerError)
+		return
+	}
+	if override != nil {
+		if status, body, ok := override(strings.TrimSuffix(r.PathValue("file"), ".json")); ok {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte(body))
+			return
+		}
+	}
 	name, ok := strings.CutSuffix(r.PathValue("file"), ".json")
 	if !ok || !validChannelName(name) {
 		if !ok {
@@ -84,10 +102,17 @@ func (s *Server) handleEngineIO(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusBadRequest, errSessionUnknown)
 			return
 		}
-		body := "0" + string(mustJSON(s.openPacket(newSID(), []string{"websocket"})))
+		body := openFrame(s.openPacket(newSID(), []string{"websocket"}))
 		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 		_, _ = w.Write([]byte(body))
 	case "websocket":
+		s.mu.Lock()
+		refuse := s.faults.refuse || s.faults.refuseWS
+		s.mu.Unlock()
+		if refuse {
+			http.Error(w, "refused by a test", http.StatusInternalServerError)
+			return
+		}
 		if !websocketUpgrade(r) {
 			writeJSON(w, http.StatusBadRequest, errTransportUnknown)
 			return
@@ -107,16 +132,8 @@ func websocketUpgrade(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-type openPacket struct {
-	SID          string   `json:"sid"`
-	Upgrades     []string `json:"upgrades"`
-	PingInterval int64    `json:"pingInterval"`
-	PingTimeout  int64    `json:"pingTimeout"`
-	MaxPayload   int      `json:"maxPayload"`
-}
-
-func (s *Server) openPacket(sid string, upgrades []string) openPacket {
-	return openPacket{
+func (s *Server) openPacket(sid string, upgrades []string) frame.Open {
+	return frame.Open{
 		SID:          sid,
 		Upgrades:     upgrades,
 		PingInterval: s.opts.PingInterval.Milliseconds(),

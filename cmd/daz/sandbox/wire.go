@@ -5,29 +5,18 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/daz-bot/daz/actors/connection/frame"
 )
 
-// Engine.IO v4 packet types (first byte of a websocket text frame) and the
-// Socket.IO packet types carried in an Engine.IO message.
-const (
-	eioOpen    = '0'
-	eioClose   = '1'
-	eioPing    = '2'
-	eioPong    = '3'
-	eioMessage = '4'
-	eioUpgrade = '5'
-	eioNoop    = '6'
-
-	sioConnect    = '0'
-	sioDisconnect = '1'
-	sioEvent      = '2'
-)
+// The sandbox speaks the daemon's own codec (actors/connection/frame), so the
+// server and the client cannot drift apart on the wire format. This file only
+// adds the server-side shorthands.
 
 // mustJSON marshals like JSON.stringify: <, > and & stay literal, because the
-// chat HTML CyTube sends travels unescaped inside the JSON string.
+// chat HTML CyTube sends travels unescaped inside the JSON string. It is for
+// HTTP bodies; frames go through the frame package.
 func mustJSON(v any) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -42,10 +31,27 @@ func mustJSON(v any) []byte {
 // eventFrame is the wire text of a Socket.IO event: 42["name",payload], or
 // 42["name"] when there is no payload.
 func eventFrame(name string, payload any) string {
-	if payload == nil {
-		return "42" + string(mustJSON([]any{name}))
+	f, err := frame.EncodeEvent(name, payload)
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: encode %s: %v", name, err)) // our own payload types only
 	}
-	return "42" + string(mustJSON([]any{name, payload}))
+	return string(f)
+}
+
+func openFrame(o frame.Open) string {
+	f, err := frame.EncodePacket(frame.Packet{Type: frame.TypeOpen, Open: &o})
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: encode open: %v", err))
+	}
+	return string(f)
+}
+
+func connectErrorFrame(msg string) string {
+	f, err := frame.EncodePacket(frame.Packet{Type: frame.TypeConnectError, Message: msg})
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: encode connect error: %v", err))
+	}
+	return string(f)
 }
 
 // newSID makes a 20-character id shaped like the ones engine.io hands out.
@@ -59,30 +65,6 @@ func newSID() string {
 type incomingEvent struct {
 	name    string
 	payload json.RawMessage // nil when the client sent no payload
-}
-
-var errNotEvent = errors.New("not a socket.io event array")
-
-// parseEvent decodes the body of a Socket.IO EVENT packet (after the '2'): an
-// optional ack id, then a JSON array whose first element is the event name.
-func parseEvent(body string) (incomingEvent, error) {
-	body = strings.TrimLeft(body, "0123456789")
-	var parts []json.RawMessage
-	if err := json.Unmarshal([]byte(body), &parts); err != nil {
-		return incomingEvent{}, fmt.Errorf("%w: %w", errNotEvent, err)
-	}
-	if len(parts) == 0 {
-		return incomingEvent{}, errNotEvent
-	}
-	var name string
-	if err := json.Unmarshal(parts[0], &name); err != nil {
-		return incomingEvent{}, fmt.Errorf("%w: event name is not a string", errNotEvent)
-	}
-	ev := incomingEvent{name: name}
-	if len(parts) > 1 {
-		ev.payload = parts[1]
-	}
-	return ev, nil
 }
 
 // jsTypeOf names a JSON value's type the way CyTube's type checks report it.

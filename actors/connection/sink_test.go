@@ -1,4 +1,4 @@
-package cytubetest
+package connection_test
 
 import (
 	"sync"

@@ -1,4 +1,4 @@
-package cytubetest
+package connection_test
 
 import (
 	"bytes"
@@ -63,8 +63,14 @@ func NewRig(t testing.TB, cfg RigConfig) *Rig {
 	unsubscribe := sys.SubscribeFunc(func(m any) {
 		if st, ok := m.(*messages.ConnectionState); ok {
 			r.mu.Lock()
+			defer r.mu.Unlock()
+			// A rank event while online republishes the online state (the
+			// sandbox, like CyTube, sends rank again after login); the
+			// tests count comings online, so a repeat is not one.
+			if n := len(r.states); n > 0 && st.State == messages.StateOnline && r.states[n-1].State == messages.StateOnline {
+				return
+			}
 			r.states = append(r.states, *st)
-			r.mu.Unlock()
 		}
 	})
 

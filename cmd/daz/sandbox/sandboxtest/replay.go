@@ -1,4 +1,4 @@
-package cytubetest
+package sandboxtest
 
 import (
 	"encoding/json"
@@ -11,7 +11,8 @@ import (
 	"testing"
 
 	"github.com/daz-bot/daz/actors/connection/frame"
-	"github.com/daz-bot/daz/actors/internal/transcript"
+	"github.com/daz-bot/daz/cmd/daz/sandbox"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 )
 
 // RecordedOrigin is the server address in the recordings; replayed HTTP
@@ -40,7 +41,7 @@ type ReplayOptions struct {
 // recorded "in" frames and waits where the recording has "out" frames until
 // the client sends a matching frame.
 type Replay struct {
-	*Server
+	*sandbox.Server
 	opts    ReplayOptions
 	sockets [][]transcript.Line
 
@@ -64,21 +65,18 @@ func NewReplay(t testing.TB, lines []transcript.Line, opts ReplayOptions) *Repla
 		r.sockets = r.sockets[min(opts.FromSocket, len(r.sockets)):]
 	}
 	if len(r.sockets) == 0 {
-		t.Fatalf("cytubetest: transcript has no socket for conn %q from %d", opts.Conn, opts.FromSocket)
+		t.Fatalf("sandboxtest: transcript has no socket for conn %q from %d", opts.Conn, opts.FromSocket)
 	}
-	r.Server = NewServer(t, r.play)
+	r.Server = Start(t, sandbox.Options{Hooks: sandbox.Hooks{
+		Script: func(int) sandbox.SocketScript { return r.play },
+	}})
 	recorded := recordedHTTP(lines, r.URL())
-	r.SetSocketConfig(func(channel string) (int, string) {
+	r.SetSocketConfig(func(channel string) (int, string, bool) {
 		if resp, ok := recorded["/socketconfig/"+channel+".json"]; ok {
-			return resp.status, resp.body
+			return resp.status, resp.body, true
 		}
-		return http.StatusOK, `{"servers":[{"url":"` + r.URL() + `","secure":false}]}`
+		return http.StatusOK, `{"servers":[{"url":"` + r.URL() + `","secure":false}]}`, true
 	})
-	if resp, ok := recorded["/socket.io/"]; ok {
-		r.mu.Lock()
-		r.polling = resp.body
-		r.mu.Unlock()
-	}
 	return r
 }
 
@@ -112,7 +110,7 @@ func (r *Replay) InFrames(i int) []string {
 	return transcript.Frames(r.sockets[i], "", transcript.DirIn)
 }
 
-func (r *Replay) play(c *Conn) {
+func (r *Replay) play(c *sandbox.Socket) {
 	r.rmu.Lock()
 	if r.next >= len(r.sockets) {
 		r.rmu.Unlock()
@@ -132,7 +130,7 @@ func (r *Replay) play(c *Conn) {
 		case transcript.DirOut:
 			if l.Frame == frame.FramePong {
 				pongs++
-				if !r.await(l.Frame, func() error { return c.WaitPongs(pongs, Forever) }) {
+				if !r.await(l.Frame, func() error { return c.WaitPongs(pongs, sandbox.Forever) }) {
 					return
 				}
 				continue
@@ -156,14 +154,14 @@ func (r *Replay) play(c *Conn) {
 }
 
 // expect waits for the client frame matching recorded.
-func (r *Replay) expect(c *Conn, recorded string) bool {
+func (r *Replay) expect(c *sandbox.Socket, recorded string) bool {
 	var got string
 	ok := r.await(recorded, func() error {
 		var err error
 		if r.opts.AnyOrder {
-			got, err = c.Take(func(f string) bool { return FramesMatch(recorded, f, r.opts.IgnorePassword) }, Forever)
+			got, err = c.Take(func(f string) bool { return FramesMatch(recorded, f, r.opts.IgnorePassword) }, sandbox.Forever)
 		} else {
-			got, err = c.Next(Forever)
+			got, err = c.Next(sandbox.Forever)
 		}
 		return err
 	})
@@ -189,7 +187,7 @@ func (r *Replay) await(what string, wait func() error) bool {
 // lifecycle replays a recorded socket event. A close with code 1000 came
 // from the recording client, so the replay waits for ours to close; other
 // closes and errors were the server or network, so the replay drops.
-func (r *Replay) lifecycle(c *Conn, l transcript.Line) bool {
+func (r *Replay) lifecycle(c *sandbox.Socket, l transcript.Line) bool {
 	switch l.Event {
 	case "close":
 		if l.Code == 1000 {
@@ -264,4 +262,12 @@ func recordedHTTP(lines []transcript.Line, serverURL string) map[string]httpResp
 		out[u.Path] = httpResponse{status: *l.Status, body: strings.ReplaceAll(l.Frame, RecordedOrigin, serverURL)}
 	}
 	return out
+}
+
+func clip(s string) string {
+	const limit = 160
+	if len(s) > limit {
+		return s[:limit] + "…"
+	}
+	return s
 }

@@ -1,9 +1,9 @@
-package cytubetest
+package sandboxtest
 
 import (
 	"testing"
 
-	"github.com/daz-bot/daz/actors/internal/transcript"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/transcript"
 )
 
 func TestFramesMatch(t *testing.T) {
