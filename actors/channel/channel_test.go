@@ -13,6 +13,7 @@ import (
 	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/sqlwriter"
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/supervision"
 )
@@ -52,18 +53,7 @@ func (l *stateLog) count(phase messages.ConnState) int {
 func TestEachConnectionStateReachesTheChannelOnce(t *testing.T) {
 	t.Parallel()
 	const name = "once"
-	sb, err := sandbox.New(sandbox.Options{Addr: "127.0.0.1:0", Channels: []string{name}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sbCtx, stopSandbox := context.WithCancel(context.Background())
-	if err := sb.Start(sbCtx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stopSandbox()
-		_ = sb.Close()
-	})
+	sb := sandboxtest.Start(t, sandbox.Options{Channels: []string{name}})
 
 	sys := actorkit.NewSystem(testutil.Logger(t, slog.LevelError), clock.Real())
 	published, heard := &stateLog{}, &stateLog{}
@@ -82,7 +72,7 @@ func TestEachConnectionStateReachesTheChannelOnce(t *testing.T) {
 	retry := supervision.DefaultRetryConfig()
 	retry.Base, retry.Jitter = 20*time.Millisecond, 0
 	props, strategy, err := newProps(sys, Config{
-		Channel: name, ServerURL: sb.URL(), Username: "dazbot", Password: "dazbot",
+		Channel: name, ServerURL: sb.URL(), Username: "dazbot", Password: "pw",
 		SQL: writer, Retry: retry, DataDir: t.TempDir(), Version: "test",
 		heard: heard.add,
 	})

@@ -1,18 +1,16 @@
 package connection_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/daz-bot/daz/actors/connection"
-	"github.com/daz-bot/daz/actors/internal/cytubetest"
 	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/supervision"
 )
@@ -118,20 +116,8 @@ func TestEventsArriveStamped(t *testing.T) {
 	t.Parallel()
 	const channel = "stamped"
 	srvClock := &serverClock{}
-	srvClock.Set(cytubetest.Epoch.Add(-time.Hour))
-	sb, err := sandbox.New(sandbox.Options{Addr: "127.0.0.1:0", Channels: []string{channel}, Clock: srvClock,
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := sb.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		_ = sb.Close()
-	})
+	srvClock.Set(Epoch.Add(-time.Hour))
+	sb := sandboxtest.Start(t, sandbox.Options{Channels: []string{channel}, Clock: srvClock})
 	say := func(user, msg string) {
 		t.Helper()
 		if err := sb.Say(channel, user, msg); err != nil {
@@ -139,18 +125,18 @@ func TestEventsArriveStamped(t *testing.T) {
 		}
 	}
 	say("alice", "an hour before the join")
-	srvClock.Set(cytubetest.Epoch)
+	srvClock.Set(Epoch)
 
-	rig := cytubetest.NewRig(t, cytubetest.RigConfig{
-		Conn:  connection.Config{Channel: channel, ServerURL: sb.URL(), Username: "dazbot", Password: "dazbot"},
+	rig := NewRig(t, RigConfig{
+		Conn:  connection.Config{Channel: channel, ServerURL: sb.URL(), Username: "dazbot", Password: "pw"},
 		Retry: supervision.RetryConfig{Base: time.Second, MaxDelay: time.Second, Attempts: 10, Cooldown: time.Hour},
 	})
 	const stampWait = 10 * time.Second
 	rig.WaitState(t, messages.StateOnline, 1)
 	say("alice", "live")
-	srvClock.Set(cytubetest.Epoch.Add(-time.Minute))
+	srvClock.Set(Epoch.Add(-time.Minute))
 	say("alice", "a minute behind")
-	srvClock.Set(cytubetest.Epoch)
+	srvClock.Set(Epoch)
 	if res := rig.Request(t, &messages.SendChat{Channel: channel, Msg: "mine"}); res.Err != nil {
 		t.Fatal(res.Err)
 	}
@@ -161,7 +147,14 @@ func TestEventsArriveStamped(t *testing.T) {
 		t.Fatal(err)
 	}
 	rig.AdvanceTo(rig.WaitState(t, messages.StateBackingOff, 1).Until)
-	rig.WaitState(t, messages.StateOnline, 3) // login, then the rank update
+	testutil.CheckFor(t, stampWait, "online on the second socket", func() bool {
+		for _, st := range rig.States() {
+			if st.State == messages.StateOnline && st.Attempt == 2 {
+				return true
+			}
+		}
+		return false
+	})
 	say("alice", "live on the second socket")
 	testutil.CheckFor(t, stampWait, "the second socket's line", func() bool { return len(rig.Sink.Named("chatMsg")) == 9 })
 
