@@ -19,6 +19,11 @@ const EventTopicPrefix = "cytube.event."
 // Raw keeps the payload bytes exactly as the server sent them so the chat log
 // can store the full payload losslessly; Body is the typed view of the same
 // payload (*ChatMsg, *AddUser, ... or *RawEvent for names daz does not know).
+//
+// Burst, Backlog and Own are stamped once, by the connection's reader, before
+// the event reaches any sink (connection.JoinTracker), so no sink tracks
+// socket boundaries or our own login name again. Events that do not come
+// from a socket (Seq 0) carry them as their sender set them.
 type Event struct {
 	Channel  string
 	Name     string
@@ -26,6 +31,20 @@ type Event struct {
 	Received time.Time
 	Raw      json.RawMessage
 	Body     any
+
+	// Burst: the event arrived in its socket's join burst, before the
+	// burst's userlist (the userlist itself is not). Until the burst is over
+	// the socket is not yet in the channel as far as the sinks can tell.
+	Burst bool
+	// Backlog: a chatMsg the server replayed from its history on join —
+	// one that came in the burst, or whose server time is older than the
+	// socket's first event minus the tolerated clock skew. It is logged but
+	// never answered.
+	Backlog bool
+	// Own: the event is by or about our own login (the configured username,
+	// then the name in the login reply): the echo of our chatMsg or pm, or
+	// a setUserMeta of our user.
+	Own bool
 }
 
 // Topic returns the bus topic of the event, e.g. "cytube.event.chatMsg".

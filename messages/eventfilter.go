@@ -60,7 +60,7 @@ type RegisterCommands struct {
 // RegisterCommands, to receive live server events by Socket.IO name ("chatMsg",
 // "addUser", "changeMedia", ...) as PluginNotify. A new SubscribeEvents from
 // the same Plugin replaces its earlier list. Replayed join-backlog chat is
-// forwarded only with Backlog set, flagged PluginNotify.Backlog (the text
+// forwarded only with Backlog set, flagged Event.Backlog (the text
 // log wants the lines said while daz was away; commands must not run twice).
 type SubscribeEvents struct {
 	Plugin  string

@@ -35,12 +35,11 @@ type Refusal struct {
 
 // PluginNotify carries an event a plugin subscribed to (topic
 // plugin.request.notify), e.g. a user joining for the tell plugin.
+// A chat line the server replayed in the join burst has Event.Backlog set;
+// only subscribers that asked for those get them.
 type PluginNotify struct {
 	Channel string
 	Event   *Event
-	// Backlog marks a chat line the server replayed in the join burst (with
-	// its original time); only subscribers that asked for it get these.
-	Backlog bool
 }
 
 // PluginRequest is a request from one plugin to another, routed by the

@@ -70,6 +70,7 @@ type ConnectionStrategy struct {
 	timer         clock.Timer
 	closed        bool
 	status        messages.ConnectionState
+	logins        int // LoginConfirmed calls
 }
 
 var (
@@ -266,14 +267,15 @@ func (s *ConnectionStrategy) BeginAttempt() AttemptInfo {
 	return info
 }
 
-// LoginConfirmed resets the schedule after a confirmed login. The
-// connection calls it (AttemptSource) when it goes online; a
-// channel actor may call it too when it sees StateOnline. A call that
+// LoginConfirmed resets the schedule after a confirmed login. Only the
+// connection calls it (AttemptSource), once per login, when it
+// goes online; whoever merely hears StateOnline does not. A call that
 // arrives while the strategy waits after a failure or has stopped the
 // connection is a stale report of the attempt that just failed and is
 // ignored.
 func (s *ConnectionStrategy) LoginConfirmed() {
 	s.mu.Lock()
+	s.logins++
 	if s.stopped != "" || !s.notBefore.IsZero() {
 		s.mu.Unlock()
 		return
@@ -365,6 +367,13 @@ func (s *ConnectionStrategy) Status() messages.ConnectionState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.status
+}
+
+// LoginConfirmations counts the LoginConfirmed calls so far: one per login.
+func (s *ConnectionStrategy) LoginConfirmations() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logins
 }
 
 // Snapshot returns the state as it would be persisted.

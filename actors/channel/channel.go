@@ -55,6 +55,10 @@ type Config struct {
 	// ExtraPlugins are spawned next to the standard ones (tests add a
 	// misbehaving plugin this way).
 	ExtraPlugins func(pluginkit.Deps) []pluginkit.Spec
+
+	// heard, set by this package's tests, sees every ConnectionState the
+	// channel actor receives.
+	heard func(*messages.ConnectionState)
 }
 
 // Child names, in spawn order. A child may only be sent to once it exists:
@@ -88,6 +92,12 @@ type channelActor struct {
 // Props builds a channel subtree. Its supervisor strategy is created here,
 // once, so the retry count survives restarts of the channel actor itself.
 func Props(sys *actorkit.System, cfg Config) (*actor.Props, error) {
+	props, _, err := newProps(sys, cfg)
+	return props, err
+}
+
+// newProps is Props that also returns the channel's connection strategy.
+func newProps(sys *actorkit.System, cfg Config) (*actor.Props, *supervision.ConnectionStrategy, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = sys.Clock()
 	}
@@ -103,7 +113,7 @@ func Props(sys *actorkit.System, cfg Config) (*actor.Props, error) {
 		Credentials: supervision.CredentialsFingerprint(cfg.ServerURL, cfg.Username, cfg.Password, cfg.ChannelPassword),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("channel %s: %w", cfg.Channel, err)
+		return nil, nil, fmt.Errorf("channel %s: %w", cfg.Channel, err)
 	}
 	pluginStrategy := supervision.NewPluginStrategy(supervision.PluginStrategyConfig{
 		Clock: cfg.Clock, Logger: cfg.Logger,
@@ -114,7 +124,7 @@ func Props(sys *actorkit.System, cfg Config) (*actor.Props, error) {
 	}
 	return sys.Props("channel", func() actor.Actor {
 		return &channelActor{sys: sys, cfg: cfg, strategy: strategy, plugins: pluginStrategy, counters: counters}
-	}, actorkit.WithSupervisor(strategy)), nil
+	}, actorkit.WithSupervisor(strategy)), strategy, nil
 }
 
 func (c *channelActor) Receive(ctx actor.Context) {
@@ -166,10 +176,10 @@ func (c *channelActor) startChildren(ctx actor.Context) {
 	}
 	c.spawn(ctx, must(eventfilter.Props(c.sys, eventfilter.Config{
 		Channel: c.cfg.Channel, Prefix: c.cfg.Prefix, Outbound: outboundPID, SQL: c.cfg.SQL,
-		UserRateLimit: c.cfg.UserRateLimit, BotName: c.cfg.Username, Clock: c.cfg.Clock, Logger: log,
+		UserRateLimit: c.cfg.UserRateLimit, Clock: c.cfg.Clock, Logger: log,
 	})), EventFilterName)
 	c.spawn(ctx, must(outbound.Props(c.sys, outbound.Config{
-		Channel: c.cfg.Channel, Connection: c.childPID(ctx, ConnectionName), BotName: c.cfg.Username,
+		Channel: c.cfg.Channel, Connection: c.childPID(ctx, ConnectionName),
 		Clock: c.cfg.Clock, Logger: log,
 	})), OutboundName)
 	c.spawn(ctx, pluginkit.HostProps(c.sys, specs, c.plugins), PluginsName)
@@ -218,9 +228,9 @@ func (c *channelActor) onRetryLoaded(ctx actor.Context, msg retryLoaded) {
 	}
 	if reason := c.strategy.Stopped(); reason != "" {
 		// Persisted as stopped and nothing since says to try again: no
-		// connection, and the debug endpoint and /readyz say why.
+		// connection, and the debug endpoint and /readyz say why. Published
+		// once; this actor records it when it hears it, like every state.
 		st := c.strategy.Status()
-		c.sys.Tree().SetState(ctx.Self().Id, st)
 		c.sys.Publish(&st)
 		return
 	}
@@ -233,9 +243,13 @@ func (c *channelActor) onRetryLoaded(ctx actor.Context, msg retryLoaded) {
 	}), ConnectionName)
 }
 
+// onConnectionState keeps the latest state on the channel's node, where
+// /readyz finds it once the connection's own node is gone (stopped). Each
+// state reaches the channel once, from the EventStream; the login is
+// confirmed to the strategy by the connection itself, not here.
 func (c *channelActor) onConnectionState(ctx actor.Context, st *messages.ConnectionState) {
-	if st.State == messages.StateOnline {
-		c.strategy.LoginConfirmed()
+	if c.cfg.heard != nil {
+		c.cfg.heard(st)
 	}
 	c.sys.Tree().SetState(ctx.Self().Id, *st)
 }

@@ -36,9 +36,9 @@ type connActor struct {
 	cfg Config
 	log *slog.Logger
 
-	self, parent *actor.PID
-	info         supervision.AttemptInfo
-	cur          *attempt
+	self *actor.PID
+	info supervision.AttemptInfo
+	cur  *attempt
 
 	phase        messages.ConnState
 	nsConnected  bool // got 40{sid}
@@ -59,7 +59,7 @@ type connActor struct {
 func (a *connActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		a.self, a.parent = ctx.Self(), ctx.Parent()
+		a.self = ctx.Self()
 		a.log = a.cfg.Logger.With(slog.String("channel", a.cfg.Channel), slog.String("actor", a.self.Id))
 		if err := a.cfg.Validate(); err != nil {
 			a.failWith(fail(messages.FailConfig, "", err))
@@ -90,7 +90,7 @@ func (a *connActor) receiveAttempt(ctx actor.Context, msg any) {
 	case *discovered:
 		if a.current(m.at) {
 			a.log.Debug("discovered", slog.String("url", m.wsURL), slog.Int("attempt", a.info.Number))
-			a.setPhase(ctx, messages.StateConnecting)
+			a.setPhase(messages.StateConnecting)
 		}
 	case *attemptFailed:
 		if a.current(m.at) {
@@ -142,7 +142,7 @@ func (a *connActor) begin(ctx actor.Context) {
 			slog.String("state", string(wait)), slog.Time("until", a.info.NotBefore))
 		self := a.self
 		a.gate = a.cfg.Clock.AfterFunc(a.info.NotBefore.Sub(now), func() { a.sys.Send(self, &beginAttempt{owner: a}) })
-		a.publish(ctx, wait, a.info.NotBefore) // after the timer: see ConnectionStrategy.HandleFailure
+		a.publish(wait, a.info.NotBefore) // after the timer: see ConnectionStrategy.HandleFailure
 		return
 	}
 	a.log.Info("connecting", slog.Int("attempt", a.info.Number), slog.String("server_url", a.cfg.ServerURL))
@@ -150,7 +150,7 @@ func (a *connActor) begin(ctx actor.Context) {
 	a.cur = at
 	self := a.self
 	a.handshake = a.cfg.Clock.AfterFunc(a.cfg.HandshakeTimeout, func() { a.sys.Send(self, &handshakeTimedOut{at: at}) })
-	a.setPhase(ctx, messages.StateDiscovering)
+	a.setPhase(messages.StateDiscovering)
 }
 
 func (a *connActor) onPacket(ctx actor.Context, p *frame.Packet) {
@@ -171,7 +171,7 @@ func (a *connActor) onPacket(ctx actor.Context, p *frame.Packet) {
 		if err != nil {
 			a.failWith(fail(messages.FailConfig, "", fmt.Errorf("encode joinChannel: %w", err)))
 		}
-		a.setPhase(ctx, messages.StateJoining)
+		a.setPhase(messages.StateJoining)
 		a.writeBytes(join)
 		if a.cfg.Username == "" {
 			return
@@ -180,7 +180,7 @@ func (a *connActor) onPacket(ctx actor.Context, p *frame.Packet) {
 		if err != nil {
 			a.failWith(fail(messages.FailConfig, "", fmt.Errorf("encode login: %w", err)))
 		}
-		a.setPhase(ctx, messages.StateLoggingIn)
+		a.setPhase(messages.StateLoggingIn)
 		a.writeBytes(login)
 	case frame.TypeConnectError:
 		if strings.Contains(strings.ToLower(p.Message), "rate limit") {
@@ -208,7 +208,7 @@ func (a *connActor) onEvent(ctx actor.Context, ev *messages.Event) {
 	case *messages.Rank:
 		a.rank = b.Rank
 		if a.online {
-			a.setPhase(ctx, messages.StateOnline)
+			a.setPhase(messages.StateOnline)
 		}
 	case *messages.NeedPassword:
 		a.onNeedPassword(b)
@@ -319,7 +319,7 @@ func (a *connActor) goOnline(ctx actor.Context, name string) {
 		a.cfg.Attempts.LoginConfirmed()
 	}
 	a.log.Info("online", slog.Int("attempt", a.info.Number), slog.String("username", name))
-	a.setPhase(ctx, messages.StateOnline)
+	a.setPhase(messages.StateOnline)
 }
 
 func (a *connActor) scheduleLiveness(d time.Duration) {
@@ -404,15 +404,17 @@ func (a *connActor) cleanup(polite bool) {
 	a.online = false
 }
 
-func (a *connActor) setPhase(ctx actor.Context, phase messages.ConnState) {
+func (a *connActor) setPhase(phase messages.ConnState) {
 	a.phase = phase
-	a.publish(ctx, phase, time.Time{})
+	a.publish(phase, time.Time{})
 }
 
-// publish records the state on the tree for the debug endpoint, on the
-// EventStream, and tells the parent (which resets the retry count on
-// online).
-func (a *connActor) publish(ctx actor.Context, phase messages.ConnState, until time.Time) {
+// publish records the state on this actor's tree node (the debug endpoint)
+// and publishes it once on the EventStream, where the channel, the outbound
+// queue and the plugins hear it. The parent is not told separately: it
+// subscribes like everyone else, and the retry count is reset by goOnline
+// itself (AttemptSource.LoginConfirmed), not by whoever hears "online".
+func (a *connActor) publish(phase messages.ConnState, until time.Time) {
 	st := messages.ConnectionState{
 		Channel:   a.cfg.Channel,
 		State:     phase,
@@ -427,9 +429,5 @@ func (a *connActor) publish(ctx actor.Context, phase messages.ConnState, until t
 		st.LastError = "" // history once online; /readyz must not show it
 	}
 	a.sys.Tree().SetState(a.self.Id, st)
-	msg := &st
-	a.sys.Publish(msg)
-	if a.parent != nil {
-		ctx.Send(a.parent, msg)
-	}
+	a.sys.Publish(&st)
 }

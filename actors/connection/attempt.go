@@ -29,6 +29,9 @@ type attempt struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
+	// join stamps every event of this socket before the sinks get it.
+	join *JoinTracker
+
 	// lastPing is the clock time (unix ns) of the open packet or the last
 	// server ping; the reader writes it, the actor's liveness check reads it.
 	lastPing atomic.Int64
@@ -43,6 +46,7 @@ func startAttempt(number int, cfg *Config, sys *actorkit.System, owner *actor.PI
 	at := &attempt{
 		number: number, cfg: cfg, sys: sys, owner: owner, log: log,
 		ctx: ctx, cancel: cancel, done: make(chan struct{}),
+		join: NewJoinTracker(cfg.Username, cfg.SkewTolerance),
 	}
 	go at.run()
 	return at
@@ -176,6 +180,7 @@ func (at *attempt) deliver(p *frame.Packet, seq uint64) {
 		at.log.Warn("event payload did not decode; delivered raw", slog.String("event", ev.Name),
 			slog.Int("attempt", at.number), slog.Any("error", err))
 	}
+	at.join.Stamp(ev)
 	for _, sink := range at.cfg.Sinks {
 		at.sys.Send(sink, ev)
 	}

@@ -52,6 +52,11 @@ type Config struct {
 	Clock            clock.Clock       // default: the actor system's clock
 	Logger           *slog.Logger      // default: the actor system's logger
 
+	// SkewTolerance is how far the server clock may lag ours: a chat line
+	// whose server time is older than the socket's join minus this is
+	// stamped as join backlog (JoinTracker). Default DefaultSkewTolerance.
+	SkewTolerance time.Duration
+
 	// Attempts is asked before every attempt for its number and the earliest
 	// time it may start; the supervisor strategy implements it. Nil means
 	// every incarnation is attempt 1 and starts at once.

@@ -7,8 +7,15 @@
 // the channel and logs in, and is online once the server confirms the login
 // (or, anonymous, once the join burst arrived). Blocking work runs on one
 // goroutine per attempt that reports back with messages; the actor is the
-// state machine. That goroutine also reads the socket: it hands every
-// decoded event straight to the sinks in receive order, and answers pings.
+// state machine. That goroutine also reads the socket: it stamps every
+// decoded event with what only the socket's whole history tells (join
+// burst, replayed backlog, our own line: JoinTracker), hands it straight to
+// the sinks in receive order, and answers pings.
+//
+// Each state change is published once, on the EventStream (the channel,
+// the outbound queue and the plugins subscribe there), and recorded on the
+// actor's tree node; the actor itself tells the supervisor strategy about a
+// confirmed login (AttemptSource.LoginConfirmed), once per login.
 //
 // Any end of an attempt (a refused discovery or websocket, a 44 rate limit,
 // a kick, a 41, a closed socket, a silent link, a handshake timeout, a

@@ -106,11 +106,6 @@ func NewRig(t testing.TB, cfg RigConfig) *Rig {
 		ChildName:  "connection",
 		Child:      connection.Props(sys, conn),
 		Supervisor: strategy,
-		OnState: func(st *messages.ConnectionState) {
-			if st.State == messages.StateOnline {
-				strategy.LoginConfirmed()
-			}
-		},
 	}
 	if _, err := sys.Root().SpawnNamed(parent.Props(sys), r.ParentID); err != nil {
 		t.Fatalf("rig: spawn parent: %v", err)

@@ -48,13 +48,12 @@ func (s *Sink) Named(name string) []*messages.Event {
 }
 
 // Parent is a minimal stand-in for the channel actor: it spawns one child
-// with the given name and hands every *messages.ConnectionState it gets to
-// OnState (on the parent's goroutine).
+// with the given name under Supervisor. Connection states are published on
+// the EventStream (the rig subscribes there), not sent to the parent.
 type Parent struct {
 	ChildName  string
 	Child      *actor.Props
 	Supervisor actor.SupervisorStrategy
-	OnState    func(*messages.ConnectionState)
 }
 
 // Props is the parent's actor; kind "testchannel".
@@ -65,14 +64,9 @@ func (p Parent) Props(sys *actorkit.System) *actor.Props {
 	}
 	return sys.Props("testchannel", func() actor.Actor {
 		return actor.ReceiveFunc(func(ctx actor.Context) {
-			switch m := ctx.Message().(type) {
-			case *actor.Started:
+			if _, ok := ctx.Message().(*actor.Started); ok {
 				if _, err := ctx.SpawnNamed(p.Child, p.ChildName); err != nil {
 					panic(err)
-				}
-			case *messages.ConnectionState:
-				if p.OnState != nil {
-					p.OnState(m)
 				}
 			}
 		})

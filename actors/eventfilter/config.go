@@ -21,18 +21,13 @@ import (
 type Config struct {
 	Channel string
 	Prefix  string // "!" when empty
-	// BotName is our login name if known up front; the EventFilter learns it
-	// (again) from the login reply, so our own echoed lines are never taken
-	// for commands.
-	BotName  string
+	// Our own lines and the join backlog are recognised by the flags the
+	// connection stamps on each event (Event.Own, Event.Backlog).
 	Outbound *actor.PID // polite refusals and !reload answers go here
 	SQL      *actor.PID // registry and filter tables
 	Clock    clock.Clock
 	Logger   *slog.Logger
 
-	// SkewTolerance is how far the server clock may lag ours: a chat line
-	// whose server time is older than our join minus this is join backlog.
-	SkewTolerance time.Duration // default 5 s
 	// ReloadEvery re-reads operator overrides and ignored users.
 	ReloadEvery time.Duration // default 1 min
 	// UserRateLimit is how many commands one user may run per minute unless
@@ -45,7 +40,6 @@ type Config struct {
 }
 
 const (
-	defaultSkew        = 5 * time.Second
 	defaultReloadEvery = time.Minute
 	// DefaultUserRateLimit is commands.user_rate_limit unless configured.
 	DefaultUserRateLimit   = 10
@@ -65,9 +59,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	if c.SkewTolerance <= 0 {
-		c.SkewTolerance = defaultSkew
 	}
 	if c.ReloadEvery <= 0 {
 		c.ReloadEvery = defaultReloadEvery

@@ -23,9 +23,9 @@ func Props(sys *actorkit.System, cfg Config) (*actor.Props, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Ranks and socket state outlive a restart of the actor: the server
-	// only sends the full user list on join.
-	r := newRoster(cfg.BotName)
+	// Ranks outlive a restart of the actor: the server only sends the full
+	// user list on join.
+	r := newRoster()
 	return sys.Props("eventfilter", func() actor.Actor {
 		return &filter{
 			cfg:    cfg,
@@ -61,8 +61,6 @@ type counters struct {
 
 // State is what the EventFilter shows on the debug endpoint.
 type State struct {
-	BotName    string    `json:"bot_name"`
-	BotRank    float64   `json:"bot_rank"`
 	Users      int       `json:"users"`
 	Commands   int       `json:"commands"`
 	Plugins    []string  `json:"plugins"`
@@ -143,32 +141,29 @@ func (f *filter) onEvent(ctx actor.Context, ev *messages.Event) {
 	}
 	f.stats.Events++
 	f.roster.observe(ev)
-	backlog := false
 	switch b := ev.Body.(type) {
 	case *messages.ChatMsg:
-		st, _ := ev.ServerTime()
-		backlog = f.roster.isBacklog(st, f.cfg.SkewTolerance)
-		f.onChat(ctx, ev, b, backlog)
+		f.onChat(ctx, ev, b)
 	case *messages.Pm:
 		f.onPM(ctx, ev, b)
-	case *messages.UserList, *messages.Login, *messages.Rank:
+	case *messages.UserList:
 		f.publishState(ctx)
 	}
-	if backlog {
+	if ev.Backlog {
 		f.stats.Backlog++
 	}
-	f.notify(ctx, ev, backlog)
+	f.notify(ctx, ev)
 }
 
 // notify forwards ev to every plugin that subscribed to its name (or "*");
 // join backlog only to those that asked for it.
-func (f *filter) notify(ctx actor.Context, ev *messages.Event, backlog bool) {
+func (f *filter) notify(ctx actor.Context, ev *messages.Event) {
 	for _, s := range f.subs {
-		if backlog && !s.backlog {
+		if ev.Backlog && !s.backlog {
 			continue
 		}
 		if slices.Contains(s.events, ev.Name) || slices.Contains(s.events, "*") {
-			ctx.Send(s.owner, &messages.PluginNotify{Channel: f.cfg.Channel, Event: ev, Backlog: backlog})
+			ctx.Send(s.owner, &messages.PluginNotify{Channel: f.cfg.Channel, Event: ev})
 			f.stats.Notified++
 		}
 	}
@@ -257,7 +252,7 @@ func (f *filter) pruneHorizon() time.Duration {
 
 func (f *filter) publishState(ctx actor.Context) {
 	st := State{
-		BotName: f.roster.botName, BotRank: f.roster.botRank, Users: len(f.roster.ranks),
+		Users:    len(f.roster.ranks),
 		Commands: len(f.reg.byName), Ignored: len(f.lim.ignored), LastReload: f.lastReload,
 		ReloadErr: f.reloadErr, Pending: len(f.dirty), counters: f.stats,
 	}

@@ -47,7 +47,7 @@ func parseCommand(prefix, text string) (parsed, bool) {
 	return parsed{word: strings.ToLower(word), invoked: word, args: strings.Fields(argText), argText: argText}, true
 }
 
-func (f *filter) onChat(ctx actor.Context, ev *messages.Event, m *messages.ChatMsg, backlog bool) {
+func (f *filter) onChat(ctx actor.Context, ev *messages.Event, m *messages.ChatMsg) {
 	if m.Username == "" || m.Username == serverUser {
 		return
 	}
@@ -60,9 +60,9 @@ func (f *filter) onChat(ctx actor.Context, ev *messages.Event, m *messages.ChatM
 		at = st
 	}
 	switch {
-	case backlog:
+	case ev.Backlog:
 		f.route(ctx, p.word, m.Username, messages.RouteIgnored, "", "join backlog")
-	case f.roster.isBot(m.Username):
+	case ev.Own:
 		f.route(ctx, p.word, m.Username, messages.RouteIgnored, "", "own message")
 	default:
 		f.command(ctx, p, m.Username, false, at)
@@ -77,7 +77,7 @@ func (f *filter) onPM(ctx actor.Context, ev *messages.Event, m *messages.Pm) {
 	if !ok {
 		return
 	}
-	if f.roster.isBot(m.Username) {
+	if ev.Own {
 		f.route(ctx, p.word, m.Username, messages.RouteIgnored, "", "own message")
 		return
 	}

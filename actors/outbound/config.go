@@ -41,10 +41,6 @@ type Config struct {
 	Clock      clock.Clock
 	Logger     *slog.Logger
 
-	// BotName is our login name if known up front; learned from the
-	// connection state and the login reply otherwise. It tells our echoes
-	// apart.
-	BotName string
 	// Limits is the server's base limiter; ModeratorLimits when zero.
 	// Benchmarks raise it to measure latency without pacing.
 	Limits Limits

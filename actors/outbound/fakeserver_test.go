@@ -8,6 +8,7 @@ import (
 
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/messages"
 )
 
@@ -15,6 +16,22 @@ const (
 	testChannel = "testchan"
 	testBot     = "dazbot"
 )
+
+// stamper stamps events as the connection's reader does before the
+// outbound queue sees them; the test and the fake server both send events.
+type stamper struct {
+	mu   sync.Mutex
+	join *connection.JoinTracker
+}
+
+func newStamper() *stamper { return &stamper{join: connection.NewJoinTracker(testBot, 0)} }
+
+func (s *stamper) stamp(ev *messages.Event) *messages.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.join.Stamp(ev)
+	return ev
+}
 
 // delivered is one message the fake server broadcast.
 type delivered struct {
@@ -32,6 +49,7 @@ type fakeServer struct {
 	sys      *actorkit.System
 	clk      clock.Clock
 	outbound *actor.PID
+	wire     *stamper
 
 	mu         sync.Mutex
 	limiter    cytubeThrottle
@@ -96,7 +114,7 @@ func (s *fakeServer) handle(pm bool, to, msg string) *messages.SendResult {
 
 func (s *fakeServer) event(name string, body any) {
 	s.events++
-	s.sys.Send(s.outbound, &messages.Event{Channel: testChannel, Name: name, Received: s.clk.Now(), Body: body})
+	s.sys.Send(s.outbound, s.wire.stamp(&messages.Event{Channel: testChannel, Name: name, Received: s.clk.Now(), Body: body}))
 }
 
 func (s *fakeServer) delivered() []delivered {

@@ -21,13 +21,10 @@ func Props(sys *actorkit.System, cfg Config) (*actor.Props, error) {
 	}
 	return sys.Props("outbound", func() actor.Actor {
 		return &outbound{
-			cfg:     cfg,
-			sys:     sys,
-			log:     cfg.Logger.With(slog.String("channel", cfg.Channel), slog.String("actor", "outbound")),
-			botName: cfg.BotName,
-			rank:    -1,
-			// Until a socket's first event says otherwise, chat is live.
-			burstDone: true,
+			cfg:  cfg,
+			sys:  sys,
+			log:  cfg.Logger.With(slog.String("channel", cfg.Channel), slog.String("actor", "outbound")),
+			rank: -1,
 		}
 	}), nil
 }
@@ -59,12 +56,9 @@ type outbound struct {
 	// online) is never published again.
 	heard     bool
 	muted     bool
-	botName   string
-	rank      float64
+	rank      float64 // ours: from the online state and the rank events
 	antiflood bool
 	flood     Limits
-	lastSeq   uint64 // Event.Seq of the socket, to spot a new socket
-	burstDone bool   // this socket's userlist arrived; chat after it is live
 
 	lim         mirror
 	pausedUntil time.Time

@@ -44,7 +44,7 @@ func newRig(t *testing.T, fake *clock.Fake, setup func(*fakeServer)) *rig {
 	}
 	sys := actorkit.NewSystem(nil, clk)
 	r := &rig{t: t, sys: sys, fake: fake}
-	r.server = &fakeServer{sys: sys, clk: clk, rank: 2, absent: map[string]bool{}}
+	r.server = &fakeServer{sys: sys, clk: clk, rank: 2, absent: map[string]bool{}, wire: newStamper()}
 	if setup != nil {
 		setup(r.server)
 	}
@@ -52,7 +52,7 @@ func newRig(t *testing.T, fake *clock.Fake, setup func(*fakeServer)) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	props, err := Props(sys, Config{Channel: testChannel, Connection: conn, Clock: clk, BotName: testBot})
+	props, err := Props(sys, Config{Channel: testChannel, Connection: conn, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func (r *rig) offline() {
 
 func (r *rig) event(name string, body any) {
 	r.events++
-	r.sys.Send(r.pid, &messages.Event{Channel: testChannel, Name: name, Body: body})
+	r.sys.Send(r.pid, r.server.wire.stamp(&messages.Event{Channel: testChannel, Name: name, Body: body}))
 }
 
 // settle waits until nothing moves without the clock: both mailboxes empty,
@@ -374,7 +374,7 @@ func TestSendsWithoutHavingHeardTheConnectionState(t *testing.T) {
 			})
 			for i, seq := range tt.seqs {
 				r.events++
-				r.sys.Send(r.pid, &messages.Event{Channel: testChannel, Name: "x", Seq: seq, Received: epoch, Body: tt.body(i)})
+				r.sys.Send(r.pid, r.server.wire.stamp(&messages.Event{Channel: testChannel, Name: "x", Seq: seq, Received: epoch, Body: tt.body(i)}))
 			}
 			r.send(&messages.SendChat{Channel: testChannel, Msg: "pong"})
 			r.drive(10)

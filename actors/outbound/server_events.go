@@ -12,9 +12,6 @@ import (
 
 func (o *outbound) onConnectionState(ctx actor.Context, s *messages.ConnectionState) {
 	o.heard = true
-	if s.Username != "" {
-		o.botName = s.Username
-	}
 	online := s.State == messages.StateOnline
 	if online && s.Rank != 0 {
 		o.rank = s.Rank
@@ -55,7 +52,6 @@ func (o *outbound) onEvent(ctx actor.Context, ev *messages.Event) {
 	if ev.Channel != o.cfg.Channel {
 		return
 	}
-	o.trackSocket(ev)
 	o.inferOnline(ctx, ev)
 	switch b := ev.Body.(type) {
 	case *messages.Cooldown:
@@ -63,17 +59,18 @@ func (o *outbound) onEvent(ctx actor.Context, ev *messages.Event) {
 	case *messages.NoFlood:
 		o.onNoFlood(ctx, b)
 	case *messages.SetUserMeta:
-		if o.isBot(b.Name) && b.Meta.Muted != o.muted {
+		if ev.Own && b.Meta.Muted != o.muted {
 			o.muted = b.Meta.Muted
 			o.log.Warn("mute changed", slog.Bool("muted", o.muted))
 			o.pump(ctx)
 		}
 	case *messages.ChatMsg:
-		if o.burstDone && o.isBot(b.Username) {
+		// Our lines replayed in the join burst are history, not echoes.
+		if ev.Own && !ev.Burst {
 			o.confirm(kindChat)
 		}
 	case *messages.Pm:
-		if o.isBot(b.Username) {
+		if ev.Own {
 			o.confirm(kindPM)
 		}
 	case *messages.ErrorMsg:
@@ -91,46 +88,22 @@ func (o *outbound) onEvent(ctx actor.Context, ev *messages.Event) {
 		p := b.ChatAntifloodParams
 		o.flood = Limits{Burst: p.Burst, Sustained: p.Sustained, Cooldown: time.Duration(p.Cooldown * float64(time.Second))}
 		o.pump(ctx)
-	case *messages.Login:
-		if b.Success && b.Name != "" {
-			o.botName = b.Name
-		}
-	}
-}
-
-func (o *outbound) trackSocket(ev *messages.Event) {
-	switch {
-	case ev.Seq == 0:
-	case o.lastSeq == 0 && ev.Seq > 1:
-		o.burstDone = true
-	case ev.Seq <= o.lastSeq || ev.Seq == 1:
-		o.burstDone = false
-	}
-	if ev.Seq != 0 {
-		o.lastSeq = ev.Seq
-	}
-	if _, ok := ev.Body.(*messages.UserList); ok {
-		o.burstDone = true
 	}
 }
 
 // inferOnline: until the connection has told this incarnation its state,
-// a socket whose join burst is over (its userlist arrived, or we started
-// mid-socket) counts as online. Should the connection not be online after
-// all, it refuses the write with ErrNotOnline and its next state change
-// reaches us, since we are subscribed by then.
+// a socket whose join burst is over (the event is not stamped Burst: its
+// userlist arrived) counts as online. Should the connection not be online
+// after all, it refuses the write with ErrNotOnline and its next state
+// change reaches us, since we are subscribed by then.
 func (o *outbound) inferOnline(ctx actor.Context, ev *messages.Event) {
-	if o.heard || o.online || ev.Seq == 0 || !o.burstDone {
+	if o.heard || o.online || ev.Seq == 0 || ev.Burst {
 		return
 	}
 	o.online = true
 	o.log.Info("no connection state heard yet; the socket is in the channel, so sending",
 		slog.Uint64("seq", ev.Seq), slog.Int("queue_depth", len(o.queue)))
 	o.pump(ctx)
-}
-
-func (o *outbound) isBot(name string) bool {
-	return o.botName != "" && strings.EqualFold(name, o.botName)
 }
 
 // confirm resolves the oldest unanswered message of kind k. The server

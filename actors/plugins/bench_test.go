@@ -13,6 +13,7 @@ import (
 
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/actorkit/actortest"
+	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/actors/eventfilter"
 	"github.com/daz-bot/daz/actors/outbound"
 	"github.com/daz-bot/daz/actors/plugins/logger"
@@ -44,7 +45,8 @@ func (w *wire) Receive(ctx actor.Context) {
 		at := time.Now()
 		ctx.Respond(&messages.SendResult{Channel: benchChannel})
 		if ob := w.outbound.Load(); ob != nil {
-			w.sys.Send(ob, &messages.Event{Channel: benchChannel, Name: "chatMsg",
+			// Our echo, stamped as the connection's reader stamps it.
+			w.sys.Send(ob, &messages.Event{Channel: benchChannel, Name: "chatMsg", Own: true,
 				Body: &messages.ChatMsg{Username: "dazbot", Text: m.Msg, Time: at.UnixMilli()}})
 		}
 		if m.Msg == "pong" {
@@ -59,6 +61,7 @@ type pipeline struct {
 	wire           *wire
 	mu             sync.Mutex // the flood and the pings share one socket: Seq must grow in send order
 	seq            uint64
+	join           *connection.JoinTracker
 }
 
 func (p *pipeline) event(name string, body any) {
@@ -66,7 +69,8 @@ func (p *pipeline) event(name string, body any) {
 	defer p.mu.Unlock()
 	p.seq++
 	ev := &messages.Event{Channel: benchChannel, Name: name, Seq: p.seq, Received: time.Now(), Body: body}
-	// The connection hands every event to both sinks.
+	// The connection stamps every event and hands it to both sinks.
+	p.join.Stamp(ev)
 	p.sys.Send(p.filter, ev)
 	p.sys.Send(p.outbox, ev)
 }
@@ -77,7 +81,7 @@ func (p *pipeline) event(name string, body any) {
 func newPipeline(b *testing.B) *pipeline {
 	b.Helper()
 	sys := actorkit.NewSystem(nil, nil)
-	p := &pipeline{sys: sys, wire: &wire{sys: sys, pong: make(chan time.Time, 16)}}
+	p := &pipeline{sys: sys, wire: &wire{sys: sys, pong: make(chan time.Time, 16)}, join: connection.NewJoinTracker("dazbot", 0)}
 	spawn := func(props *actor.Props, name string) *actor.PID {
 		pid, err := sys.Root().SpawnNamed(props, name)
 		if err != nil {
@@ -93,7 +97,7 @@ func newPipeline(b *testing.B) *pipeline {
 	}
 	p.outbox = spawn(ob, "outbound")
 	p.wire.outbound.Store(p.outbox)
-	ef, err := eventfilter.Props(sys, eventfilter.Config{Channel: benchChannel, BotName: "dazbot", Outbound: p.outbox,
+	ef, err := eventfilter.Props(sys, eventfilter.Config{Channel: benchChannel, Outbound: p.outbox,
 		UserRateLimit: 1 << 30})
 	if err != nil {
 		b.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/actorkit/actortest"
+	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/actors/eventfilter"
 	"github.com/daz-bot/daz/actors/outbound"
 	"github.com/daz-bot/daz/actors/plugins/ping"
@@ -41,7 +42,7 @@ func TestFirstCommandAfterJoinIsAnswered(t *testing.T) {
 	}
 	out := spawn(ob, "outbound")
 	w.outbound.Store(out)
-	ef, err := eventfilter.Props(sys, eventfilter.Config{Channel: benchChannel, BotName: "dazbot", Outbound: out})
+	ef, err := eventfilter.Props(sys, eventfilter.Config{Channel: benchChannel, Outbound: out})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,11 +69,13 @@ func TestFirstCommandAfterJoinIsAnswered(t *testing.T) {
 		return false
 	})
 	now := time.Now()
+	join := connection.NewJoinTracker("dazbot", 0) // as the connection's reader
 	for i, ev := range []*messages.Event{
 		{Name: "userlist", Body: &messages.UserList{Users: []messages.User{{Name: "dazbot", Rank: 2}, {Name: "alice"}}}},
 		{Name: "chatMsg", Body: &messages.ChatMsg{Username: "alice", Text: "!ping", Time: now.UnixMilli()}},
 	} {
 		ev.Channel, ev.Seq, ev.Received = benchChannel, uint64(i+1), now
+		join.Stamp(ev)
 		sys.Send(filter, ev)
 		sys.Send(out, ev)
 	}

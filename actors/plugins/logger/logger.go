@@ -84,14 +84,14 @@ func (p *plugin) notified(m *messages.PluginNotify) {
 		return
 	}
 	if _, chat := m.Event.Body.(*messages.ChatMsg); chat {
-		if m.Backlog {
+		if m.Event.Backlog {
 			if !p.mark.backlog(m.Event.Seq, at, line) {
 				return
 			}
 		} else {
 			p.mark.live(at, line)
 		}
-	} else if m.Backlog {
+	} else if m.Event.Backlog {
 		return
 	}
 	p.write(at, line)

@@ -21,6 +21,7 @@ import (
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/actors/eventfilter"
 	"github.com/daz-bot/daz/actors/internal/testpg"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
@@ -76,6 +77,7 @@ type Harness struct {
 	filter, writer *actor.PID
 	logEvents      bool
 	seq            uint64
+	join           *connection.JoinTracker
 	rec            *recorder
 	unsubscribe    func()
 	mu             sync.Mutex
@@ -86,7 +88,8 @@ type Harness struct {
 // Start runs the plugins that specs builds.
 func Start(t testing.TB, opts Options, specs func(pluginkit.Deps) []pluginkit.Spec) *Harness {
 	t.Helper()
-	h := &Harness{T: t, Fake: opts.Fake, logEvents: opts.LogEvents, rec: &recorder{}}
+	h := &Harness{T: t, Fake: opts.Fake, logEvents: opts.LogEvents, rec: &recorder{},
+		join: connection.NewJoinTracker(Bot, 0)}
 	var clk clock.Clock
 	if opts.Fake != nil {
 		clk = opts.Fake
@@ -117,7 +120,7 @@ func Start(t testing.TB, opts Options, specs func(pluginkit.Deps) []pluginkit.Sp
 	}), "sqlwriter")
 	out := h.spawn(h.Sys.Props("recorder", func() actor.Actor { return h.rec }), "outbound")
 	fp, err := eventfilter.Props(h.Sys, eventfilter.Config{
-		Channel: Channel, BotName: Bot, Outbound: out, SQL: h.writer, Clock: clk, Logger: h.Sys.Logger(),
+		Channel: Channel, Outbound: out, SQL: h.writer, Clock: clk, Logger: h.Sys.Logger(),
 	})
 	if err != nil {
 		t.Fatalf("eventfilter props: %v", err)
@@ -171,7 +174,8 @@ func (h *Harness) Stop() {
 // Filter is the EventFilter's PID.
 func (h *Harness) Filter() *actor.PID { return h.filter }
 
-// Send delivers one server event as the connection would.
+// Send delivers one server event as the connection would: numbered and
+// stamped by the connection's JoinTracker.
 func (h *Harness) Send(name string, body any) *messages.Event {
 	h.seq++
 	raw, err := json.Marshal(body)
@@ -179,6 +183,7 @@ func (h *Harness) Send(name string, body any) *messages.Event {
 		h.T.Fatalf("marshal %s: %v", name, err)
 	}
 	ev := &messages.Event{Channel: Channel, Name: name, Seq: h.seq, Received: h.Clock.Now(), Raw: raw, Body: body}
+	h.join.Stamp(ev)
 	h.Sys.Send(h.filter, ev)
 	if h.logEvents {
 		h.Sys.Send(h.writer, ev)
