@@ -5,18 +5,13 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/daz-bot/daz/migrations/pgtest"
 )
 
 func runMigrate(t *testing.T, dbURL string, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	code := runCommand(ctx, append([]string{"migrate"}, args...), []string{"DAZ_DATABASE_URL=" + dbURL}, &out, &errOut)
-	return code, out.String(), errOut.String()
+	return runWithDatabase(t, dbURL, append([]string{"migrate"}, args...)...)
 }
 
 func TestMigrateStatusBeforeAndAfterUp(t *testing.T) {

@@ -10,14 +10,20 @@ import (
 	"github.com/daz-bot/daz/migrations/pgtest"
 )
 
-func runState(t *testing.T, dbURL string, args ...string) (int, string, string) {
+// runWithDatabase runs a daz command configured with nothing but the
+// database, as `daz state` and `daz migrate` must work.
+func runWithDatabase(t *testing.T, dbURL string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	// Only the database: `daz state` must not need a channel.
-	code := runCommand(ctx, append([]string{"state"}, args...), []string{"DAZ_DATABASE_URL=" + dbURL}, &out, &errOut)
+	code := runCommand(ctx, args, []string{"DAZ_DATABASE_URL=" + dbURL}, &out, &errOut)
 	return code, out.String(), errOut.String()
+}
+
+func runState(t *testing.T, dbURL string, args ...string) (int, string, string) {
+	t.Helper()
+	return runWithDatabase(t, dbURL, append([]string{"state"}, args...)...)
 }
 
 func TestStateListsAndResets(t *testing.T) {
