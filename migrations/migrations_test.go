@@ -148,7 +148,9 @@ func TestUpGivesUpWhileAnotherMigratorHoldsTheLock(t *testing.T) {
 	if _, err := holder.Exec(t.Context(), "SELECT pg_advisory_lock($1)", advisoryLockID); err != nil {
 		t.Fatalf("take migration lock: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	// Long enough to connect on a loaded machine (300 ms was not, under a
+	// parallel race-enabled suite), so the wait that ends is the lock's.
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
 	applied, err := Up(ctx, dbURL)
 	if err == nil || !strings.Contains(err.Error(), "migration lock") {
