@@ -25,6 +25,13 @@ type SQLRequest struct {
 	Kind  SQLKind
 	Query string
 	Args  []any
+	// Patience is how long the sender waits for the answer from sending
+	// it; a request still waiting for a free connection after that is
+	// answered unavailable instead of run. A duration rather than a time,
+	// so sender and writer need not share a clock. Zero: the sender waits
+	// as long as it takes (the writer answers every request, if only with
+	// ErrDatabaseUnavailable).
+	Patience time.Duration
 }
 
 // SQLResponse answers an SQLRequest (topic sql.response). Err is non-nil when

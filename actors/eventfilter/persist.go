@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -15,6 +16,7 @@ import (
 func (f *filter) ask(ctx actor.Context, kind messages.SQLKind, query string, args []any, then func(*messages.SQLResponse)) {
 	f.sqlID++
 	req := newSQL(f.sqlID, kind, query, args...)
+	req.Patience = f.cfg.SQLTimeout
 	if f.cfg.SQL == nil {
 		then(&messages.SQLResponse{ID: req.ID, Err: fmt.Errorf("no SQL writer configured: %w", messages.ErrDatabaseUnavailable)})
 		return
@@ -24,49 +26,63 @@ func (f *filter) ask(ctx actor.Context, kind messages.SQLKind, query string, arg
 	})
 }
 
-// saveDirty upserts every command registered since the last successful
-// save. The row that comes back carries the values in force, so an
-// operator's override applies from the first routing on. A command that
-// could not be saved stays dirty and is retried on the next reload tick.
+// saveDirty upserts, in one statement, every command registered since the
+// last successful save that is not being saved already. The rows that come
+// back carry the values in force, so an operator's override applies from
+// the first routing on. A command that could not be saved stays dirty and is
+// retried on the next reload tick.
+//
+// One statement per round and none for a command already on its way keep
+// start-up light: ten plugins registering one after another used to send
+// every still-unsaved command again each time, and fifty channels starting
+// together buried the SQL writer under thousands of identical upserts.
 func (f *filter) saveDirty(ctx actor.Context) {
-	// One log line per round, not per command: while the database is away
-	// every registration would otherwise repeat the same warning.
-	pending, failed := len(f.dirty), 0
-	var firstErr error
-	settle := func(err error) {
-		pending--
-		if err != nil {
-			failed++
-			if firstErr == nil {
-				firstErr = err
+	var batch []*command
+	for name, c := range f.dirty {
+		if f.saving[name] != c {
+			f.saving[name] = c
+			batch = append(batch, c)
+		}
+	}
+	if len(batch) == 0 {
+		return
+	}
+	// Every channel's EventFilter upserts the same rows: taking their locks
+	// in one order (by name) is what keeps concurrent rounds from
+	// deadlocking each other.
+	slices.SortFunc(batch, func(a, b *command) int { return strings.Compare(a.spec.Name, b.spec.Name) })
+	args, err := upsertArgs(batch)
+	if err != nil {
+		f.log.Error("cannot encode commands for daz_eventfilter_cmds", slog.Any("error", err))
+		return
+	}
+	f.ask(ctx, messages.SQLQuery, upsertCommandsSQL, args, func(res *messages.SQLResponse) {
+		for _, c := range batch {
+			if f.saving[c.spec.Name] == c {
+				delete(f.saving, c.spec.Name)
 			}
 		}
-		if pending == 0 && failed > 0 {
+		if res.Err != nil {
+			f.stats.SQLErrors++
 			lvl := slog.LevelWarn
-			if errors.Is(firstErr, messages.ErrDatabaseUnavailable) {
+			if errors.Is(res.Err, messages.ErrDatabaseUnavailable) {
 				lvl = slog.LevelInfo // the writer reports the outage itself
 			}
 			f.log.Log(context.Background(), lvl, "saving commands to daz_eventfilter_cmds failed; retrying on the next reload",
-				slog.Int("failed", failed), slog.Any("error", firstErr))
+				slog.Int("failed", len(batch)), slog.Any("error", res.Err))
+			return
 		}
-	}
-	for name, c := range f.dirty {
-		f.ask(ctx, messages.SQLQuery, upsertCommandSQL, upsertArgs(c), func(res *messages.SQLResponse) {
-			settle(res.Err)
-			if res.Err != nil {
-				f.stats.SQLErrors++
-				return
+		for _, c := range batch {
+			if f.dirty[c.spec.Name] == c {
+				delete(f.dirty, c.spec.Name)
 			}
-			if f.dirty[name] == c {
-				delete(f.dirty, name)
-			}
-			for _, row := range messages.RowsOf(res) {
-				n, o := overrideOf(row)
-				f.reg.applyOne(n, o)
-			}
-			f.publishState(ctx)
-		})
-	}
+		}
+		for _, row := range messages.RowsOf(res) {
+			n, o := overrideOf(row)
+			f.reg.applyOne(n, o)
+		}
+		f.publishState(ctx)
+	})
 }
 
 // reload re-reads the operator's tables. done, if set, runs once all three

@@ -1,6 +1,8 @@
 package eventfilter
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/daz-bot/daz/messages"
@@ -10,10 +12,13 @@ import (
 // defaults by the default_* columns (migration 00011): a value equal to the
 // default it was set from follows the plugin, anything else was set by an
 // operator and is kept. enabled is never written by the registry.
-const upsertCommandSQL = `INSERT INTO daz_eventfilter_cmds AS c
+const upsertCommandsSQL = `INSERT INTO daz_eventfilter_cmds AS c
     (name, plugin, min_rank, cooldown_ms, aliases, pm_allowed, description, usage,
      default_min_rank, default_cooldown_ms, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $3, $4, now())
+SELECT x.name, x.plugin, x.min_rank, x.cooldown_ms, x.aliases, x.pm_allowed, x.description, x.usage,
+       x.min_rank, x.cooldown_ms, now()
+FROM jsonb_to_recordset($1::jsonb) AS x(name text, plugin text, min_rank float8, cooldown_ms bigint,
+     aliases text[], pm_allowed boolean, description text, usage text)
 ON CONFLICT (name) DO UPDATE SET
     plugin = EXCLUDED.plugin,
     aliases = EXCLUDED.aliases,
@@ -35,13 +40,36 @@ const loadIgnoredSQL = `SELECT username FROM daz_eventfilter_ignored_users WHERE
 
 const loadUserLimitsSQL = `SELECT username, max_per_minute::bigint FROM daz_eventfilter_user_limits WHERE channel = $1`
 
-func upsertArgs(c *command) []any {
-	aliases := c.spec.Aliases
-	if aliases == nil {
-		aliases = []string{}
+// commandRow is one command as upsertCommandsSQL reads it from JSON: the
+// whole batch is one bound parameter, so a round is one statement.
+type commandRow struct {
+	Name        string   `json:"name"`
+	Plugin      string   `json:"plugin"`
+	MinRank     float64  `json:"min_rank"`
+	CooldownMS  int64    `json:"cooldown_ms"`
+	Aliases     []string `json:"aliases"`
+	PMAllowed   bool     `json:"pm_allowed"`
+	Description string   `json:"description"`
+	Usage       string   `json:"usage"`
+}
+
+func upsertArgs(batch []*command) ([]any, error) {
+	rows := make([]commandRow, 0, len(batch))
+	for _, c := range batch {
+		aliases := c.spec.Aliases
+		if aliases == nil {
+			aliases = []string{}
+		}
+		rows = append(rows, commandRow{
+			Name: c.spec.Name, Plugin: c.plugin, MinRank: c.spec.MinRank, CooldownMS: c.spec.Cooldown.Milliseconds(),
+			Aliases: aliases, PMAllowed: c.spec.PMAllowed, Description: c.spec.Description, Usage: c.spec.Usage,
+		})
 	}
-	return []any{c.spec.Name, c.plugin, c.spec.MinRank, c.spec.Cooldown.Milliseconds(), aliases,
-		c.spec.PMAllowed, c.spec.Description, c.spec.Usage}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return nil, fmt.Errorf("encode %d commands: %w", len(rows), err)
+	}
+	return []any{string(b)}, nil
 }
 
 // overrideOf reads a (name, min_rank, cooldown_ms, enabled) row.

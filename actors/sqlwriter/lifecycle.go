@@ -171,15 +171,17 @@ func (w *writer) request(ctx actor.Context, req *messages.SQLRequest) {
 }
 
 // feedRequests moves waiting requests to the workers while their channel has
-// room. A request that waited longer than RequestTimeout is answered as
-// unavailable instead: its sender has most likely given up on it.
+// room. A request whose sender stopped waiting (its Patience ran out) is
+// answered as unavailable instead of run; being early or behind a burst is
+// never a reason by itself.
 func (w *writer) feedRequests() {
 	now := w.clk.Now()
 	for len(w.waiting) > 0 {
 		r := w.waiting[0]
-		if waited := now.Sub(r.queued); waited > w.cfg.RequestTimeout {
+		if r.req.Patience > 0 && now.Sub(r.queued) > r.req.Patience {
 			w.reply(r.replyTo, &messages.SQLResponse{ID: r.req.ID,
-				Err: unavailable(r.req.ID, fmt.Errorf("waited %s for a free connection", waited))})
+				Err: unavailable(r.req.ID, fmt.Errorf("waited %s for a free connection; its sender stopped waiting",
+					now.Sub(r.queued).Round(time.Millisecond)))})
 		} else {
 			select {
 			case w.requests <- r:

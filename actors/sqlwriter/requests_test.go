@@ -201,8 +201,8 @@ func TestStartUpBurstOfManyChannelsIsNeverRefused(t *testing.T) {
 	}
 }
 
-// A request that waited for a worker longer than RequestTimeout is answered
-// as unavailable instead of being run for a sender that has given up.
+// A request still waiting for a worker when its sender's deadline passed is
+// answered as unavailable instead of being run for a sender that gave up.
 func TestSQLRequestWaitingPastItsDeadlineIsAnsweredUnavailable(t *testing.T) {
 	t.Parallel()
 	dbURL := testpg.NewMigrated(t)
@@ -218,7 +218,8 @@ func TestSQLRequestWaitingPastItsDeadlineIsAnsweredUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	ask := func(id uint64, q string) *actor.Future {
-		return h.sys.Root().RequestFuture(h.pid, &messages.SQLRequest{ID: id, Kind: messages.SQLQuery, Query: q}, 20*time.Second)
+		return h.sys.Root().RequestFuture(h.pid, &messages.SQLRequest{ID: id, Kind: messages.SQLQuery, Query: q,
+			Patience: 5 * time.Second}, 20*time.Second)
 	}
 	blocked := ask(1, `SELECT count(*) FROM daz_core_chat_log`)
 	h.waitFor("the first request waits for the lock", 0, func() bool {

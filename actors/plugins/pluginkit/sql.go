@@ -26,7 +26,8 @@ func (k *Kit) Exec(ctx actor.Context, query string, args []any, then func(*messa
 
 func (k *Kit) sql(ctx actor.Context, kind messages.SQLKind, query string, args []any, then func(*messages.SQLResponse)) {
 	k.nextSQL++
-	Call(k.Deps.System, ctx, k.Deps.SQL, k.Deps.SQLTimeout, &messages.SQLRequest{ID: k.nextSQL, Kind: kind, Query: query, Args: args}, then)
+	Call(k.Deps.System, ctx, k.Deps.SQL, k.Deps.SQLTimeout, &messages.SQLRequest{ID: k.nextSQL, Kind: kind, Query: query, Args: args,
+		Patience: k.Deps.SQLTimeout}, then)
 }
 
 // Call is a plugin's SQL round trip: it asks writer with req and runs then
