@@ -54,6 +54,11 @@ type Options struct {
 	Retry           RetryOptions
 	Writer          WriterOptions
 	DataDir         string // spill files and the plugin text logs
+	// MemoryLimit, when positive, is the soft memory limit Run sets for the
+	// process (runtime/debug.SetMemoryLimit) and restores when it returns;
+	// zero leaves the runtime's own setting (GOMEMLIMIT) alone. The daemon
+	// derives it from the writer's budget: sqlwriter.SoftMemoryLimit.
+	MemoryLimit int64
 	ShutdownTimeout time.Duration
 
 	Version string

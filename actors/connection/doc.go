@@ -9,6 +9,10 @@
 // goroutine per attempt that reports back with messages; the actor is the
 // state machine. That goroutine also reads the socket: it hands every
 // decoded event straight to the sinks in receive order, and answers pings.
+// Before it sends an event it waits on the SQL writer's Intake (Config.Intake)
+// while the writer's byte budget is full, so a burst slows the server down
+// through TCP flow control instead of piling up in the writer's mailbox; the
+// wait is bounded and a writer that takes nothing is logged and read past.
 //
 // Any end of an attempt (a refused discovery or websocket, a 44 rate limit,
 // a kick, a 41, a closed socket, a silent link, a handshake timeout, a
