@@ -36,6 +36,7 @@ func BenchmarkBurstMemory(b *testing.B) {
 	}{
 		{"wire_speed_20k", 20_000, true},
 		{"wire_speed_100k", 100_000, true},
+		{"ungated_20k", 20_000, false},
 		{"ungated_100k", 100_000, false},
 	} {
 		b.Run(c.name, func(b *testing.B) { benchBurstMemory(b, live, c.burst, c.gated) })
