@@ -21,11 +21,11 @@ import (
 // its queue under half the budget by moving it to the spill file, so the
 // readers only wait while the disk or the database catches up.
 //
-// Waiting is bounded: when the writer has accepted nothing for the pause
-// limit (stopped, or stuck), Wait gives up with ErrIntakeStalled and lets
-// every reader through until the writer accepts an event again, so a
-// reader is never blocked for good and a missing writer never freezes the
-// connections. It is safe for concurrent use; one Intake is shared by every
+// Waiting is bounded: when the writer has made no room for the pause limit
+// (stopped, stuck, or unable to write to the database or the disk), Wait
+// gives up with ErrIntakeStalled and lets every reader through until the
+// writer is under its budget again, so a reader is never blocked for good
+// and a missing writer never freezes the connections. It is safe for concurrent use; one Intake is shared by every
 // connection feeding one writer.
 type Intake struct {
 	maxPause time.Duration
@@ -36,11 +36,11 @@ type Intake struct {
 	mailbox int64         // bytes sent and not yet accepted
 	held    int64         // bytes of the records the writer holds
 	room    chan struct{} // closed while there is room (see open)
-	stalled bool          // a wait gave up; nobody waits until the writer accepts again
+	stalled bool          // a wait gave up; nobody waits until there is room again
 }
 
-// ErrIntakeStalled says the writer accepted no event for the whole pause:
-// the reader should log it and read on.
+// ErrIntakeStalled says the writer made no room for the whole pause: the
+// reader should log it and read on.
 var ErrIntakeStalled = errors.New("the chat-log writer took no event in time")
 
 // DefaultIntakePause bounds one wait. CyTube's pingTimeout is 120 s, so a
@@ -120,7 +120,6 @@ func (in *Intake) accepted(ev *messages.Event) {
 		return
 	}
 	in.update(func() {
-		in.stalled = false // the writer is alive
 		// Events sent without Sent (directly, or before a restart of the
 		// process) are released too; they never earn readers credit.
 		in.mailbox = max(0, in.mailbox-eventCost(ev))
@@ -154,6 +153,9 @@ func (in *Intake) update(change func()) {
 		in.room = make(chan struct{})
 	case !wasOpen && open:
 		close(in.room)
+	}
+	if in.open() {
+		in.stalled = false // the writer caught up: readers wait on it again
 	}
 }
 

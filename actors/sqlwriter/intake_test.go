@@ -57,8 +57,8 @@ func TestIntakeHoldsReadersWhileTheWriterHoldsItsBudget(t *testing.T) {
 	}
 }
 
-// A writer that takes nothing (stopped, stuck) holds a reader back for the
-// pause limit once; after that readers pass until it accepts again.
+// A writer that makes no room (stopped, stuck) holds a reader back for the
+// pause limit once; after that readers pass until it is under its budget.
 func TestIntakeGivesUpOnAStalledWriter(t *testing.T) {
 	t.Parallel()
 	clk := clock.NewFake(testStart)
@@ -71,11 +71,13 @@ func TestIntakeGivesUpOnAStalledWriter(t *testing.T) {
 	if err := <-done; !errors.Is(err, ErrIntakeStalled) {
 		t.Fatalf("Wait on a stalled writer = %v, want ErrIntakeStalled", err)
 	}
-	if err := in.Wait(context.Background()); err != nil {
-		t.Fatalf("second Wait on a stalled writer: %v, want no wait", err)
-	}
 	in.Sent(ev)
-	in.accepted(ev) // the writer is back: readers wait again when it is behind
+	in.accepted(ev) // accepting alone makes no room: still one over
+	if err := in.Wait(context.Background()); err != nil {
+		t.Fatalf("Wait on a stalled writer after the pause: %v, want no wait", err)
+	}
+	in.accepted(ev) // room again: readers wait on it once more
+	in.Sent(ev)
 	done = waitResult(in, context.Background())
 	waitForTimer(t, clk)
 	in.accepted(ev)
