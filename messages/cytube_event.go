@@ -6,6 +6,7 @@ package messages
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -195,8 +196,22 @@ type PlaylistItem struct {
 	QueueBy string `json:"queueby"`
 }
 
-// Playlist is the whole playlist (can be one frame of several hundred KB).
-type Playlist struct{ Items []PlaylistItem }
+// Playlist is the whole playlist: one frame of up to several hundred KB,
+// sent twice per join and again on every reconnect. Nothing in daz reads
+// its entries while the join burst is logged, and decoding 2000 of them
+// cost ~25 ms per frame, so Raw is kept (checked to be a JSON array) and
+// Items decodes it on demand.
+type Playlist struct{ Raw json.RawMessage }
+
+// Items decodes the playlist's entries; each call decodes Raw anew, so
+// keep the result rather than calling it twice.
+func (p *Playlist) Items() ([]PlaylistItem, error) {
+	items := []PlaylistItem{}
+	if err := json.Unmarshal(p.Raw, &items); err != nil {
+		return nil, fmt.Errorf("decode playlist: %w", err)
+	}
+	return items, nil
+}
 
 // Queue announces an item added to the playlist.
 type Queue struct {

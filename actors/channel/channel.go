@@ -33,7 +33,10 @@ type Config struct {
 	Password        string
 	ChannelPassword string
 
-	SQL        *actor.PID // the shared SQL writer
+	SQL *actor.PID // the shared SQL writer
+	// Intake is the SQL writer's back-pressure gauge the connection's
+	// reader waits on (sqlwriter.Intake); nil: the reader never waits.
+	Intake     connection.Intake
 	Prefix     string
 	Retry      supervision.RetryConfig
 	RetryStore supervision.RetryStore // nil: retry state is not persisted
@@ -238,6 +241,7 @@ func (c *channelActor) onRetryLoaded(ctx actor.Context, msg retryLoaded) {
 		Channel: c.cfg.Channel, ServerURL: c.cfg.ServerURL, Username: c.cfg.Username,
 		Password: c.cfg.Password, ChannelPassword: c.cfg.ChannelPassword,
 		Sinks:      []*actor.PID{c.cfg.SQL, c.childPID(ctx, EventFilterName), c.childPID(ctx, OutboundName)},
+		Intake:     c.cfg.Intake,
 		HTTPClient: c.cfg.HTTPClient, Clock: c.cfg.Clock, Logger: c.cfg.Logger,
 		Attempts: c.strategy, Counters: c.counters,
 	}), ConnectionName)

@@ -181,12 +181,29 @@ func (at *attempt) deliver(p *frame.Packet, seq uint64) {
 			slog.Int("attempt", at.number), slog.Any("error", err))
 	}
 	at.join.Stamp(ev)
+	at.admit(ev)
 	for _, sink := range at.cfg.Sinks {
 		at.sys.Send(sink, ev)
 	}
 	if actorEvents[ev.Name] {
 		at.report(&serverEvent{at: at, ev: ev})
 	}
+}
+
+// admit waits, before an event goes to the sinks, until the writer has
+// room for it. Meanwhile nothing reads the socket, so TCP flow control slows
+// the server rather than the writer's mailbox growing. The wait is bounded:
+// a writer that takes nothing is logged and read past, never waited for.
+func (at *attempt) admit(ev *messages.Event) {
+	in := at.cfg.Intake
+	if in == nil {
+		return
+	}
+	if err := in.Wait(at.ctx); err != nil && at.ctx.Err() == nil {
+		at.log.Warn("the chat-log writer is not taking events; reading on", slog.Int("attempt", at.number),
+			slog.String("event", ev.Name), slog.Any("error", err))
+	}
+	in.Sent(ev)
 }
 
 // clip shortens a frame for a log line.

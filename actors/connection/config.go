@@ -1,6 +1,7 @@
 package connection
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/supervision"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -43,6 +45,10 @@ type Config struct {
 	// Sinks receive every decoded *messages.Event, in receive order, straight
 	// from the reader goroutine (the SQL writer, the EventFilter, ...).
 	Sinks []*actor.PID
+	// Intake, when set, holds the reader back while the SQL writer (one of
+	// the Sinks) has too many events still to take: the reader waits on it
+	// before it sends an event and stops reading the socket meanwhile.
+	Intake Intake
 
 	HTTPClient       *http.Client      // discovery; default has a 15 s timeout
 	Dialer           *websocket.Dialer // default: websocket.DefaultDialer settings
@@ -64,6 +70,15 @@ type Config struct {
 
 	// Counters, when set, is updated by the reader; the owner reads it.
 	Counters *Counters
+}
+
+// Intake is the writer's back-pressure gauge (sqlwriter.Intake). Wait
+// returns when there is room, or with an error when ctx ended or the writer
+// took nothing for a bounded pause (the reader logs it and reads on); Sent
+// counts an event handed to the sinks.
+type Intake interface {
+	Wait(ctx context.Context) error
+	Sent(ev *messages.Event)
 }
 
 // LogValue keeps the passwords out of every log line.

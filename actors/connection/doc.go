@@ -17,6 +17,12 @@
 // actor's tree node; the actor itself tells the supervisor strategy about a
 // confirmed login (AttemptSource.LoginConfirmed), once per login.
 //
+// Before the reader sends an event it waits on the SQL writer's Intake
+// (Config.Intake) while the writer's byte budget is full, so a burst slows
+// the server down through TCP flow control instead of piling up in the
+// writer's mailbox; the wait is bounded and a writer that takes nothing is
+// logged and read past.
+//
 // Any end of an attempt (a refused discovery or websocket, a 44 rate limit,
 // a kick, a 41, a closed socket, a silent link, a handshake timeout, a
 // partitionChange, a refused login) fails the actor with a *messages.ConnectionFailure whose

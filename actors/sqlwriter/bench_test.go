@@ -187,10 +187,22 @@ func benchIngest(b *testing.B, frames [][]byte) {
 // events: two 727 KB playlists, two userlists of 600 users, 15 replayed chat
 // lines) fed as fast as the decoder produces them, and reports the time from
 // decoding the first frame until every row is committed. The default
-// FlushInterval applies, as in the daemon.
+// FlushInterval applies, as in the daemon. first_join starts each burst with
+// no shared payload stored (the first join after the playlist changed);
+// rejoin finds them stored, as every reconnect does.
 func BenchmarkJoinBurst(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		fresh bool
+	}{{"first_join", true}, {"rejoin", false}} {
+		b.Run(c.name, func(b *testing.B) { benchJoinBurst(b, c.fresh) })
+	}
+}
+
+func benchJoinBurst(b *testing.B, fresh bool) {
 	burst, _ := benchFrames(b, "big_channel")
 	dbURL := testpg.NewMigrated(b)
+	pool := testpg.Pool(b, dbURL)
 	waiter := newCommittedWaiter()
 	h := startWriter(b, Config{DatabaseURL: dbURL, Metrics: waiter.metrics}, false)
 	warmUp(b, h, waiter, burst)
@@ -199,6 +211,13 @@ func BenchmarkJoinBurst(b *testing.B) {
 	var total time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		if fresh {
+			b.StopTimer()
+			if _, err := pool.Exec(context.Background(), `TRUNCATE daz_core_payload`); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
 		start := time.Now()
 		for _, ev := range decodeFrames(b, burst, fmt.Sprintf("burst%d", i), &seq) {
 			h.send(ev)

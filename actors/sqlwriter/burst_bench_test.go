@@ -2,6 +2,7 @@ package sqlwriter
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -10,42 +11,54 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daz-bot/daz/actors/connection/frame"
 	"github.com/daz-bot/daz/actors/internal/testpg"
 )
 
-// BenchmarkBurstMemory feeds a 100 000-event burst (the live part of
-// big_channel.jsonl, repeated, each repetition on its own channel so no
-// line is deduplicated away) as fast as the decoder produces it, with the
-// daemon's writer settings, and reports the process's peak RSS during the
-// burst and the ingest rate until the last row is committed.
+// BenchmarkBurstMemory feeds a burst of 20 000 or 100 000 events (the live
+// part of big_channel.jsonl, repeated, each repetition on its own channel
+// so no line is deduplicated away) at wire speed: one goroutine parses and
+// decodes frame by frame and sends each event the way a connection's reader
+// does, waiting on the writer's Intake first. It reports the process's peak
+// RSS during the burst (VmHWM, reset just before it) and the ingest rate
+// until the last row is committed, and checks that every row is there.
 //
-// wire_speed sends as fast as the decoder goes, so the writer's mailbox
-// holds what it has not taken yet; paced keeps the sender at most 1 000
-// events ahead of the writer, which isolates the writer's own buffering.
+// The gated cases run as the daemon does: with the Intake and the soft
+// memory limit derived from the budget. The ungated case is the daemon
+// before either existed: the writer's mailbox then holds what it has not
+// taken yet, and the heap grows to twice what is live.
 func BenchmarkBurstMemory(b *testing.B) {
 	_, live := benchFrames(b, "big_channel")
 	for _, c := range []struct {
-		name   string
-		paced  bool
-		budget int64
+		name  string
+		burst int
+		gated bool
 	}{
-		{"wire_speed", false, 0},
-		{"paced", true, 0},
-		{"paced_8MiB", true, 8 << 20},
+		{"wire_speed_20k", 20_000, true},
+		{"wire_speed_100k", 100_000, true},
+		{"ungated_20k", 20_000, false},
+		{"ungated_100k", 100_000, false},
 	} {
-		b.Run(c.name, func(b *testing.B) { benchBurstMemory(b, live, c.paced, c.budget) })
+		b.Run(c.name, func(b *testing.B) { benchBurstMemory(b, live, c.burst, c.gated) })
 	}
 }
 
-func benchBurstMemory(b *testing.B, live [][]byte, paced bool, budget int64) {
-	const burst = 100_000
+func benchBurstMemory(b *testing.B, live [][]byte, burst int, gated bool) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		dbURL := testpg.NewMigrated(b)
+		pool := testpg.Pool(b, dbURL)
 		waiter := newCommittedWaiter()
-		h := startWriter(b, Config{DatabaseURL: dbURL, Metrics: waiter.metrics, MaxBufferedEvents: 100_000, MaxBufferedBytes: budget}, false)
+		var intake *Intake
+		prevLimit := debug.SetMemoryLimit(-1)
+		if gated {
+			intake = NewIntake(nil)
+			debug.SetMemoryLimit(SoftMemoryLimit(DefaultMaxBufferedBytes))
+		}
+		h := startWriter(b, Config{DatabaseURL: dbURL, Metrics: waiter.metrics, MaxBufferedEvents: 100_000, Intake: intake}, false)
 		warmUp(b, h, waiter, live)
 		base := waiter.metrics.BatchRows.Load()
+		rowsBefore := countRows(b, pool, "")
 		runtime.GC()
 		debug.FreeOSMemory()
 		resetPeakRSS(b)
@@ -55,25 +68,38 @@ func benchBurstMemory(b *testing.B, live [][]byte, paced bool, budget int64) {
 		start := time.Now()
 		var seq uint64
 		for sent, pass := 0, 0; sent < burst; pass++ {
-			for _, ev := range decodeFrames(b, live, fmt.Sprintf("burst%d-%d", i, pass), &seq) {
+			channel := fmt.Sprintf("burst%d-%d", i, pass)
+			for _, f := range live {
 				if sent == burst {
 					break
 				}
+				p, err := frame.Parse(f)
+				if err != nil {
+					b.Fatalf("parse: %v", err)
+				}
+				seq++
+				ev, _ := frame.EventFromPacket(channel, seq, time.Now(), &p)
+				if err := intake.Wait(context.Background()); err != nil {
+					b.Fatalf("intake: %v", err)
+				}
+				intake.Sent(ev)
 				h.send(ev)
 				sent++
-				for paced && int64(sent)-waiter.metrics.EventsReceived.Load() > 1000 {
-					runtime.Gosched()
-				}
 			}
 		}
-		waiter.wait(b, base+burst)
+		waiter.wait(b, base+int64(burst))
 		took := time.Since(start)
 
 		b.StopTimer()
 		b.ReportMetric(float64(procStatusKB(b, "VmHWM"))/1024, "peak_rss_MB")
 		b.ReportMetric(float64(before)/1024, "rss_before_MB")
-		b.ReportMetric(burst/took.Seconds(), "events/s")
+		b.ReportMetric(float64(procStatusKB(b, "RssFile"))/1024, "rss_file_MB")
+		b.ReportMetric(float64(burst)/took.Seconds(), "events_per_s")
+		if got := countRows(b, pool, "") - rowsBefore; got != burst {
+			b.Fatalf("%d rows committed, want %d: events lost", got, burst)
+		}
 		h.stop()
+		debug.SetMemoryLimit(prevLimit)
 	}
 }
 

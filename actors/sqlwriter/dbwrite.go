@@ -183,6 +183,9 @@ func copyDirect(ctx context.Context, tx pgx.Tx, recs []record) (int64, error) {
 	if len(keep) == 0 {
 		return 0, nil
 	}
+	if keep, err = sharePayloads(ctx, tx, keep); err != nil {
+		return 0, err
+	}
 	n, err := tx.CopyFrom(ctx, pgx.Identifier{"daz_core_chat_log"}, columns, &recordSource{recs: keep})
 	if err != nil {
 		return 0, fmt.Errorf("copy %d rows into chat log: %w", len(keep), err)
@@ -246,6 +249,10 @@ func withoutLoggedLines(ctx context.Context, tx pgx.Tx, recs []record) ([]record
 // copyViaStage copies into the staging table and moves the rows with
 // INSERT ... ON CONFLICT DO NOTHING.
 func copyViaStage(ctx context.Context, tx pgx.Tx, recs []record) (int64, error) {
+	recs, err := sharePayloads(ctx, tx, recs)
+	if err != nil {
+		return 0, err
+	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stageTable}, stageColumns, &recordSource{recs: recs, ord: true}); err != nil {
 		return 0, fmt.Errorf("copy %d rows to staging: %w", len(recs), err)
 	}

@@ -7,7 +7,13 @@
 // fsync'ed spill file under Config.DataDir that the next writer replays on
 // start. A database outage, a flood, a graceful stop and hostile bytes in a
 // payload do not lose events; only a process crash loses what was still in
-// memory (at most MaxBufferedEvents or MaxBufferedBytes plus one batch).
+// memory (at most MaxBufferedEvents or MaxBufferedBytes).
+//
+// Memory is bounded by one byte budget, MaxBufferedBytes, which counts
+// everything the writer holds: its queue (moved to disk past a quarter of
+// the budget), the batch or append in progress, and, through the Intake the
+// connections' readers wait on before they send, the events still in its
+// mailbox. A full budget makes the readers pause reading their sockets.
 //
 // Work is split so the actor goroutine never waits on the database or the
 // disk: one flusher goroutine runs one job at a time (write a batch, append to

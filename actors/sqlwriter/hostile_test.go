@@ -72,7 +72,9 @@ func TestHostileInputsAreStoredAndNeverDropped(t *testing.T) {
 			var msg *string
 			var meta []byte
 			err := pool.QueryRow(context.Background(),
-				`SELECT message, metadata FROM daz_core_chat_log WHERE channel = $1`, fmt.Sprintf("hostile%02d", i)).
+				// The view gives a big payload, stored once apart, back whole.
+				`SELECT message, metadata || jsonb_build_object('payload', payload) FROM daz_core_chat_log_full WHERE channel = $1`,
+				fmt.Sprintf("hostile%02d", i)).
 				Scan(&msg, &meta)
 			if err != nil {
 				t.Fatalf("read row: %v", err)
@@ -102,7 +104,7 @@ func TestHostileInputsAreStoredAndNeverDropped(t *testing.T) {
 			if tt.stored != "" {
 				var stored string
 				if err := pool.QueryRow(context.Background(),
-					`SELECT (metadata->'payload')::text FROM daz_core_chat_log WHERE channel = $1`,
+					`SELECT payload::text FROM daz_core_chat_log_full WHERE channel = $1`,
 					fmt.Sprintf("hostile%02d", i)).Scan(&stored); err != nil {
 					t.Fatal(err)
 				}

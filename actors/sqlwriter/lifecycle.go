@@ -16,6 +16,7 @@ import (
 func (w *writer) start(ctx actor.Context) {
 	w.self = ctx.Self()
 	w.id = w.self.Id
+	w.cfg.Intake.setLimit(w.cfg.MaxBufferedBytes)
 	if w.cfg.SubscribeEvents {
 		w.sys.Subscribe(ctx, func(m any) bool {
 			_, ok := m.(*messages.Event)

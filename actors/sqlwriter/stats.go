@@ -37,4 +37,9 @@ func (w *writer) publish() {
 	w.metrics.Buffered.Store(int64(buffered))
 	w.metrics.BufferedBytes.Store(bytes)
 	w.metrics.Spilled.Store(int64(w.spill.lines + w.overflow.lines))
+	if j := w.inflight; j != nil && j.kind == jobWriteSpill {
+		// The batch read back from the spill file is in memory too.
+		bytes += min(j.maxBytes, j.spill.size-j.spill.pos)
+	}
+	w.cfg.Intake.hold(bytes)
 }

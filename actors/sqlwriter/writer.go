@@ -111,6 +111,7 @@ func (w *writer) Receive(ctx actor.Context) {
 			return
 		}
 		w.accept(m)
+		w.cfg.Intake.accepted(m)
 	case *messages.SQLRequest:
 		w.request(ctx, m)
 	case workerFree:

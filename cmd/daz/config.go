@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,6 +15,8 @@ import (
 	"github.com/knadh/koanf/providers/env/v2"
 	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/v2"
+
+	"github.com/daz-bot/daz/actors/sqlwriter"
 
 	"github.com/daz-bot/daz/actors/eventfilter"
 	"github.com/daz-bot/daz/cmd/daz/app"
@@ -55,6 +58,7 @@ func defaultConfigKeys() []configKey {
 		{"writer.flush_interval", durText(writer.FlushInterval), "longest wait before a partial batch is written"},
 		{"writer.max_buffered", strconv.Itoa(writer.MaxBuffered), "events kept in memory while the database is away before spilling to disk"},
 		{"writer.max_buffered_bytes", strconv.FormatInt(writer.MaxBufferedBytes, 10), "bytes of events kept in memory while the database is away or behind before spilling to disk"},
+		{"writer.memory_limit", "auto", "soft memory limit of the process in bytes; auto: 1.5 × writer.max_buffered_bytes unless GOMEMLIMIT is set; off: none"},
 		{"data.dir", app.DefaultDataDir, "directory for the spill file and text logs"},
 		{"shutdown.timeout", durText(app.DefaultShutdownTimeout), "how long a graceful shutdown may take"},
 		{"log.format", "auto", "json, text, or auto (text on a terminal)"},
@@ -149,6 +153,27 @@ func loadConfig(fs *flag.FlagSet, configPath string, environ []string, requireCh
 	return buildOptions(k, requireChannel)
 }
 
+// memoryLimit reads writer.memory_limit: auto derives it from the writer's
+// budget, unless GOMEMLIMIT (which the Go runtime already applied) says
+// otherwise; off leaves the runtime alone.
+func memoryLimit(v string, budget int64, errs *[]error) int64 {
+	switch v = strings.TrimSpace(v); v {
+	case "off":
+		return 0
+	case "auto", "":
+		if os.Getenv("GOMEMLIMIT") != "" {
+			return 0
+		}
+		return sqlwriter.SoftMemoryLimit(budget)
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		*errs = append(*errs, &configError{Key: "writer.memory_limit", Msg: fmt.Sprintf("%q is not auto, off or a positive number of bytes", v)})
+		return 0
+	}
+	return n
+}
+
 var channelName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,30}$`)
 
 func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
@@ -184,6 +209,7 @@ func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 		DataDir:         k.String("data.dir"),
 		ShutdownTimeout: dur("shutdown.timeout"),
 	}
+	opts.MemoryLimit = memoryLimit(k.String("writer.memory_limit"), opts.Writer.MaxBufferedBytes, &errs)
 	defaultServer := k.String("cytube.server_url")
 	if err := checkServerURL("cytube.server_url", defaultServer); err != nil {
 		errs = append(errs, err)

@@ -98,6 +98,36 @@ database:
 	}
 }
 
+// writer.memory_limit: auto follows the writer's byte budget unless
+// GOMEMLIMIT already set one; off and a number are taken as they are.
+func TestConfigMemoryLimit(t *testing.T) {
+	base := []string{"DAZ_CYTUBE_CHANNEL=testchan", "DAZ_DATABASE_URL=postgres://u@h/db"}
+	cases := []struct {
+		name       string
+		args       []string
+		gomemlimit string
+		want       int64
+	}{
+		{"default", nil, "", 48 << 20},
+		{"auto with a bigger budget", []string{"-writer.max_buffered_bytes", "67108864"}, "", 96 << 20},
+		{"auto defers to GOMEMLIMIT", nil, "200MiB", 0},
+		{"off", []string{"-writer.memory_limit", "off"}, "", 0},
+		{"bytes", []string{"-writer.memory_limit", "100000000"}, "200MiB", 100_000_000},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GOMEMLIMIT", tc.gomemlimit)
+			cfg, err := load(t, tc.args, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Options.MemoryLimit != tc.want {
+				t.Errorf("memory limit = %d, want %d", cfg.Options.MemoryLimit, tc.want)
+			}
+		})
+	}
+}
+
 func TestInvalidConfigExitsTwoNamingTheKey(t *testing.T) {
 	base := []string{"DAZ_CYTUBE_CHANNEL=testchan", "DAZ_DATABASE_URL=postgres://u@h/db"}
 	cases := []struct {
@@ -117,6 +147,7 @@ func TestInvalidConfigExitsTwoNamingTheKey(t *testing.T) {
 		{"bad rate limit", base, []string{"-commands.user_rate_limit", "ten"}, "commands.user_rate_limit"},
 		{"bad database scheme", []string{"DAZ_CYTUBE_CHANNEL=testchan", "DAZ_DATABASE_URL=mysql://u:pw@h/db"}, nil, "database.url"},
 		{"bad log format", base, []string{"-log.format", "xml"}, "log.format"},
+		{"bad memory limit", base, []string{"-writer.memory_limit", "lots"}, "writer.memory_limit"},
 		{"unknown flag", base, []string{"-nope"}, "nope"},
 		{"missing file", base, []string{"-config", "/does/not/exist.yaml"}, "config"},
 		{"public debug without token", append(base, "DAZ_DEBUG_ADDR=0.0.0.0:6060"), nil, "debug.token"},

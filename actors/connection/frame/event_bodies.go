@@ -52,8 +52,9 @@ func decodeBody(name string, p json.RawMessage) (body any, known bool, err error
 	case "mediaUpdate":
 		return knownBody(object[messages.MediaUpdate](p))
 	case "playlist":
-		items, err := array[messages.PlaylistItem](p)
-		return &messages.Playlist{Items: items}, true, err
+		// Decoded on demand (Playlist.Items): nothing reads it on the way in.
+		raw, err := rawOf('[', p)
+		return &messages.Playlist{Raw: raw}, true, err
 	case "queue":
 		return knownBody(object[messages.Queue](p))
 	case "queueFail":

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -55,6 +56,7 @@ type App struct {
 	startedAt     time.Time
 	connCounters  map[string]*connection.Counters // by lower-case channel name
 	writerMetrics *sqlwriter.Metrics
+	intake        *sqlwriter.Intake // the writer's back-pressure on the readers
 	retryPool     *pgxpool.Pool
 	migrated      bool // at start-up; otherwise the writer applies them
 	retryStore    supervision.RetryStore
@@ -100,6 +102,7 @@ func New(opts Options) (*App, error) {
 	}
 	a := &App{opts: opts, log: opts.Logger, metrics: metrics.New(), ready: make(chan struct{})}
 	a.writerMetrics = &sqlwriter.Metrics{OnBatch: a.metrics.BatchWritten}
+	a.intake = sqlwriter.NewIntake(opts.Clock)
 	a.metrics.Registry.MustRegister(newWriterCollector(a.writerMetrics))
 	a.connCounters = map[string]*connection.Counters{}
 	for _, ch := range opts.Channels {
@@ -134,6 +137,13 @@ func (a *App) Run(ctx context.Context) error {
 	a.log.Info("daz starting", slog.String("version", a.opts.Version), slog.String("commit", a.opts.Commit),
 		slog.Int("channels", len(a.opts.Channels)), slog.String("debug_addr", a.opts.DebugAddr))
 	a.startedAt = a.opts.Clock.Now()
+	if limit := a.opts.MemoryLimit; limit > 0 {
+		// The writer's budget bounds what a burst keeps live; the limit
+		// keeps the collector from letting the heap double on top of it.
+		prev := debug.SetMemoryLimit(limit)
+		defer debug.SetMemoryLimit(prev)
+		a.log.Info("soft memory limit set", slog.Int64("bytes", limit))
+	}
 	a.migrated = a.migrate(ctx)
 	if err := a.openRetryStore(); err != nil {
 		return err

@@ -46,15 +46,20 @@ type WriterOptions struct {
 // Options is everything the daemon needs; cmd/daz fills it from koanf and
 // tests fill it directly.
 type Options struct {
-	Channels        []ChannelOptions
-	DatabaseURL     Secret
-	DebugAddr       string
-	DebugToken      Secret
-	CommandPrefix   string
-	UserRateLimit   int // commands one user may run per minute; 0: 10
-	Retry           RetryOptions
-	Writer          WriterOptions
-	DataDir         string // spill files and the plugin text logs
+	Channels      []ChannelOptions
+	DatabaseURL   Secret
+	DebugAddr     string
+	DebugToken    Secret
+	CommandPrefix string
+	UserRateLimit int // commands one user may run per minute; 0: 10
+	Retry         RetryOptions
+	Writer        WriterOptions
+	DataDir       string // spill files and the plugin text logs
+	// MemoryLimit, when positive, is the soft memory limit Run sets for the
+	// process (runtime/debug.SetMemoryLimit) and restores when it returns;
+	// zero leaves the runtime's own setting (GOMEMLIMIT) alone. The daemon
+	// derives it from the writer's budget: sqlwriter.SoftMemoryLimit.
+	MemoryLimit     int64
 	ShutdownTimeout time.Duration
 
 	Version string

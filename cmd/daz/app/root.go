@@ -40,6 +40,7 @@ func (r *root) Receive(ctx actor.Context) {
 		MaxBufferedBytes:  a.opts.Writer.MaxBufferedBytes,
 		DataDir:           a.opts.DataDir,
 		Metrics:           a.writerMetrics,
+		Intake:            a.intake,
 		Clock:             a.opts.Clock,
 		Logger:            a.log,
 	}), "sqlwriter")
@@ -75,6 +76,7 @@ func (c *channels) Receive(ctx actor.Context) {
 			Password:        ch.Password.Reveal(),
 			ChannelPassword: ch.ChannelPassword.Reveal(),
 			SQL:             c.sql,
+			Intake:          a.intake,
 			Prefix:          a.opts.CommandPrefix,
 			UserRateLimit:   a.opts.UserRateLimit,
 			Retry:           a.opts.Retry.toSupervision(),
