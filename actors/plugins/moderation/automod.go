@@ -28,9 +28,9 @@ type automod struct {
 	rules  []*Rule // by id
 	loaded bool
 
-	wordIdx map[string][]int // lower-case word -> rule indexes
-	linkIdx map[string][]int // domain -> rule indexes
-	hasCaps bool
+	wordIdx  map[string][]int // lower-case word -> rule indexes
+	linkIdx  map[string][]int // domain -> rule indexes
+	hasCaps  bool
 	stateful bool // repeat or flood rules exist
 
 	seed  maphash.Seed
