@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ const (
 	maxPatternLen   = 500
 	maxListItems    = 50
 	maxWordLen      = 50
+	maxRegexInsts   = 1000
 	maxRuleDuration = 30 * 24 * time.Hour
 	defaultBelow    = 2
 	defaultCapsMin  = 12
@@ -145,6 +147,9 @@ func (r *Rule) compile() error {
 		}
 		r.words = words
 	case KindRegex:
+		if err := regexSize(r.Pattern); err != nil {
+			return err
+		}
 		re, err := regexp.Compile(r.Pattern)
 		if err != nil {
 			return fmt.Errorf("invalid regex: %w", err)
@@ -173,6 +178,23 @@ func (r *Rule) compile() error {
 		r.count, r.window = n, w
 	default:
 		return fmt.Errorf("unknown kind %q (word, regex, link, caps, repeat, flood)", r.Kind)
+	}
+	return nil
+}
+
+// regexSize refuses a regex whose compiled program is so large that every
+// chat line would pay for it (RE2 time is linear in the program size).
+func regexSize(pattern string) error {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return fmt.Errorf("invalid regex: %w", err)
+	}
+	prog, err := syntax.Compile(re.Simplify())
+	if err != nil {
+		return fmt.Errorf("invalid regex: %w", err)
+	}
+	if len(prog.Inst) > maxRegexInsts {
+		return fmt.Errorf("the regex is too complex (%d steps, at most %d)", len(prog.Inst), maxRegexInsts)
 	}
 	return nil
 }
