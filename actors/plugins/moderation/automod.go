@@ -2,9 +2,11 @@ package moderation
 
 import (
 	"hash/maphash"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/daz-bot/daz/actors/clock"
 )
@@ -31,11 +33,19 @@ type automod struct {
 	wordIdx  map[string][]int // lower-case word -> rule indexes
 	linkIdx  map[string][]int // domain -> rule indexes
 	hasCaps  bool
-	stateful bool // repeat or flood rules exist
+	regexes  []int // indexes of the regex rules
+	caps     []int // indexes of the caps rules
+	stateful bool  // repeat or flood rules exist
+
+	maxWindow time.Duration // longest repeat or flood window
 
 	seed  maphash.Seed
 	users map[string]*chatter
 	hits  []bool // scratch, one per rule
+	// Scratch for the current line's history, newest first: the age of
+	// each line, and how many lines up to it equal the current one.
+	ages []time.Duration
+	same []int
 }
 
 // chatter is what automod remembers of one user.
@@ -70,9 +80,12 @@ func (a *automod) setRules(rules []*Rule) {
 	a.rules = rules
 	a.wordIdx = map[string][]int{}
 	a.linkIdx = map[string][]int{}
-	a.hasCaps, a.stateful = false, false
+	a.hasCaps, a.stateful, a.maxWindow = false, false, 0
+	a.regexes, a.caps = nil, nil
 	for i, r := range rules {
 		switch r.Kind {
+		case KindRegex:
+			a.regexes = append(a.regexes, i)
 		case KindWord:
 			for _, w := range r.words {
 				a.wordIdx[w] = append(a.wordIdx[w], i)
@@ -83,8 +96,10 @@ func (a *automod) setRules(rules []*Rule) {
 			}
 		case KindCaps:
 			a.hasCaps = true
+			a.caps = append(a.caps, i)
 		case KindRepeat, KindFlood:
 			a.stateful = true
+			a.maxWindow = max(a.maxWindow, r.window)
 		}
 	}
 	a.hits = make([]bool, len(rules))
@@ -140,14 +155,19 @@ func (a *automod) match(text string) bool {
 			}
 		}
 	}
-	n := len([]rune(text))
-	for i, r := range a.rules {
-		switch r.Kind {
-		case KindRegex:
-			if r.re.MatchString(text) {
+	if len(a.regexes) > 0 {
+		folded := foldString(text)
+		for _, i := range a.regexes {
+			r := a.rules[i]
+			if mayMatch(r.lits, folded) && r.re.MatchString(text) {
 				a.hits[i], found = true, true
 			}
-		case KindCaps:
+		}
+	}
+	if a.hasCaps {
+		n := utf8.RuneCountInString(text)
+		for _, i := range a.caps {
+			r := a.rules[i]
 			if n >= r.capsMin && letters > 0 && float64(upper) >= r.capsShare*float64(letters) {
 				a.hits[i], found = true, true
 			}
@@ -187,7 +207,8 @@ func (a *automod) check(user string, rank float64, text string) *hit {
 	if a.stateful {
 		c = a.chatter(key)
 		c.lines = append(c.lines, line{hash: maphash.String(a.seed, strings.ToLower(strings.TrimSpace(text))), at: now})
-		c.trim(now, a.longestWindow())
+		c.trim(now, a.maxWindow)
+		a.history(c, now)
 	}
 	a.match(text)
 	for i, r := range a.rules {
@@ -197,9 +218,9 @@ func (a *automod) check(user string, rank float64, text string) *hit {
 		tripped := a.hits[i]
 		switch r.Kind {
 		case KindRepeat:
-			tripped = c.repeats(now, r.window) >= r.count
+			tripped = a.repeats(r.window) >= r.count
 		case KindFlood:
-			tripped = c.within(now, r.window) >= r.count
+			tripped = a.within(r.window) >= r.count
 		}
 		if !tripped {
 			continue
@@ -243,16 +264,6 @@ func (a *automod) test(text string) []*Rule {
 	return out
 }
 
-func (a *automod) longestWindow() time.Duration {
-	var w time.Duration
-	for _, r := range a.rules {
-		if (r.Kind == KindRepeat || r.Kind == KindFlood) && r.window > w {
-			w = r.window
-		}
-	}
-	return w
-}
-
 func (a *automod) chatter(key string) *chatter {
 	c, ok := a.users[key]
 	if !ok {
@@ -292,26 +303,35 @@ func (c *chatter) trim(now time.Time, keep time.Duration) {
 	}
 }
 
-// within counts the lines of the last w, the newest included.
-func (c *chatter) within(now time.Time, w time.Duration) int {
-	n := 0
-	for i := len(c.lines) - 1; i >= 0 && now.Sub(c.lines[i].at) <= w; i-- {
-		n++
-	}
-	return n
-}
-
-// repeats counts the lines of the last w equal to the newest.
-func (c *chatter) repeats(now time.Time, w time.Duration) int {
-	if len(c.lines) == 0 {
-		return 0
-	}
+// history fills the scratch view of c's lines for the current one.
+func (a *automod) history(c *chatter, now time.Time) {
+	a.ages, a.same = a.ages[:0], a.same[:0]
 	last := c.lines[len(c.lines)-1].hash
 	n := 0
-	for i := len(c.lines) - 1; i >= 0 && now.Sub(c.lines[i].at) <= w; i-- {
+	for i := len(c.lines) - 1; i >= 0; i-- {
 		if c.lines[i].hash == last {
 			n++
 		}
+		a.ages = append(a.ages, now.Sub(c.lines[i].at))
+		a.same = append(a.same, n)
 	}
-	return n
+}
+
+// within counts the user's lines of the last w, the current one included.
+func (a *automod) within(w time.Duration) int {
+	k, _ := slices.BinarySearchFunc(a.ages, w, func(age, w time.Duration) int {
+		if age <= w {
+			return -1
+		}
+		return 1
+	})
+	return k
+}
+
+// repeats counts the user's lines of the last w equal to the current one.
+func (a *automod) repeats(w time.Duration) int {
+	if k := a.within(w); k > 0 {
+		return a.same[k-1]
+	}
+	return 0
 }

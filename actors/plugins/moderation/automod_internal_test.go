@@ -30,6 +30,7 @@ func TestRuleKinds(t *testing.T) {
 	}{
 		{KindWord, "grapefruit,kiwi", []string{"I like GrapeFruit!", "grapefruits are fine", "kiwi"}, []bool{true, false, true}},
 		{KindRegex, `(?i)free\s+nitro`, []string{"get FREE   nitro here", "nitro is free"}, []bool{true, false}},
+		{KindRegex, `(?i)kiss|crypto\d+`, []string{"\u212aiſſ", "CRYPTO42", "crypto"}, []bool{true, true, false}},
 		{KindLink, "spam.example,bad.test", []string{"see https://www.spam.example/x", "https://sub.bad.test?q=1",
 			"https://notspam.example/", "spam.example without a scheme"}, []bool{true, true, false, false}},
 		{KindCaps, "70%/10", []string{"THIS IS ALL CAPS", "SHORT", "This is Normal text", "ÉNORME CRI ICI"}, []bool{true, false, false, true}},
@@ -180,6 +181,7 @@ func FuzzParseRule(f *testing.F) {
 		{"repeat", "3/30s", "tempban", "1h"}, {"flood", "5/10s", "mute", "90s"}, {"regex", "(", "warn", ""},
 	} {
 		f.Add(s[0], s[1], s[2], s[3], "SOME line with https://spam.example/ and grapefruit")
+		f.Add("regex", "(?i)kiss|x+y", "warn", "", "\u212aiſſ")
 	}
 	f.Fuzz(func(t *testing.T, kind, pattern, action, dur, line string) {
 		r, err := ParseRule(kind, pattern, action, dur)
@@ -189,6 +191,9 @@ func FuzzParseRule(f *testing.F) {
 		again := &Rule{Kind: r.Kind, Pattern: r.Pattern, Action: r.Action, Duration: r.Duration, BelowRank: r.BelowRank}
 		if err := again.compile(); err != nil {
 			t.Fatalf("stored rule %v does not compile again: %v", r, err)
+		}
+		if r.re != nil && r.re.MatchString(line) && !mayMatch(r.lits, foldString(line)) {
+			t.Fatalf("the literal filter %q of %q rejects %q, which the regex matches", r.lits, r.Pattern, line)
 		}
 		a := newAutomod(clock.NewFake(t0))
 		r.ID = 1

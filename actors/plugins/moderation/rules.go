@@ -60,6 +60,7 @@ type Rule struct {
 
 	words     []string       // word: lower-case whole words
 	re        *regexp.Regexp // regex
+	lits      []string       // regex: one of these is in every match (nil: unknown)
 	domains   []string       // link: lower-case domains (subdomains match too)
 	capsShare float64        // caps: share of letters in upper case, 0..1
 	capsMin   int            // caps: lines shorter than this are left alone
@@ -158,6 +159,7 @@ func (r *Rule) compile() error {
 			return errors.New("the regex matches an empty line, so it would match every line")
 		}
 		r.re = re
+		r.lits = requiredLiterals(r.Pattern)
 	case KindLink:
 		domains, err := splitList(r.Pattern, "domain", validDomain)
 		if err != nil {
