@@ -12,43 +12,49 @@ import (
 	"github.com/daz-bot/daz/messages"
 )
 
-// benchRules is a channel with 200 rules of every kind, none of which the
-// recorded chat trips, so every line pays for every rule.
+// benchRuleSpecs are 200 rules of every kind (kind, pattern, action,
+// duration), none of which the recorded chat trips, so every line pays for
+// every rule.
+func benchRuleSpecs() [][4]string {
+	var specs [][4]string
+	for i := range 80 {
+		specs = append(specs, [4]string{KindWord, fmt.Sprintf("badword%d,slur%d,spamword%d", i, i, i), "warn", ""})
+	}
+	for i := range 40 {
+		specs = append(specs, [4]string{KindRegex, fmt.Sprintf(`(?i)free\s+nitro%d|crypto%d\s*giveaway`, i, i), "kick", ""})
+	}
+	for i := range 30 {
+		specs = append(specs, [4]string{KindLink, fmt.Sprintf("spam%d.example,phish%d.test", i, i), "tempban", "1h"})
+	}
+	for i := range 20 {
+		specs = append(specs, [4]string{KindCaps, fmt.Sprintf("%d%%/%d", 80+i%20, 20+i), "warn", ""})
+	}
+	for i := range 15 {
+		specs = append(specs, [4]string{KindRepeat, fmt.Sprintf("%d/30s", 20+i), "mute", "5m"})
+	}
+	for i := range 15 {
+		specs = append(specs, [4]string{KindFlood, fmt.Sprintf("%d/10s", 60+i), "mute", "5m"})
+	}
+	return specs
+}
+
 func benchRules(b *testing.B) []*Rule {
 	b.Helper()
 	var rules []*Rule
-	add := func(kind, pattern, action, dur string) {
-		r, err := ParseRule(kind, pattern, action, dur)
+	for _, s := range benchRuleSpecs() {
+		r, err := ParseRule(s[0], s[1], s[2], s[3])
 		if err != nil {
-			b.Fatalf("%s %s: %v", kind, pattern, err)
+			b.Fatalf("%v: %v", s, err)
 		}
 		r.ID = int64(len(rules) + 1)
 		rules = append(rules, r)
-	}
-	for i := range 80 {
-		add(KindWord, fmt.Sprintf("badword%d,slur%d,spamword%d", i, i, i), "warn", "")
-	}
-	for i := range 40 {
-		add(KindRegex, fmt.Sprintf(`(?i)free\s+nitro%d|crypto%d\s*giveaway`, i, i), "kick", "")
-	}
-	for i := range 30 {
-		add(KindLink, fmt.Sprintf("spam%d.example,phish%d.test", i, i), "tempban", "1h")
-	}
-	for i := range 20 {
-		add(KindCaps, fmt.Sprintf("%d%%/%d", 80+i%20, 20+i), "warn", "")
-	}
-	for i := range 15 {
-		add(KindRepeat, fmt.Sprintf("%d/30s", 20+i), "mute", "5m")
-	}
-	for i := range 15 {
-		add(KindFlood, fmt.Sprintf("%d/10s", 60+i), "mute", "5m")
 	}
 	return rules
 }
 
 // recordedChat is the plain text and author of every chat line of the big
 // channel recording.
-func recordedChat(b *testing.B) []*messages.ChatMsg {
+func recordedChat(b testing.TB) []*messages.ChatMsg {
 	b.Helper()
 	var out []*messages.ChatMsg
 	for _, l := range transcript.ByConn(transcript.MustLoad(b, "big_channel"), "bot") {

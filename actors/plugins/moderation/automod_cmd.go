@@ -3,6 +3,7 @@ package moderation
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -132,7 +133,9 @@ func (p *plugin) automodCommand(ctx actor.Context, cmd *messages.Command) {
 		}
 		p.kit.Exec(ctx, `DELETE FROM daz_moderation_rules WHERE channel = $1 AND id = $2`,
 			[]any{p.kit.Deps.Channel, id}, func(res *messages.SQLResponse) {
-				p.ruleChanged(ctx, cmd, res, id, fmt.Sprintf("Rule #%d deleted.", id))
+				p.ruleChanged(ctx, cmd, res, id, fmt.Sprintf("Rule #%d deleted.", id), func() {
+					p.auto.setRules(slices.DeleteFunc(slices.Clone(p.auto.rules), func(r *Rule) bool { return r.ID == id }))
+				})
 			})
 	case "dryrun":
 		id, ok := p.ruleID(ctx, cmd, args)
@@ -146,7 +149,13 @@ func (p *plugin) automodCommand(ctx actor.Context, cmd *messages.Command) {
 		on := args[1] == "on"
 		p.kit.Exec(ctx, `UPDATE daz_moderation_rules SET dry_run = $3 WHERE channel = $1 AND id = $2`,
 			[]any{p.kit.Deps.Channel, id, on}, func(res *messages.SQLResponse) {
-				p.ruleChanged(ctx, cmd, res, id, fmt.Sprintf("Rule #%d dry-run %s.", id, args[1]))
+				p.ruleChanged(ctx, cmd, res, id, fmt.Sprintf("Rule #%d dry-run %s.", id, args[1]), func() {
+					for _, r := range p.auto.rules {
+						if r.ID == id {
+							r.DryRun = on
+						}
+					}
+				})
 			})
 	case "list":
 		if len(p.auto.rules) == 0 {
@@ -221,8 +230,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 		})
 }
 
-// ruleChanged answers a del or dryrun and reloads the rules.
-func (p *plugin) ruleChanged(ctx actor.Context, cmd *messages.Command, res *messages.SQLResponse, id int64, ok string) {
+// ruleChanged answers a del or dryrun and applies it to the rules in
+// memory at once, so the next line and command see it.
+func (p *plugin) ruleChanged(ctx actor.Context, cmd *messages.Command, res *messages.SQLResponse, id int64, ok string, apply func()) {
 	switch {
 	case res.Err != nil:
 		p.kit.Refuse(ctx, cmd, "database unavailable: "+res.Err.Error(),
@@ -231,7 +241,8 @@ func (p *plugin) ruleChanged(ctx actor.Context, cmd *messages.Command, res *mess
 		p.kit.Reply(ctx, cmd, fmt.Sprintf("There is no rule #%d.", id))
 	default:
 		p.kit.Log.Info("automod rules changed", slog.String("user", cmd.User), slog.String("change", ok))
+		apply()
+		p.publish()
 		p.kit.Reply(ctx, cmd, ok)
-		p.loadRules(ctx)
 	}
 }

@@ -122,6 +122,7 @@ func TestTimedMuteReapplied(t *testing.T) {
 	r.Chat("Mod", "!mute bob 5m")
 	r.waitChat("/mute bob", 1)
 	r.UserLeave("bob")
+	r.Sync("moderation") // he is gone before the time runs out
 
 	fake.Advance(10 * time.Minute)
 	r.waitChat("/unmute alice", 1)
