@@ -226,7 +226,7 @@ func validDomain(d string) bool {
 		return false
 	}
 	for _, c := range d {
-		if !(c == '.' || c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')) {
+		if c != '.' && c != '-' && (c < '0' || c > '9') && (c < 'a' || c > 'z') {
 			return false
 		}
 	}

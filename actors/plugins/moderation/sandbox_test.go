@@ -134,7 +134,7 @@ func TestCommandsAgainstTheSandbox(t *testing.T) {
 	waitLine(t, admin, "dazbot", "The server refused to kick alice: You do not have permission to kick alice")
 
 	// A tempban, and !unban through the banlist.
-	alice = l.dial("alice")
+	l.dial("alice")
 	waitLine(t, owner, "[server]", "alice joined")
 	l.say(admin, "!tempban alice 1h spam")
 	waitLine(t, admin, "[server]", "dazbot namebanned alice")
@@ -146,11 +146,10 @@ func TestCommandsAgainstTheSandbox(t *testing.T) {
 	if err := l.sb.SetRank("testchan", "dazbot", 1.5); err != nil {
 		t.Fatal(err)
 	}
-	alice = l.dial("alice")
+	l.dial("alice")
 	testutil.CheckFor(t, sbWait, "alice back", func() bool {
 		return admin.Count(func(x chatclient.Line) bool { return strings.Contains(x.Msg, "alice joined") }) >= 3
 	})
 	l.say(admin, "!ban alice")
 	waitLine(t, admin, "dazbot", "I need rank 2 to ban here.")
-	_ = alice
 }
