@@ -1,7 +1,11 @@
 package moderation_test
 
 import (
+	"encoding/json"
 	"testing"
+	"time"
+
+	"github.com/daz-bot/daz/actors/connection/frame"
 
 	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/plugins/plugintest"
@@ -120,4 +124,28 @@ func TestServerRefusalIsReported(t *testing.T) {
 	r.Send("errorMsg", &messages.ErrorMsg{Msg: "You do not have permission to kick alice"})
 	r.waitPM("Mod", "The server refused to kick alice: You do not have permission to kick alice")
 	r.waitLog("alice", "kick/refused")
+}
+
+// TestMalformedFramesIgnored: a setPermissions or banlist frame of the
+// wrong shape is logged and ignored; the plugin keeps the permissions it
+// had and still lifts the ban when a good banlist follows.
+func TestMalformedFramesIgnored(t *testing.T) {
+	t.Parallel()
+	r := startRig(t, rigOptions{})
+	r.standard()
+	for _, bad := range []struct{ name, payload string }{
+		{"setPermissions", `{"kick":"x"}`}, {"setPermissions", `[]`}, {"banlist", `[1]`}, {"banlist", `{}`},
+	} {
+		ev, _ := frame.DecodeEvent(plugintest.Channel, 0, time.Now(), bad.name, json.RawMessage(bad.payload))
+		r.Send(bad.name, ev.Body)
+	}
+	r.Chat("Mod", "!kick alice")
+	r.waitChat("/kick alice", 1)
+
+	r.Chat("Admin", "!unban bob")
+	waitEvent(t, r, "requestBanlist", 1)
+	ev, _ := frame.DecodeEvent(plugintest.Channel, 0, time.Now(), "banlist", json.RawMessage(`[{"id":"x"}]`))
+	r.Send("banlist", ev.Body)
+	r.Send("banlist", &messages.Banlist{Bans: []messages.BanEntry{{ID: 5, IP: "*", Name: "bob"}}})
+	waitEvent(t, r, "unban", 1)
 }
