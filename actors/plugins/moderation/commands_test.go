@@ -6,10 +6,8 @@ import (
 	"time"
 
 	"github.com/daz-bot/daz/actors/connection/frame"
-
 	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/plugins/plugintest"
-
 	"github.com/daz-bot/daz/messages"
 )
 
