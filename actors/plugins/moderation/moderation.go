@@ -53,8 +53,13 @@ const (
 
 // Props returns the moderation plugin of one channel.
 func Props(deps pluginkit.Deps) *actor.Props {
+	// The roster and the queued log rows outlive a restart of the actor
+	// after a panic: the server sends the userlist only on join, and the
+	// rows are the log of actions already taken. The timed actions are
+	// read back from the database.
+	sh := &shared{roster: newRoster()}
 	return pluginkit.Props(deps, func() actor.Actor {
-		p := &plugin{roster: newRoster(), active: map[string]*timed{}, unbans: map[string]unbanReq{},
+		p := &plugin{sh: sh, roster: sh.roster, active: map[string]*timed{}, unbans: map[string]unbanReq{},
 			reapplied: map[string]time.Time{}}
 		p.kit = pluginkit.New(deps, Name, declare)
 		p.auto = newAutomod(p.kit.Deps.Clock)
@@ -104,7 +109,14 @@ type unbanReq struct {
 	at    time.Time
 }
 
+// shared is what one Props hands to each incarnation of the plugin.
+type shared struct {
+	roster *roster
+	writes []logWrite
+}
+
 type plugin struct {
+	sh     *shared
 	kit    *pluginkit.Kit
 	roster *roster
 	auto   *automod
@@ -120,7 +132,6 @@ type plugin struct {
 	banlistAt time.Time           // when we last asked for the banlist
 	reapplied map[string]time.Time
 
-	writes     []logWrite
 	writing    bool
 	flushTimer clock.Timer
 	outage     bool
@@ -151,6 +162,9 @@ func (p *plugin) Receive(ctx actor.Context) {
 		}
 		p.load(ctx)
 		p.loadRules(ctx)
+		// Rows an earlier incarnation left queued; a write it had in
+		// flight is written again (inserts are keyed, updates idempotent).
+		p.flush(ctx)
 	case *actor.Stopping, *actor.Restarting:
 		for _, t := range []clock.Timer{p.timer, p.loadTimer, p.flushTimer} {
 			if t != nil {
@@ -184,7 +198,7 @@ func (p *plugin) Receive(ctx actor.Context) {
 }
 
 func (p *plugin) publish() {
-	d := detail{Loaded: p.loaded, Active: len(p.active), NextLift: p.timerAt, QueuedRows: len(p.writes),
+	d := detail{Loaded: p.loaded, Active: len(p.active), NextLift: p.timerAt, QueuedRows: len(p.sh.writes),
 		Rules: len(p.auto.rules), BotRank: p.roster.botRank, RulesLoaded: p.auto.loaded}
 	if p.timer == nil {
 		d.NextLift = time.Time{}

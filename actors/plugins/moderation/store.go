@@ -61,29 +61,29 @@ WHERE key = $1`, args: []any{key, outcome, detail, nullTime(liftedAt)}})
 }
 
 func (p *plugin) queueWrite(ctx actor.Context, w logWrite) {
-	if len(p.writes) >= maxQueuedRows {
-		p.kit.Log.Error("moderation log queue full; the oldest row is dropped", slog.Int("queued", len(p.writes)))
-		p.writes = p.writes[1:]
+	if len(p.sh.writes) >= maxQueuedRows {
+		p.kit.Log.Error("moderation log queue full; the oldest row is dropped", slog.Int("queued", len(p.sh.writes)))
+		p.sh.writes = p.sh.writes[1:]
 	}
-	p.writes = append(p.writes, w)
+	p.sh.writes = append(p.sh.writes, w)
 	p.flush(ctx)
 }
 
 // flush writes the queued rows one at a time, in order; an outage leaves
 // them queued and retries.
 func (p *plugin) flush(ctx actor.Context) {
-	if p.writing || p.flushTimer != nil || len(p.writes) == 0 {
+	if p.writing || p.flushTimer != nil || len(p.sh.writes) == 0 {
 		p.publish()
 		return
 	}
 	p.writing = true
-	w := p.writes[0]
+	w := p.sh.writes[0]
 	p.kit.Exec(ctx, w.query, w.args, func(res *messages.SQLResponse) {
 		p.writing = false
 		if res.Err != nil && errors.Is(res.Err, messages.ErrDatabaseUnavailable) {
 			if !p.outage {
 				p.outage = true
-				p.kit.Log.Warn("moderation log unavailable; rows are queued", slog.Int("queued", len(p.writes)),
+				p.kit.Log.Warn("moderation log unavailable; rows are queued", slog.Int("queued", len(p.sh.writes)),
 					slog.Any("error", res.Err))
 			}
 			p.flushTimer = p.kit.Deps.System.SendAfter(flushRetry, ctx.Self(), flushTick{})
@@ -95,9 +95,9 @@ func (p *plugin) flush(ctx actor.Context) {
 		}
 		if p.outage && res.Err == nil {
 			p.outage = false
-			p.kit.Log.Info("moderation log writes resumed", slog.Int("queued", len(p.writes)))
+			p.kit.Log.Info("moderation log writes resumed", slog.Int("queued", len(p.sh.writes)))
 		}
-		p.writes = p.writes[1:]
+		p.sh.writes = p.sh.writes[1:]
 		p.flush(ctx)
 	})
 }
@@ -153,7 +153,7 @@ ORDER BY at DESC, id DESC LIMIT $3`, []any{p.kit.Deps.Channel, target, modlogRow
 		func(res *messages.SQLResponse) {
 			if res.Err != nil {
 				p.kit.Refuse(ctx, cmd, "database unavailable: "+res.Err.Error(), fmt.Sprintf(
-					"The moderation log is not reachable right now (%d rows wait to be written).", len(p.writes)))
+					"The moderation log is not reachable right now (%d rows wait to be written).", len(p.sh.writes)))
 				return
 			}
 			rows := pluginkit.Rows(res)
