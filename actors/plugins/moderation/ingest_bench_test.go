@@ -79,10 +79,22 @@ func startIngest(b *testing.B, automod bool) *ingest {
 		}
 		return []pluginkit.Spec{{Name: moderation.Name, Props: moderation.Props(d)}}
 	})
-	h.Join()
 	if automod {
 		h.WaitRegistered("automod")
-		h.WaitLoaded(moderation.Name)
+		h.Join() // once the plugin hears it
+		// Every line must meet the rules: all loaded, and our rank known
+		// (automod leaves everyone alone until it is).
+		h.WaitPluginState(moderation.Name, func(st pluginkit.State) bool {
+			raw, err := json.Marshal(st.Detail)
+			var d struct {
+				Rules   int     `json:"rules"`
+				BotRank float64 `json:"bot_rank"`
+			}
+			return err == nil && json.Unmarshal(raw, &d) == nil && d.Rules == len(moderation.BenchRuleSpecs()) && d.BotRank == 2
+		})
+	}
+	if !automod {
+		h.Join()
 	}
 	in := &ingest{h: h}
 	in.base = in.rows(b)

@@ -212,6 +212,8 @@ func (p *plugin) onEvent(ctx actor.Context, ev *messages.Event) {
 		return
 	}
 	switch b := ev.Body.(type) {
+	case *messages.Login, *messages.Rank, *messages.UserList, *messages.SetUserRank:
+		p.publish() // our rank, on the tree
 	case *messages.AddUser:
 		p.onJoin(ctx, b.User)
 	case *messages.SetUserMeta:
