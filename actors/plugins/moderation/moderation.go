@@ -194,6 +194,8 @@ func (p *plugin) Receive(ctx actor.Context) {
 	case flushTick:
 		p.flushTimer = nil
 		p.flush(ctx)
+	case banCheck:
+		p.onBanCheck(ctx, m.name)
 	}
 }
 

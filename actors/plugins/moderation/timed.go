@@ -201,9 +201,26 @@ func (p *plugin) onJoin(ctx actor.Context, u messages.User) {
 		}
 	}
 	if t := p.activeFor("ban", u.Name); t != nil && now.Before(t.until) {
-		p.reapply(ctx, t, now)
+		// CyTube announces a banned user's login, then kicks them; only if
+		// they are still here a moment later was the ban lost.
+		p.kit.Deps.System.SendAfter(banCheckDelay, ctx.Self(), banCheck{name: u.Name})
 	}
 	p.auto.forget(u.Name)
+}
+
+// banCheckDelay is how long after a banned user's join daz looks whether
+// the server turned them away.
+const banCheckDelay = 3 * time.Second
+
+// banCheck asks whether name, under a timed ban, is still here.
+type banCheck struct{ name string }
+
+func (p *plugin) onBanCheck(ctx actor.Context, name string) {
+	now := p.kit.Deps.Clock.Now()
+	t := p.activeFor("ban", name)
+	if _, here := p.roster.lookup(name); here && t != nil && now.Before(t.until) {
+		p.reapply(ctx, t, now)
+	}
 }
 
 // onUnmuted re-mutes a user whose timed mute someone lifted by mistake.

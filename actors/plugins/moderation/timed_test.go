@@ -135,3 +135,34 @@ func TestTimedMuteReapplied(t *testing.T) {
 	r.waitChat("/unmute bob", 1)
 	r.waitLog("bob", "mute/lifted")
 }
+
+// TestTempbanReappliedWhenLost: a user under a tempban whom the server
+// turns away (kicked right after the join) is left to the server; one who
+// stays, because the ban was lifted early by mistake, is banned again.
+func TestTempbanReappliedWhenLost(t *testing.T) {
+	t.Parallel()
+	fake := clock.NewFake(epoch)
+	r := startRig(t, rigOptions{fake: fake})
+	r.standard()
+	r.Chat("Mod", "!tempban alice 1h spam")
+	r.waitChat("/ban alice spam", 1)
+	r.UserLeave("alice")
+
+	// The ban holds: the server kicks her at once.
+	r.AddUser("alice", 1)
+	r.UserLeave("alice")
+	r.Sync("moderation")
+	fake.Advance(5 * time.Second)
+	r.Sync("moderation")
+	if n := count(r.out.lines(), "/ban alice spam"); n != 1 {
+		t.Fatalf("banned again although the server turned her away (%d bans)", n)
+	}
+
+	// Someone unbanned her by mistake: she stays, and is banned again.
+	r.Send("banlistRemove", &messages.BanlistRemove{ID: 3, Name: "alice"})
+	r.AddUser("alice", 1)
+	r.Sync("moderation")
+	fake.Advance(5 * time.Second)
+	r.waitChat("/ban alice spam", 2)
+	r.waitLog("alice", "tempban/done")
+}
