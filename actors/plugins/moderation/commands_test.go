@@ -147,3 +147,27 @@ func TestMalformedFramesIgnored(t *testing.T) {
 	r.Send("banlist", &messages.Banlist{Bans: []messages.BanEntry{{ID: 5, IP: "*", Name: "bob"}}})
 	waitEvent(t, r, "unban", 1)
 }
+
+// TestRosterOutlivesPluginRestart: after the plugin panics and its
+// supervisor restarts it, it still knows who is here and its own rank (the
+// server sends the userlist only on join), and the tempban it set is read
+// back and lifted.
+func TestRosterOutlivesPluginRestart(t *testing.T) {
+	t.Parallel()
+	r := startRig(t, rigOptions{})
+	r.standard()
+	r.Chat("Mod", "!tempban bob 1h spam")
+	r.waitChat("/ban bob spam", 1)
+	r.waitLog("bob", "tempban/done")
+
+	// A body the decoder never produces (a typed nil) makes the plugin
+	// panic.
+	r.Send("errorMsg", (*messages.ErrorMsg)(nil))
+	testutil.CheckFor(t, plugintest.Wait, "the plugin restarted", func() bool {
+		info, ok := r.Sys.Tree().Find("plugins/moderation")
+		return ok && info.Restarts == 1
+	})
+	r.waitDetail("the tempban read back", func(d detail) bool { return d.Loaded && d.Active == 1 && d.BotRank == 2 })
+	r.Chat("Mod", "!kick alice")
+	r.waitChat("/kick alice", 1)
+}
