@@ -49,6 +49,10 @@ func TestTempbanLiftedOnTime(t *testing.T) {
 	}
 	fake.Advance(time.Minute)
 	waitEvent(t, r, "requestBanlist", 1)
+	// No banlist comes (a reconnect swallowed the request): asked again.
+	r.Sync("moderation")
+	fake.Advance(30 * time.Second)
+	waitEvent(t, r, "requestBanlist", 2)
 	r.liftBan(t, "alice", 4)
 	r.waitLog("alice", "tempban/lifted")
 }
