@@ -36,6 +36,8 @@ func TestSchemaHasTablesAndIndexes(t *testing.T) {
 		"daz_eventfilter_cmds",
 		"daz_eventfilter_ignored_users",
 		"daz_eventfilter_user_limits",
+		"daz_moderation_actions",
+		"daz_moderation_rules",
 		"daz_remind_reminders",
 		"daz_tell_messages",
 	}
@@ -72,6 +74,10 @@ func TestSchemaHasTablesAndIndexes(t *testing.T) {
 		{"daz_tell_messages", "daz_tell_messages_pending_idx", []string{"(channel, lower(to_user))", "WHERE (delivered_at IS NULL)"}},
 		{"daz_remind_reminders", "daz_remind_reminders_due_idx", []string{"(due_at)", "WHERE (delivered_at IS NULL)"}},
 		{"daz_analytics_media", "daz_analytics_media_channel_started_idx", []string{"(channel, started_at DESC)"}},
+		{"daz_moderation_actions", "daz_moderation_actions_key_key", []string{"UNIQUE", "(key)"}},
+		{"daz_moderation_actions", "daz_moderation_actions_target_idx", []string{"(channel, lower(target), at DESC)"}},
+		{"daz_moderation_actions", "daz_moderation_actions_timed_idx", []string{"(channel, until)", "WHERE ((until IS NOT NULL) AND (outcome = 'done'::text))"}},
+		{"daz_moderation_rules", "daz_moderation_rules_channel_idx", []string{"(channel, id)"}},
 	}
 	for _, want := range wantIndexes {
 		var def string

@@ -8,6 +8,7 @@ import (
 	"github.com/daz-bot/daz/actors/plugins/customcmd"
 	"github.com/daz-bot/daz/actors/plugins/help"
 	"github.com/daz-bot/daz/actors/plugins/logger"
+	"github.com/daz-bot/daz/actors/plugins/moderation"
 	"github.com/daz-bot/daz/actors/plugins/ping"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/actors/plugins/remind"
@@ -27,5 +28,6 @@ func All(deps pluginkit.Deps) []pluginkit.Spec {
 		{Name: analytics.Name, Props: analytics.Props(deps)},
 		{Name: tell.Name, Props: tell.Props(deps)},
 		{Name: remind.Name, Props: remind.Props(deps)},
+		{Name: moderation.Name, Props: moderation.Props(deps)},
 	}
 }

@@ -1,0 +1,7 @@
+package moderation
+
+// For the external benchmarks.
+var (
+	BenchRuleSpecs = benchRuleSpecs
+	RecordedChat   = recordedChat
+)
