@@ -2,7 +2,6 @@ package migrations
 
 import (
 	"context"
-	"github.com/daz-bot/daz/migrations/pgtest"
 	"io/fs"
 	"regexp"
 	"slices"
@@ -12,6 +11,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/daz-bot/daz/migrations/pgtest"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/pressly/goose/v3"
@@ -32,21 +33,18 @@ func embeddedNames(t *testing.T) []string {
 func TestMigrationFilesAreNumberedAndReversible(t *testing.T) {
 	t.Parallel()
 	pattern := regexp.MustCompile(`^(\d{5})_[a-z0-9_]+\.sql$`)
-	// Work in parallel gets blocks of versions (00020-00029, 00030-00039,
-	// ...), so a gap between blocks is expected; a duplicate or a version
-	// out of order is not.
-	prev := 0
-	for _, name := range embeddedNames(t) {
+	// No gaps: goose refuses to apply a version below one a database
+	// already has, so a gap filled later would strand every database
+	// migrated in between. Parallel work renumbers when it lands.
+	for i, name := range embeddedNames(t) {
 		m := pattern.FindStringSubmatch(name)
 		if m == nil {
 			t.Errorf("%s: name must look like 00001_topic.sql", name)
 			continue
 		}
-		v, _ := strconv.Atoi(m[1])
-		if v <= prev {
-			t.Errorf("%s: version %d after %d (no duplicates)", name, v, prev)
+		if v, _ := strconv.Atoi(m[1]); v != i+1 {
+			t.Errorf("%s: version %d, want %d (no gaps, no duplicates)", name, v, i+1)
 		}
-		prev = v
 		body, err := fs.ReadFile(files, name)
 		if err != nil {
 			t.Fatalf("read %s: %v", name, err)

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/connection/frame"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/plugins/plugintest"
 	"github.com/daz-bot/daz/messages"
 )
@@ -88,7 +88,7 @@ func TestCommandRefusals(t *testing.T) {
 	r.Chat("Admin", "!ban alice")
 	r.waitAnswer("I need rank 3 to ban here.")
 	r.Chat("Admin", "!unban alice")
-	testutil.CheckFor(t, plugintest.Wait, "the unban refused too", func() bool {
+	actortest.CheckFor(t, plugintest.Wait, "the unban refused too", func() bool {
 		n := 0
 		for _, s := range r.Said() {
 			if s.Msg == "I need rank 3 to ban here." {
@@ -163,7 +163,7 @@ func TestRosterOutlivesPluginRestart(t *testing.T) {
 	// A body the decoder never produces (a typed nil) makes the plugin
 	// panic.
 	r.Send("errorMsg", (*messages.ErrorMsg)(nil))
-	testutil.CheckFor(t, plugintest.Wait, "the plugin restarted", func() bool {
+	actortest.CheckFor(t, plugintest.Wait, "the plugin restarted", func() bool {
 		info, ok := r.Sys.Tree().Find("plugins/moderation")
 		return ok && info.Restarts == 1
 	})

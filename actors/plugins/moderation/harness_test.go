@@ -11,8 +11,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/clock"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/plugins/moderation"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/actors/plugins/plugintest"
@@ -153,7 +153,7 @@ func (r *rig) standard() {
 // waitChat waits until the plugin queued line exactly n times.
 func (r *rig) waitChat(line string, n int) {
 	r.T.Helper()
-	testutil.CheckFor(r.T, plugintest.Wait, fmt.Sprintf("%q sent %d times", line, n), func() bool {
+	actortest.CheckFor(r.T, plugintest.Wait, fmt.Sprintf("%q sent %d times", line, n), func() bool {
 		return count(r.out.lines(), line) >= n
 	})
 }
@@ -161,7 +161,7 @@ func (r *rig) waitChat(line string, n int) {
 // waitPM waits for a PM to user containing want.
 func (r *rig) waitPM(to, want string) {
 	r.T.Helper()
-	testutil.CheckFor(r.T, plugintest.Wait, fmt.Sprintf("a PM to %s with %q", to, want), func() bool {
+	actortest.CheckFor(r.T, plugintest.Wait, fmt.Sprintf("a PM to %s with %q", to, want), func() bool {
 		for _, s := range r.out.pmTexts() {
 			if strings.EqualFold(s.To, to) && strings.Contains(s.Msg, want) {
 				return true
@@ -175,7 +175,7 @@ func (r *rig) waitPM(to, want string) {
 // refusals.
 func (r *rig) waitAnswer(want string) {
 	r.T.Helper()
-	testutil.CheckFor(r.T, plugintest.Wait, "an answer with "+want, func() bool {
+	actortest.CheckFor(r.T, plugintest.Wait, "an answer with "+want, func() bool {
 		for _, l := range r.out.lines() {
 			if strings.Contains(l, want) {
 				return true
@@ -217,7 +217,7 @@ WHERE lower(target) = lower($1) ORDER BY at, id`, target)
 
 func (r *rig) waitLog(target string, want ...string) {
 	r.T.Helper()
-	testutil.CheckFor(r.T, plugintest.Wait, fmt.Sprintf("log of %s = %v", target, want), func() bool {
+	actortest.CheckFor(r.T, plugintest.Wait, fmt.Sprintf("log of %s = %v", target, want), func() bool {
 		return strings.Join(r.logRows(target), ",") == strings.Join(want, ",")
 	})
 }
@@ -248,7 +248,7 @@ type detail struct {
 
 func waitEvent(t *testing.T, r *rig, name string, n int) {
 	t.Helper()
-	testutil.CheckFor(t, plugintest.Wait, name+" sent", func() bool {
+	actortest.CheckFor(t, plugintest.Wait, name+" sent", func() bool {
 		c := 0
 		for _, e := range r.out.sent() {
 			if e.Name == name {

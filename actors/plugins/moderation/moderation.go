@@ -177,7 +177,7 @@ func (p *plugin) Receive(ctx actor.Context) {
 			p.due(ctx)
 		}
 	case *messages.PluginNotify:
-		if m.Event != nil && !m.Backlog {
+		if m.Event != nil && !m.Event.Backlog {
 			p.onEvent(ctx, m.Event)
 		}
 	case *messages.Command:

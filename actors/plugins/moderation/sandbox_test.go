@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/daz-bot/daz/actors/app"
-	"github.com/daz-bot/daz/actors/internal/chatclient"
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/internal/testpg"
-	"github.com/daz-bot/daz/actors/internal/testutil"
+	"github.com/daz-bot/daz/cmd/daz/app"
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
+	"github.com/daz-bot/daz/cmd/daz/sandbox/chatclient"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/sandboxtest"
 	"github.com/daz-bot/daz/messages"
 )
@@ -41,7 +41,7 @@ func startLive(t *testing.T) *live {
 		DatabaseURL: app.Secret(db),
 		DebugAddr:   "127.0.0.1:0",
 		DataDir:     t.TempDir(),
-		Logger:      testutil.Logger(t, slog.LevelWarn),
+		Logger:      actortest.Logger(t, slog.LevelWarn),
 		Version:     "test",
 	})
 	if err != nil {
@@ -61,7 +61,7 @@ func startLive(t *testing.T) *live {
 			t.Errorf("daemon: %v", err)
 		}
 	})
-	testutil.CheckFor(t, sbWait, "daz online", func() bool {
+	actortest.CheckFor(t, sbWait, "daz online", func() bool {
 		st, ok := a.ChannelState("testchan")
 		return ok && st.State == messages.StateOnline
 	})
@@ -88,7 +88,7 @@ func (l *live) say(c *chatclient.Client, msg string) {
 // waitLine waits for a chatMsg or PM from user containing want.
 func waitLine(t *testing.T, c *chatclient.Client, user, want string) {
 	t.Helper()
-	testutil.CheckFor(t, sbWait, user+" saying "+want, func() bool {
+	actortest.CheckFor(t, sbWait, user+" saying "+want, func() bool {
 		return c.Count(func(l chatclient.Line) bool {
 			return l.Username == user && strings.Contains(l.Msg, want)
 		}) > 0
@@ -121,7 +121,7 @@ func TestCommandsAgainstTheSandbox(t *testing.T) {
 	// Lifted early by someone else's mistake: applied again.
 	l.say(owner, "/unmute alice")
 	waitLine(t, admin, "[server]", "owner unmuted alice")
-	testutil.CheckFor(t, sbWait, "alice muted again", func() bool {
+	actortest.CheckFor(t, sbWait, "alice muted again", func() bool {
 		return admin.Count(func(x chatclient.Line) bool { return x.Msg == "dazbot muted alice" }) == 2
 	})
 	l.say(admin, "!unmute alice")
@@ -147,7 +147,7 @@ func TestCommandsAgainstTheSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.dial("alice")
-	testutil.CheckFor(t, sbWait, "alice back", func() bool {
+	actortest.CheckFor(t, sbWait, "alice back", func() bool {
 		return admin.Count(func(x chatclient.Line) bool { return strings.Contains(x.Msg, "alice joined") }) >= 3
 	})
 	l.say(admin, "!ban alice")

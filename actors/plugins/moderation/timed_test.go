@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/clock"
-	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/plugins/plugintest"
 	"github.com/daz-bot/daz/messages"
 )
@@ -87,7 +87,7 @@ func TestTempbanOutlivesRestartAndOutage(t *testing.T) {
 	}
 
 	r2.gate.setDown(false)
-	testutil.CheckFor(t, plugintest.Wait, "the late tempban to be lifted", func() bool {
+	actortest.CheckFor(t, plugintest.Wait, "the late tempban to be lifted", func() bool {
 		fake.Advance(5 * time.Second) // the retry timers
 		return r2.events("requestBanlist") >= 1
 	})
