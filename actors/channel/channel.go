@@ -22,6 +22,7 @@ import (
 	"github.com/daz-bot/daz/actors/outbound"
 	"github.com/daz-bot/daz/actors/plugins"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
+	"github.com/daz-bot/daz/actors/plugins/web/hub"
 	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/supervision"
 )
@@ -57,6 +58,10 @@ type Config struct {
 	// ExtraPlugins are spawned next to the standard ones (tests add a
 	// misbehaving plugin this way).
 	ExtraPlugins func(pluginkit.Deps) []pluginkit.Spec
+
+	// WebHub, when set, receives the channel's live events for the web
+	// server (through the web plugin).
+	WebHub *hub.Hub
 }
 
 // Child names, in spawn order. A child may only be sent to once it exists:
@@ -160,7 +165,7 @@ func (c *channelActor) startChildren(ctx actor.Context) {
 		System: c.sys, Channel: c.cfg.Channel, Prefix: c.cfg.Prefix,
 		EventFilter: filterPID, Outbound: outboundPID, SQL: c.cfg.SQL,
 		Clock: c.cfg.Clock, Logger: log, Version: c.cfg.Version, StartedAt: c.cfg.StartedAt,
-		LogDir: filepath.Join(c.cfg.DataDir, "logs"), Supervision: c.plugins,
+		LogDir: filepath.Join(c.cfg.DataDir, "logs"), Supervision: c.plugins, Web: c.cfg.WebHub,
 	}
 	specs := plugins.All(deps)
 	if c.cfg.ExtraPlugins != nil {

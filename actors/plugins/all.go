@@ -13,6 +13,7 @@ import (
 	"github.com/daz-bot/daz/actors/plugins/remind"
 	"github.com/daz-bot/daz/actors/plugins/tell"
 	"github.com/daz-bot/daz/actors/plugins/uptime"
+	"github.com/daz-bot/daz/actors/plugins/web"
 )
 
 // All returns every plugin of one channel, in start order.
@@ -27,5 +28,6 @@ func All(deps pluginkit.Deps) []pluginkit.Spec {
 		{Name: analytics.Name, Props: analytics.Props(deps)},
 		{Name: tell.Name, Props: tell.Props(deps)},
 		{Name: remind.Name, Props: remind.Props(deps)},
+		{Name: web.Name, Props: web.Props(deps)},
 	}
 }
