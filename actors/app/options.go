@@ -54,6 +54,7 @@ type Options struct {
 	Retry           RetryOptions
 	Writer          WriterOptions
 	DataDir         string // spill files and the plugin text logs
+	Web             WebOptions
 	ShutdownTimeout time.Duration
 
 	Version string

@@ -79,6 +79,7 @@ func (c *channels) Receive(ctx actor.Context) {
 			Metrics:         a.metrics,
 			ExtraPlugins:    a.opts.ExtraPlugins,
 			Counters:        a.connCounters[name],
+			WebHub:          a.webHub,
 			Clock:           a.opts.Clock,
 			Logger:          a.log,
 		})
