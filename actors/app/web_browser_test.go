@@ -1,0 +1,116 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/daz-bot/daz/actors/app"
+	"github.com/daz-bot/daz/actors/internal/testutil"
+)
+
+func withWeb(o *app.Options) { o.Web = app.WebOptions{Addr: "127.0.0.1:0"} }
+
+// A person chats in the sandbox; the daemon's web pages show it: the
+// overview lists the channel and who is online, the channel page links to
+// the person, their page links to the line, and the permalink lands on it.
+// Hostile markup typed in chat stays text on every page.
+func TestBrowserWebOverviewUserPermalink(t *testing.T) {
+	s := startStack(t, "web", withWeb)
+	s.waitOnline(t, "web")
+	ctx := browser(t)
+	base := s.app.WebURL()
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(s.sandbox.URL()+"/?channel=web"),
+		chromedp.WaitVisible(chromedp.ID("name")),
+		chromedp.SendKeys(chromedp.ID("name"), "carol"),
+		chromedp.Click(chromedp.ID("login")),
+		chromedp.WaitVisible(chromedp.CSS("#users li")),
+		chromedp.SendKeys(chromedp.ID("msg"), `hello web <img src=x onerror="window.__xss=1">`),
+		chromedp.Click(chromedp.ID("send")),
+	)
+	if err != nil {
+		t.Fatalf("sandbox chat: %v", err)
+	}
+	testutil.CheckFor(t, 20*time.Second, "carol's line in the chat log", func() bool {
+		return s.count(t, `SELECT count(*) FROM daz_core_chat_log WHERE channel = 'web' AND username = 'carol' AND event_type = 'chatMsg'`) == 1
+	})
+
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/c/web"]`)),
+	)
+	if err != nil {
+		t.Fatalf("overview: %v", err)
+	}
+	overview, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("main")))
+	if !strings.Contains(overview, "online") || !strings.Contains(overview, "carol") {
+		t.Fatalf("overview does not show the channel online with carol: %q", overview)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`a[href="/c/web"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.roster a[href="/c/web/u/carol"]`)),
+		chromedp.Click(chromedp.CSS(`.roster a[href="/c/web/u/carol"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.log .permalink`)),
+		chromedp.Click(chromedp.CSS(`.log .permalink`)),
+		chromedp.WaitVisible(chromedp.CSS(`.log li:target`)),
+	)
+	if err != nil {
+		t.Fatalf("overview → user → permalink: %v", err)
+	}
+	type landing struct {
+		Target string
+		Imgs   int
+		XSS    bool
+		URL    string
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[landing](`(() => ({
+		Target: document.querySelector(".log li:target .text").textContent,
+		Imgs: document.querySelectorAll("main img").length,
+		XSS: window.__xss === 1,
+		URL: location.pathname + location.search + location.hash }))()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Target != `hello web <img src=x onerror="window.__xss=1">` || got.Imgs != 0 || got.XSS {
+		t.Fatalf("permalinked line %+v", got)
+	}
+	if !strings.HasPrefix(got.URL, "/c/web/log?date=") || !strings.Contains(got.URL, "#") {
+		t.Fatalf("landed on %s", got.URL)
+	}
+}
+
+// The live view shows a line typed in the sandbox as it happens, with no
+// reload, and renders it as text.
+func TestBrowserWebLiveView(t *testing.T) {
+	s := startStack(t, "web", withWeb)
+	s.waitOnline(t, "web")
+	ctx := browser(t)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(s.app.WebURL()+"/c/web/live"),
+		chromedp.WaitVisible(chromedp.ID("lines")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("status").textContent.startsWith("Live")`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("live stream never opened: %v", err)
+	}
+	if err := s.sandbox.Say("web", "dave", `live <b>now</b>`); err != nil {
+		t.Fatal(err)
+	}
+	seen := `[...document.querySelectorAll("#lines .chat")].some(l =>
+		l.querySelector(".user").textContent === "dave" && l.querySelector(".text").textContent === "live <b>now</b>")`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](seen, chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		lines, _ := chromedp.Run(ctx, chromedp.Text(chromedp.ID("lines")))
+		t.Fatalf("line not shown live: %v (lines: %q)", err, lines)
+	}
+	bolds, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#lines b").length`))
+	if err != nil || bolds != 0 {
+		t.Fatalf("markup from chat rendered: %d %v", bolds, err)
+	}
+}
