@@ -37,6 +37,7 @@ func TestSchemaHasTablesAndIndexes(t *testing.T) {
 		"daz_eventfilter_user_limits",
 		"daz_remind_reminders",
 		"daz_tell_messages",
+		"daz_web_tokens",
 	}
 	rows, err := conn.Query(t.Context(),
 		`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'daz\_%' ORDER BY tablename`)
@@ -70,6 +71,10 @@ func TestSchemaHasTablesAndIndexes(t *testing.T) {
 		{"daz_tell_messages", "daz_tell_messages_pending_idx", []string{"(channel, lower(to_user))", "WHERE (delivered_at IS NULL)"}},
 		{"daz_remind_reminders", "daz_remind_reminders_due_idx", []string{"(due_at)", "WHERE (delivered_at IS NULL)"}},
 		{"daz_analytics_media", "daz_analytics_media_channel_started_idx", []string{"(channel, started_at DESC)"}},
+		{"daz_core_chat_log", "daz_core_chat_log_chat_channel_ts_idx", []string{"(channel, \"timestamp\")", "WHERE (event_type = 'chatMsg'::text)"}},
+		{"daz_core_chat_log", "daz_core_chat_log_chat_fts_idx", []string{"gin", "to_tsvector('simple'::regconfig, translate(message, '<>'::text, '  '::text))"}},
+		{"daz_analytics_media", "daz_analytics_media_item_idx", []string{"(media_id, media_type, channel)"}},
+		{"daz_web_tokens", "daz_web_tokens_hash_key", []string{"UNIQUE", "(hash)"}},
 	}
 	for _, want := range wantIndexes {
 		var def string

@@ -47,7 +47,11 @@ func (p *plugin) declare() pluginkit.Registration {
 	if p.hub == nil {
 		return pluginkit.Registration{}
 	}
-	return pluginkit.Registration{Events: Events}
+	return pluginkit.Registration{Events: Events, Commands: []messages.CommandSpec{{
+		Name: "web", MinRank: 2, Cooldown: 10 * time.Second, PMAllowed: true,
+		Description: "PMs you a one-time link (5 minutes) that signs you in to this channel's web pages",
+		Usage:       "web",
+	}}}
 }
 
 func (p *plugin) Receive(ctx actor.Context) {
@@ -80,7 +84,25 @@ func (p *plugin) Receive(ctx actor.Context) {
 		if m.Event != nil {
 			p.onEvent(m.Event)
 		}
+	case *messages.Command:
+		if m.Name == "web" {
+			p.onWeb(ctx, m)
+		}
 	}
+}
+
+// onWeb answers !web with a sign-in link, always by PM: a link typed into
+// the public chat could be used by anyone who reads it first.
+func (p *plugin) onWeb(ctx actor.Context, cmd *messages.Command) {
+	url, ok := p.hub.IssueLogin(p.kit.Deps.Channel, cmd.User)
+	if !ok {
+		p.kit.Refuse(ctx, cmd, "web server not running", "Sorry "+cmd.User+", the web pages are not available right now.")
+		return
+	}
+	if !cmd.PM {
+		p.kit.Say(ctx, cmd.User+", I sent you the sign-in link by PM.")
+	}
+	p.kit.PM(ctx, cmd.User, "Your sign-in link (works once, for 5 minutes): "+url)
 }
 
 func (p *plugin) at(t time.Time) time.Time {

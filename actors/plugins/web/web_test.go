@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"encoding/json"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +19,9 @@ func start(t *testing.T) (*plugintest.Harness, *hub.Hub) {
 	t.Helper()
 	hb := hub.New()
 	h := plugintest.Start(t, plugintest.Options{Deps: func(d *pluginkit.Deps) { d.Web = hb }},
-		func(d pluginkit.Deps) []pluginkit.Spec { return []pluginkit.Spec{{Name: web.Name, Props: web.Props(d)}} })
+		func(d pluginkit.Deps) []pluginkit.Spec {
+			return []pluginkit.Spec{{Name: web.Name, Props: web.Props(d)}}
+		})
 	h.WaitPluginState(web.Name, func(st pluginkit.State) bool { return st.Status == pluginkit.StatusRunning })
 	return h, hb
 }
@@ -78,5 +82,40 @@ func TestPluginFeedsHub(t *testing.T) {
 	said := h.WaitCount(1)
 	if said[0].PM || said[0].Msg == "/kick everyone" {
 		t.Fatalf("web say went out as %+v", said[0])
+	}
+}
+
+// !web from a moderator is answered by PM with the link the web server
+// mints; in public chat the link itself is never said.
+func TestWebCommandPMsASignInLink(t *testing.T) {
+	h, hb := start(t)
+	h.WaitRegistered("web")
+	var mu sync.Mutex
+	var asked []string
+	hb.SetLoginIssuer(func(channel, user string) (string, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = append(asked, channel+"/"+user)
+		return "http://web.test/login?t=secret-" + user, true
+	})
+	h.Join(messages.User{Name: "Mod", Rank: 2}, messages.User{Name: "Admin", Rank: 3}, messages.User{Name: "alice", Rank: 1})
+	h.PM("Mod", "!web")
+	said := h.WaitSaid("Your sign-in link (works once, for 5 minutes): http://web.test/login?t=secret-Mod")
+	if !said.PM || said.To != "Mod" {
+		t.Fatalf("link sent as %+v", said)
+	}
+	h.Chat("Admin", "!web")
+	h.WaitCount(3)
+	for _, s := range h.Said() {
+		if !s.PM && strings.Contains(s.Msg, "login?t=") {
+			t.Fatalf("link said in public: %+v", s)
+		}
+	}
+	h.PM("alice", "!web")
+	h.Sync(web.Name)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) != 2 {
+		t.Fatalf("links minted for %v (a rank-1 user must get none)", asked)
 	}
 }

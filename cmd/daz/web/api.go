@@ -31,6 +31,7 @@ func (s *Server) apiRoutes(mux *http.ServeMux, gz func(http.HandlerFunc) http.Ha
 	mux.Handle("GET /api/v1/channels/{channel}/messages", gz(s.apiMessages))
 	mux.Handle("GET /api/v1/channels/{channel}/users/{user}", gz(s.apiUser))
 	mux.HandleFunc("GET /api/v1/channels/{channel}/events", s.serveEvents)
+	mux.Handle("POST /api/v1/channels/{channel}/say", gz(s.apiSay))
 	mux.Handle("/api/", gz(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{Error: "no such API endpoint"})
 	}))

@@ -43,7 +43,7 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
-	moderator := false
+	moderator := s.moderatorOf(r, c.Name) != nil
 	for {
 		select {
 		case <-r.Context().Done():

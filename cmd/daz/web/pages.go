@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"html"
 	"html/template"
@@ -19,7 +18,7 @@ import (
 // pageSet is the parsed templates, one per page, each with the layout.
 type pageSet struct{ byName map[string]*template.Template }
 
-var pageNames = []string{"index", "channel", "log", "user", "live", "error"}
+var pageNames = []string{"index", "channel", "log", "user", "live", "error", "login"}
 
 func loadPages(a *assets) (*pageSet, error) {
 	funcs := template.FuncMap{
@@ -51,6 +50,12 @@ type basePage struct {
 	Channel string
 	Nav     string // which channel tab is current
 	Version string
+	// The signed-in moderator, if any: SignedIn names them, Moderator says
+	// whether the session is for this page's channel, CSRF goes in forms.
+	SignedIn  string
+	SignedFor string
+	Moderator bool
+	CSRF      string
 }
 
 type errorPage struct {
@@ -60,7 +65,12 @@ type errorPage struct {
 }
 
 func (s *Server) base(r *http.Request, title string) basePage {
-	return basePage{Title: title, Channel: strings.ToLower(r.PathValue("channel")), Version: s.cfg.Version}
+	b := basePage{Title: title, Channel: strings.ToLower(r.PathValue("channel")), Version: s.cfg.Version}
+	if sess := s.session(r); sess != nil {
+		b.SignedIn, b.SignedFor, b.CSRF = sess.user, sess.channel, sess.csrf
+		b.Moderator = sess.channel == b.Channel
+	}
+	return b
 }
 
 // render executes a page into a buffer first, so a template error becomes
@@ -200,7 +210,8 @@ func (s *Server) pageChannel(w http.ResponseWriter, r *http.Request) {
 		s.storeError(w, r, err)
 		return
 	}
-	p := channelPage{basePage: s.base(r, c.Name), Live: s.cfg.Hub.Snapshot(c.Name, false), Stats: st}
+	p := channelPage{basePage: s.base(r, c.Name), Stats: st}
+	p.Live = s.cfg.Hub.Snapshot(c.Name, p.Moderator)
 	p.Nav = "overview"
 	s.render(w, r, http.StatusOK, "channel", p)
 }
@@ -224,8 +235,8 @@ func (s *Server) pageLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := r.URL.Query()
-	q := MessageQuery{Channel: c.Name, Limit: pageSize}
 	p := logPage{basePage: s.base(r, c.Name+" log")}
+	q := MessageQuery{Channel: c.Name, Limit: pageSize, Moderator: p.Moderator}
 	p.Nav = "log"
 	if p.Q = strings.TrimSpace(v.Get("q")); p.Q != "" {
 		if len(p.Q) > 200 {
@@ -300,12 +311,14 @@ func (s *Server) pageUser(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r, "That is not a CyTube user name.")
 		return
 	}
-	u, err := s.cfg.Store.User(r.Context(), c.Name, name, false)
+	b := s.base(r, name+" in "+c.Name)
+	u, err := s.cfg.Store.User(r.Context(), c.Name, name, b.Moderator)
 	if err != nil {
 		s.storeError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "user", userPage{basePage: s.base(r, u.Name+" in "+c.Name), User: u})
+	b.Title = u.Name + " in " + c.Name
+	s.render(w, r, http.StatusOK, "user", userPage{basePage: b, User: u})
 }
 
 type livePage struct {
@@ -318,9 +331,8 @@ func (s *Server) pageLive(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := livePage{basePage: s.base(r, c.Name+" live"), Live: s.cfg.Hub.Snapshot(c.Name, false)}
+	p := livePage{basePage: s.base(r, c.Name+" live")}
+	p.Live = s.cfg.Hub.Snapshot(c.Name, p.Moderator)
 	p.Nav = "live"
 	s.render(w, r, http.StatusOK, "live", p)
 }
-
-var errNoFlush = errors.New("streaming unsupported")

@@ -63,6 +63,7 @@ type Server struct {
 	channels map[string]ChannelConfig
 	order    []string
 	limiter  *ipLimiter
+	auth     *authStore
 	assets   *assets
 	pages    *pageSet
 	ln       net.Listener
@@ -103,6 +104,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.limiter = newIPLimiter(cfg.RatePerSecond, cfg.Burst, cfg.Now)
+	s.auth = newAuthStore()
+	cfg.Hub.SetLoginIssuer(s.issueLogin)
 	return s, nil
 }
 
@@ -183,6 +186,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /c/{channel}/live", gz(s.pageLive))
 	// Event streams are not compressed: gzip would hold lines back.
 	mux.HandleFunc("GET /c/{channel}/live/events", s.serveEvents)
+	mux.Handle("POST /c/{channel}/say", gz(s.postSay))
+	mux.Handle("GET /login", gz(s.pageLogin))
+	mux.Handle("POST /login", gz(s.postLogin))
+	mux.Handle("POST /logout", gz(s.postLogout))
 	s.apiRoutes(mux, gz)
 	mux.Handle("/", gz(func(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r, "There is no such page.")
@@ -208,6 +215,9 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
 			s.badRequest(w, r, "The query string is malformed.")
 			return
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -238,9 +248,9 @@ func (s *Server) channel(w http.ResponseWriter, r *http.Request) (ChannelConfig,
 		s.notFound(w, r, "This daemon serves no channel of that name.")
 		return ChannelConfig{}, false
 	}
-	if !c.Public {
+	if !c.Public && s.moderatorOf(r, name) == nil {
 		s.fail(w, r, http.StatusForbidden, "Moderators only",
-			"This channel's pages are for its moderators. Sign-in through CyTube (PM the bot !web) is not available yet.")
+			"This channel's pages are for its moderators. To sign in, send the bot a PM in the channel: !web")
 		return ChannelConfig{}, false
 	}
 	return c, true

@@ -107,6 +107,7 @@ type Hub struct {
 	seq      uint64
 	channels map[string]*channelState
 	dropped  uint64
+	issuer   LoginIssuer
 }
 
 // New returns an empty hub.
@@ -361,4 +362,26 @@ func (h *Hub) Snapshot(channel string, moderator bool) Snapshot {
 		snap.NowPlaying = &np
 	}
 	return snap
+}
+
+// LoginIssuer mints a one-time sign-in link for user in channel.
+type LoginIssuer func(channel, user string) (url string, ok bool)
+
+// SetLoginIssuer is called by the web server when it starts.
+func (h *Hub) SetLoginIssuer(f LoginIssuer) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.issuer = f
+}
+
+// IssueLogin asks the web server for a sign-in link; false when no web
+// server is running.
+func (h *Hub) IssueLogin(channel, user string) (string, bool) {
+	h.mu.RLock()
+	f := h.issuer
+	h.mu.RUnlock()
+	if f == nil {
+		return "", false
+	}
+	return f(strings.ToLower(channel), user)
 }
