@@ -1,6 +1,9 @@
 package app_test
 
 import (
+	"context"
+	"html"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -8,8 +11,11 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/daz-bot/daz/actors/app"
+	"github.com/daz-bot/daz/actors/internal/chatclient"
 	"github.com/daz-bot/daz/actors/internal/testutil"
 )
+
+var linkPattern = regexp.MustCompile(`https?://[^\s"<>]+/login\?t=[A-Za-z0-9_-]+`)
 
 func withWeb(o *app.Options) { o.Web = app.WebOptions{Addr: "127.0.0.1:0"} }
 
@@ -112,5 +118,89 @@ func TestBrowserWebLiveView(t *testing.T) {
 	bolds, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#lines b").length`))
 	if err != nil || bolds != 0 {
 		t.Fatalf("markup from chat rendered: %d %v", bolds, err)
+	}
+}
+
+// A moderator PMs the bot !web, opens the link it PMs back in a browser,
+// signs in, and uses the say box; the line reaches the channel through the
+// bot. Opening the same link again is refused.
+func TestBrowserWebSignInThroughCyTube(t *testing.T) {
+	s := startStack(t, "web", withWeb)
+	s.waitOnline(t, "web")
+	mod, err := chatclient.Dial(context.Background(), s.sandbox.URL(), "web", "alice", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mod.Close()
+	testutil.CheckFor(t, 10*time.Second, "alice in the web roster", func() bool {
+		return strings.Contains(httpGet(t, s.app.WebURL()+"/api/v1/channels"), `"alice"`)
+	})
+	if err := s.sandbox.SetRank("web", "alice", 2); err != nil {
+		t.Fatal(err)
+	}
+	testutil.CheckFor(t, 10*time.Second, "alice's rank 2 in the web roster", func() bool {
+		return strings.Contains(httpGet(t, s.app.WebURL()+"/api/v1/channels"), `{"name":"alice","rank":2}`)
+	})
+	if err := mod.PM("dazbot", "!web"); err != nil {
+		t.Fatal(err)
+	}
+	var link string
+	testutil.CheckFor(t, 10*time.Second, "the sign-in link by PM", func() bool {
+		for _, l := range mod.Lines() {
+			// The server linkifies the URL; take it from the first href-free match.
+			if m := linkPattern.FindString(l.Msg); l.Event == "pm" && l.Username == "dazbot" && m != "" {
+				link = html.UnescapeString(m)
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.HasPrefix(link, s.app.WebURL()+"/login?t=") {
+		t.Fatalf("link %q", link)
+	}
+
+	ctx := browser(t)
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.ID("signin")),
+		chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitVisible(chromedp.ID("signed-in")),
+	)
+	if err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+	who, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("signed-in")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(s.app.WebURL()+"/c/web/live"),
+		chromedp.WaitVisible(chromedp.ID("say-text")),
+		chromedp.SendKeys(chromedp.ID("say-text"), "hello from the web page"),
+		chromedp.Click(chromedp.ID("say-send")),
+	)
+	if err != nil {
+		t.Fatalf("say: %v", err)
+	}
+	if who != "alice" {
+		t.Fatalf("signed in as %q", who)
+	}
+	testutil.CheckFor(t, 15*time.Second, "the web say in the channel", func() bool {
+		return mod.Count(func(l chatclient.Line) bool {
+			return l.Event == "chatMsg" && l.Username == "dazbot" && l.Msg == "hello from the web page"
+		}) == 1
+	})
+
+	// The link was used up: a second browser gets 401.
+	ctx2 := browser(t)
+	if err := chromedp.Do(ctx2, chromedp.Navigate(link)); err != nil {
+		t.Fatal(err)
+	}
+	body, err := chromedp.Run(ctx2, chromedp.Text(chromedp.ID("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body, "not valid") {
+		t.Fatalf("reused link page: %q", body)
 	}
 }
