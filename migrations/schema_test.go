@@ -37,6 +37,8 @@ func TestSchemaHasTablesAndIndexes(t *testing.T) {
 		"daz_eventfilter_user_limits",
 		"daz_remind_reminders",
 		"daz_tell_messages",
+		"daz_web_chat_hourly",
+		"daz_web_rollup_state",
 		"daz_web_tokens",
 	}
 	rows, err := conn.Query(t.Context(),

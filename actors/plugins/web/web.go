@@ -13,6 +13,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/actors/plugins/web/hub"
 	"github.com/daz-bot/daz/messages"
@@ -41,6 +42,9 @@ func Props(deps pluginkit.Deps) *actor.Props {
 type plugin struct {
 	kit *pluginkit.Kit
 	hub *hub.Hub
+
+	rolling, prepared bool
+	rollTimer         clock.Timer
 }
 
 func (p *plugin) declare() pluginkit.Registration {
@@ -75,8 +79,17 @@ func (p *plugin) Receive(ctx actor.Context) {
 				return true
 			})
 		}
+		if p.kit.Deps.SQL != nil {
+			p.rollup(ctx)
+		}
 	case *actor.Stopping:
 		p.hub.SetSayer(channel, nil)
+		if p.rollTimer != nil {
+			p.rollTimer.Stop()
+		}
+	case rollupTick:
+		p.rollTimer = nil
+		p.rollup(ctx)
 	case sayRequest:
 		p.kit.Log.Info("web say", slog.String("user", m.by), slog.Int("length", len(m.text)))
 		p.kit.Say(ctx, m.text)

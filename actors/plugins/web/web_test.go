@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/internal/testutil"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/actors/plugins/plugintest"
@@ -118,4 +119,37 @@ func TestWebCommandPMsASignInLink(t *testing.T) {
 	if len(asked) != 2 {
 		t.Fatalf("links minted for %v (a rank-1 user must get none)", asked)
 	}
+}
+
+// The plugin folds logged chat into the hourly counts every RollupEvery,
+// through the SQL writer.
+func TestPluginRollsUpHourlyCounts(t *testing.T) {
+	fake := clock.NewFake(time.Date(2026, 12, 1, 10, 30, 0, 0, time.UTC))
+	hb := hub.New()
+	h := plugintest.Start(t, plugintest.Options{Fake: fake, LogEvents: true, Deps: func(d *pluginkit.Deps) { d.Web = hb }},
+		func(d pluginkit.Deps) []pluginkit.Spec {
+			return []pluginkit.Spec{{Name: web.Name, Props: web.Props(d)}}
+		})
+	h.WaitPluginState(web.Name, func(st pluginkit.State) bool { return st.Status == pluginkit.StatusRunning })
+	h.Join(messages.User{Name: "alice", Rank: 1})
+	h.Chat("alice", "one")
+	h.Chat("alice", "two")
+	h.Send("chatMsg", &messages.ChatMsg{Username: "[server]", Msg: "x", Text: "x", Time: fake.Now().UnixMilli()})
+	count := func(q string) int {
+		var n int
+		if err := h.Pool.QueryRow(t.Context(), q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	testutil.CheckFor(t, 10*time.Second, "three logged lines", func() bool {
+		return count(`SELECT count(*) FROM daz_core_chat_log WHERE event_type = 'chatMsg'`) == 3
+	})
+	testutil.CheckFor(t, 10*time.Second, "a roll-up position", func() bool {
+		return count(`SELECT count(*) FROM daz_web_rollup_state`) == 1
+	})
+	testutil.CheckFor(t, 10*time.Second, "the hourly count", func() bool {
+		fake.Advance(web.RollupEvery)
+		return count(`SELECT coalesce(sum(messages), 0) FROM daz_web_chat_hourly WHERE hour = '2026-12-01 10:00Z'`) == 2
+	})
 }

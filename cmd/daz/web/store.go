@@ -202,15 +202,15 @@ func (s *Store) ForgetStats() {
 	s.mu.Unlock()
 }
 
-const hourlySQL = `SELECT date_trunc('hour', timestamp AT TIME ZONE 'UTC') AS h, count(*)
-FROM daz_core_chat_log
-WHERE channel = $1 AND event_type = 'chatMsg' AND timestamp >= $2 AND username IS DISTINCT FROM '[server]'
-GROUP BY 1`
+// hourlySQL and heatmapSQL read the web plugin's hourly roll-up
+// (migration 00023), at most 720 rows however busy the channel is.
+const hourlySQL = `SELECT hour, messages FROM daz_web_chat_hourly
+WHERE channel = $1 AND hour >= $2`
 
-const heatmapSQL = `SELECT extract(isodow FROM timestamp AT TIME ZONE 'UTC')::int,
-       extract(hour FROM timestamp AT TIME ZONE 'UTC')::int, count(*)
-FROM daz_core_chat_log
-WHERE channel = $1 AND event_type = 'chatMsg' AND timestamp >= $2 AND username IS DISTINCT FROM '[server]'
+const heatmapSQL = `SELECT extract(isodow FROM hour AT TIME ZONE 'UTC')::int,
+       extract(hour FROM hour AT TIME ZONE 'UTC')::int, sum(messages)::bigint
+FROM daz_web_chat_hourly
+WHERE channel = $1 AND hour >= $2
 GROUP BY 1, 2`
 
 const mediaSQL = `SELECT m.media_id, m.media_type, m.title, m.duration_seconds, m.started_at,
@@ -246,7 +246,7 @@ func (s *Store) loadStats(ctx context.Context, channel, bot string, now time.Tim
 		st.Hourly = append(st.Hourly, HourCount{Hour: h, Messages: byHour[h]})
 	}
 
-	rows, err = s.pool.Query(ctx, heatmapSQL, channel, now.AddDate(0, 0, -30))
+	rows, err = s.pool.Query(ctx, heatmapSQL, channel, now.Truncate(time.Hour).AddDate(0, 0, -30))
 	if err != nil {
 		return st, unavailable("heatmap", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/daz-bot/daz/actors/connection/frame"
+	plugweb "github.com/daz-bot/daz/actors/plugins/web"
 	"github.com/daz-bot/daz/actors/plugins/web/hub"
 	"github.com/daz-bot/daz/cmd/daz/web"
 	"github.com/daz-bot/daz/messages"
@@ -99,6 +100,13 @@ func seed(t *testing.T, pool *pgxpool.Pool) {
 	insert(at, "chatMsg", "ghost", "shadow-muted words", `{"shadow":true}`)
 	insert(at, "pm", "alice", "my secret pm", `{}`)
 	insert(at, "queue", "alice", "A queued song", `{}`)
+	if _, err := admin.Exec(t.Context(), plugweb.RollupStateSQL, channel); err != nil {
+		t.Fatal(err)
+	}
+	var hi, top int64
+	if err := admin.QueryRow(t.Context(), plugweb.RollupSQL, channel, int64(plugweb.RollupChunk)).Scan(&hi, &top); err != nil || hi != top {
+		t.Fatalf("hourly roll-up: %d of %d, %v", hi, top, err)
+	}
 	for i, m := range []struct{ id, title string }{{"a", "First song"}, {"b", "Second song"}, {"a", "First song"}} {
 		_, err := admin.Exec(t.Context(), `INSERT INTO daz_analytics_media (channel, media_id, title, media_type, duration_seconds, started_at)
 			VALUES ($1, $2, $3, 'yt', 200, $4)`, channel, m.id, m.title, now.Add(-time.Duration(10-i)*time.Minute))
@@ -458,5 +466,40 @@ func TestShutdownEndsLiveStreams(t *testing.T) {
 	}
 	if _, err := io.ReadAll(res.Body); err != nil {
 		t.Fatalf("stream did not end cleanly: %v", err)
+	}
+}
+
+// The charts read the hourly roll-up: every chat line but [server] notices,
+// in its UTC hour and weekday.
+func TestStatsCountFromTheHourlyRollup(t *testing.T) {
+	f := newFixture(t, migrated(t), nil)
+	seed(t, f.pool)
+	var want int64
+	if err := f.pool.QueryRow(t.Context(), `SELECT count(*) FROM daz_core_chat_log WHERE channel = $1 AND event_type = 'chatMsg'
+		AND username <> '[server]'`, channel).Scan(&want); err != nil || want < 5 {
+		t.Fatalf("chat lines %d %v", want, err)
+	}
+	code, body, _ := get(t, f, "/api/v1/channels/testchan/stats")
+	if code != 200 {
+		t.Fatalf("stats: %d %s", code, body)
+	}
+	var st web.Stats
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatal(err)
+	}
+	var hourly, heat int64
+	for _, h := range st.Hourly {
+		hourly += h.Messages
+		if h.Messages > 0 && !h.Hour.Equal(now.Add(-2*time.Hour)) && !h.Hour.Equal(now.Add(-time.Hour)) {
+			t.Errorf("lines counted in hour %v", h.Hour)
+		}
+	}
+	for _, row := range st.Heatmap {
+		for _, n := range row {
+			heat += n
+		}
+	}
+	if len(st.Hourly) != 168 || hourly != want || heat != want || st.Heatmap[now.Weekday()-1][10] == 0 {
+		t.Fatalf("hours %d, hourly sum %d, heatmap sum %d, want %d (heatmap %v)", len(st.Hourly), hourly, heat, want, st.Heatmap)
 	}
 }
