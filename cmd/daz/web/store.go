@@ -122,8 +122,9 @@ type UserInfo struct {
 	Queued   []Queued   `json:"queued"`
 }
 
-// MessageQuery selects chat lines. Cursor paging is by id: After pages
-// forward (oldest first), Before pages backward (newest first); with
+// MessageQuery selects chat lines. Cursors are line ids: After pages
+// forward in time (oldest first), Before pages backward by id (newest
+// first); with
 // neither, a query with Q or User starts at the newest line, otherwise at
 // the oldest.
 type MessageQuery struct {
@@ -324,16 +325,21 @@ FROM daz_core_chat_log WHERE channel = $1 AND event_type = 'chatMsg'`)
 	if q.Q != "" {
 		b.WriteString(" AND to_tsvector('simple', translate(message, '<>', '  ')) @@ websearch_to_tsquery('simple', " + arg(q.Q) + ")")
 	}
+	// Oldest first pages in time order, which the (channel, timestamp)
+	// index of chat lines delivers without sorting a whole day; the cursor
+	// is still a line id, whose time is looked up by primary key. Newest
+	// first (search, a user's lines) pages by id.
 	switch {
 	case q.After > 0:
-		b.WriteString(" AND id > " + arg(q.After))
+		a := arg(q.After)
+		b.WriteString(" AND (timestamp, id) > ((SELECT timestamp FROM daz_core_chat_log WHERE id = " + a + "), " + a + ")")
 	case q.Before > 0:
 		b.WriteString(" AND id < " + arg(q.Before))
 	}
 	if q.Newest() {
 		b.WriteString(" ORDER BY id DESC")
 	} else {
-		b.WriteString(" ORDER BY id")
+		b.WriteString(" ORDER BY timestamp, id")
 	}
 	b.WriteString(" LIMIT " + arg(q.Limit+1))
 	rows, err := s.pool.Query(ctx, b.String(), args...)
