@@ -61,6 +61,7 @@ func (p *plugin) declare() pluginkit.Registration {
 func (p *plugin) Receive(ctx actor.Context) {
 	if p.kit.Handle(ctx) {
 		if st, ok := ctx.Message().(*messages.ConnectionState); ok && p.hub != nil {
+			p.hub.SetRetry(p.kit.Deps.Channel, hub.Retry{Attempt: st.Attempt, Until: st.Until, LastError: st.LastError, Reason: st.Reason})
 			p.hub.SetState(p.kit.Deps.Channel, string(st.State), p.at(st.At))
 		}
 		return

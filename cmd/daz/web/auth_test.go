@@ -164,6 +164,14 @@ func TestModeratorSeesHiddenLinesAndPrivateChannel(t *testing.T) {
 	if strings.Contains(body, "my secret pm") {
 		t.Fatal("a PM shown to a moderator")
 	}
+	a.hub.SetRetry(channel, hub.Retry{Attempt: 3, LastError: "dial tcp: refused"})
+	_, body = do(t, c, http.MethodGet, a.http.URL+"/c/"+channel, nil)
+	if !strings.Contains(body, "dial tcp: refused") || !strings.Contains(body, "Retry state") {
+		t.Error("moderator's channel page lacks the retry state")
+	}
+	if _, public, _ := get(t, a.fixture, "/c/"+channel); strings.Contains(public, "dial tcp: refused") {
+		t.Error("retry state shown to the public")
+	}
 	// A session is for its own channel only.
 	if res, _ := do(t, c, http.MethodGet, a.http.URL+"/c/staffonly", nil); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("testchan session opened staffonly: %d", res.StatusCode)

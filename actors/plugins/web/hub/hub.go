@@ -68,6 +68,16 @@ type Snapshot struct {
 	StateSince time.Time   `json:"state_since,omitzero"`
 	Users      []Member    `json:"users"`
 	NowPlaying *NowPlaying `json:"now_playing,omitempty"`
+	// Retry is the connection's retry state, for moderators only.
+	Retry *Retry `json:"-"`
+}
+
+// Retry is what the connection's supervisor last reported beyond the state.
+type Retry struct {
+	Attempt   int
+	Until     time.Time
+	LastError string
+	Reason    string
 }
 
 // Sayer sends a line as the bot in one channel through its outbound queue;
@@ -97,6 +107,7 @@ type channelState struct {
 	stateSince time.Time
 	users      map[string]Member // by lower-case name
 	playing    *NowPlaying
+	retry      Retry
 	sayer      Sayer
 	subs       map[*Sub]struct{}
 }
@@ -278,6 +289,13 @@ func (h *Hub) Play(channel string, np NowPlaying) {
 	h.publish(c, Event{Channel: channel, Kind: KindMedia, Media: &np, At: np.Since})
 }
 
+// SetRetry records the detail of the latest connection state.
+func (h *Hub) SetRetry(channel string, r Retry) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ch(channel).retry = r
+}
+
 // SetState records the channel's connection state; going offline empties
 // the roster, since nobody is known to be there any more.
 func (h *Hub) SetState(channel, state string, at time.Time) {
@@ -360,6 +378,10 @@ func (h *Hub) Snapshot(channel string, moderator bool) Snapshot {
 	if c.playing != nil {
 		np := *c.playing
 		snap.NowPlaying = &np
+	}
+	if moderator {
+		r := c.retry
+		snap.Retry = &r
 	}
 	return snap
 }
