@@ -40,6 +40,10 @@ func OpenPool(ctx context.Context, databaseURL string, maxConns int32, timeout t
 	cfg.ConnConfig.RuntimeParams["application_name"] = "daz-web"
 	// Read only: the SQL writer stays the one door for writes.
 	cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	// Page queries read a page of rows; starting parallel workers costs
+	// them ~50 ms (measured), more than it saves, and the workers would
+	// compete with the writer for the database's cores.
+	cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("web read pool: %w", err)
@@ -302,6 +306,38 @@ func (s *Store) loadStats(ctx context.Context, channel, bot string, now time.Tim
 // Messages returns the lines q selects (at most q.Limit) and whether more
 // follow in the same direction.
 func (s *Store) Messages(ctx context.Context, q MessageQuery) ([]Line, bool, error) {
+	if q.Q == "" || !q.Newest() {
+		return s.messages(ctx, q, nil)
+	}
+	// A common word is found fastest by walking back from the newest line
+	// until a page is full, a rare one through the full-text index; the
+	// planner cannot tell them apart (it has no statistics for a word it
+	// has not sampled). So: walk the newest searchWindow lines first; if
+	// that fills a page, done. Otherwise look the word up in the index, for
+	// at most searchProbe lines: if that is all of them, page through
+	// exactly those; if not, walk back through the whole log.
+	lines, more, err := s.messages(ctx, q, func(arg func(any) string) string {
+		upper := "(SELECT max(id) + 1 FROM daz_core_chat_log)"
+		if q.Before > 0 {
+			upper = arg(q.Before)
+		}
+		return " AND id >= " + upper + " - " + strconv.Itoa(searchWindow)
+	})
+	if err != nil || more {
+		return lines, more, err
+	}
+	ids, err := s.probe(ctx, q.Channel, q.Q)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(ids) < searchProbe {
+		return s.messages(ctx, q, func(arg func(any) string) string { return " AND id = ANY(" + arg(ids) + ")" })
+	}
+	return s.messages(ctx, q, nil)
+}
+
+// messages runs one chat-line query; narrow, when set, adds a condition.
+func (s *Store) messages(ctx context.Context, q MessageQuery, narrow func(arg func(any) string) string) ([]Line, bool, error) {
 	var b strings.Builder
 	args := []any{q.Channel}
 	arg := func(v any) string {
@@ -323,7 +359,10 @@ FROM daz_core_chat_log WHERE channel = $1 AND event_type = 'chatMsg'`)
 		b.WriteString(" AND lower(username) = lower(" + arg(q.User) + ")")
 	}
 	if q.Q != "" {
-		b.WriteString(" AND to_tsvector('simple', translate(message, '<>', '  ')) @@ websearch_to_tsquery('simple', " + arg(q.Q) + ")")
+		b.WriteString(" AND " + matchSQL(arg(q.Q)))
+	}
+	if narrow != nil {
+		b.WriteString(narrow(arg))
 	}
 	// Oldest first pages in time order, which the (channel, timestamp)
 	// index of chat lines delivers without sorting a whole day; the cursor
@@ -359,6 +398,31 @@ FROM daz_core_chat_log WHERE channel = $1 AND event_type = 'chatMsg'`)
 		lines = lines[:q.Limit]
 	}
 	return lines, more, nil
+}
+
+// searchProbe is how many matching lines the index lookup of a search
+// collects before the search walks the log instead.
+const searchProbe = 20_000
+
+// searchWindow is how many of the newest log ids a search walks first.
+const searchWindow = 20_000
+
+func matchSQL(param string) string {
+	return "to_tsvector('simple', translate(message, '<>', '  ')) @@ websearch_to_tsquery('simple', " + param + ")"
+}
+
+// probe returns the ids of up to searchProbe chat lines matching words.
+func (s *Store) probe(ctx context.Context, channel, words string) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM daz_core_chat_log
+WHERE channel = $1 AND event_type = 'chatMsg' AND `+matchSQL("$2")+` LIMIT $3`, channel, words, searchProbe)
+	if err != nil {
+		return nil, unavailable("search", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, unavailable("search", err)
+	}
+	return ids, nil
 }
 
 const userFallbackSQL = `SELECT max(username), count(*), min(timestamp), max(timestamp)
