@@ -162,7 +162,9 @@ type Store struct {
 	// once per StatsTTL per channel, so a busy page costs the database one
 	// query round a minute, not one per view.
 	StatsTTL time.Duration
-	now      func() time.Time
+	// SearchWindow and SearchProbe tune the search strategy (see Messages).
+	SearchWindow, SearchProbe int
+	now                       func() time.Time
 
 	mu    sync.Mutex
 	stats map[string]cachedStats
@@ -178,7 +180,8 @@ func NewStore(pool *pgxpool.Pool, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{pool: pool, StatsTTL: time.Minute, now: now, stats: map[string]cachedStats{}}
+	return &Store{pool: pool, StatsTTL: time.Minute, SearchWindow: searchWindow, SearchProbe: searchProbe,
+		now: now, stats: map[string]cachedStats{}}
 }
 
 // Stats returns a channel's numbers; bot is left out of the top chatters.
@@ -321,7 +324,7 @@ func (s *Store) Messages(ctx context.Context, q MessageQuery) ([]Line, bool, err
 		if q.Before > 0 {
 			upper = arg(q.Before)
 		}
-		return " AND id >= " + upper + " - " + strconv.Itoa(searchWindow)
+		return " AND id >= " + upper + " - " + strconv.Itoa(s.SearchWindow)
 	})
 	if err != nil || more {
 		return lines, more, err
@@ -330,7 +333,7 @@ func (s *Store) Messages(ctx context.Context, q MessageQuery) ([]Line, bool, err
 	if err != nil {
 		return nil, false, err
 	}
-	if len(ids) < searchProbe {
+	if len(ids) < s.SearchProbe {
 		return s.messages(ctx, q, func(arg func(any) string) string { return " AND id = ANY(" + arg(ids) + ")" })
 	}
 	return s.messages(ctx, q, nil)
@@ -414,7 +417,7 @@ func matchSQL(param string) string {
 // probe returns the ids of up to searchProbe chat lines matching words.
 func (s *Store) probe(ctx context.Context, channel, words string) ([]int64, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id FROM daz_core_chat_log
-WHERE channel = $1 AND event_type = 'chatMsg' AND `+matchSQL("$2")+` LIMIT $3`, channel, words, searchProbe)
+WHERE channel = $1 AND event_type = 'chatMsg' AND `+matchSQL("$2")+` LIMIT $3`, channel, words, s.SearchProbe)
 	if err != nil {
 		return nil, unavailable("search", err)
 	}

@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/daz-bot/daz/actors/connection/frame"
@@ -501,5 +503,49 @@ func TestStatsCountFromTheHourlyRollup(t *testing.T) {
 	}
 	if len(st.Hourly) != 168 || hourly != want || heat != want || st.Heatmap[now.Weekday()-1][10] == 0 {
 		t.Fatalf("hours %d, hourly sum %d, heatmap sum %d, want %d (heatmap %v)", len(st.Hourly), hourly, heat, want, st.Heatmap)
+	}
+}
+
+// Each way a search can run (the newest lines, the index probe, the whole
+// log) pages through the same lines, newest first, as plain SQL finds them.
+func TestSearchStrategiesAgree(t *testing.T) {
+	f := newFixture(t, migrated(t), nil)
+	admin := pgtest.Pool(t, f.pool.Config().ConnString())
+	_, err := admin.Exec(t.Context(), `INSERT INTO daz_core_chat_log (timestamp, channel, username, message, event_type)
+		SELECT $1::timestamptz + g * interval '1 minute', $2, 'user' || (g % 7),
+		       CASE WHEN g % 3 = 0 THEN 'common words' ELSE 'other' END || CASE WHEN g % 17 = 0 THEN ' rare' ELSE '' END ||
+		       CASE WHEN g < 30 THEN ' early' ELSE '' END,
+		       'chatMsg' FROM generate_series(1, 300) g`, now.Add(-10*time.Hour), channel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, word := range []string{"common", "rare", "early", "missing"} {
+		var want []int64
+		rows, _ := admin.Query(t.Context(), `SELECT id FROM daz_core_chat_log WHERE message ~ ('\m' || $1 || '\M') ORDER BY id DESC`, word)
+		want, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tune := range []struct{ window, probe int }{{20000, 20000}, {5, 1000}, {5, 3}} {
+			f.store.SearchWindow, f.store.SearchProbe = tune.window, tune.probe
+			var got []int64
+			q := web.MessageQuery{Channel: channel, Q: word, Limit: 4}
+			for range 200 {
+				lines, more, err := f.store.Messages(t.Context(), q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, l := range lines {
+					got = append(got, l.ID)
+				}
+				if !more {
+					break
+				}
+				q.Before = lines[len(lines)-1].ID
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%q with window %d, probe %d: %d lines %v, want %d %v", word, tune.window, tune.probe, len(got), got, len(want), want)
+			}
+		}
 	}
 }
