@@ -2,10 +2,11 @@ package migrations
 
 import (
 	"errors"
-	"github.com/daz-bot/daz/migrations/pgtest"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/daz-bot/daz/migrations/pgtest"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -40,6 +41,9 @@ func TestSchemaHasTablesAndIndexes(t *testing.T) {
 		"daz_moderation_rules",
 		"daz_remind_reminders",
 		"daz_tell_messages",
+		"daz_web_chat_hourly",
+		"daz_web_rollup_state",
+		"daz_web_tokens",
 	}
 	rows, err := conn.Query(t.Context(),
 		`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'daz\_%' ORDER BY tablename`)
@@ -78,6 +82,10 @@ func TestSchemaHasTablesAndIndexes(t *testing.T) {
 		{"daz_moderation_actions", "daz_moderation_actions_target_idx", []string{"(channel, lower(target), at DESC)"}},
 		{"daz_moderation_actions", "daz_moderation_actions_timed_idx", []string{"(channel, until)", "WHERE ((until IS NOT NULL) AND (outcome = 'done'::text))"}},
 		{"daz_moderation_rules", "daz_moderation_rules_channel_idx", []string{"(channel, id)"}},
+		{"daz_core_chat_log", "daz_core_chat_log_chat_channel_ts_idx", []string{"(channel, \"timestamp\")", "WHERE (event_type = 'chatMsg'::text)"}},
+		{"daz_core_chat_log", "daz_core_chat_log_chat_fts_idx", []string{"gin", "to_tsvector('simple'::regconfig, translate(message, '<>'::text, '  '::text))"}},
+		{"daz_analytics_media", "daz_analytics_media_item_idx", []string{"(media_id, media_type, channel)"}},
+		{"daz_web_tokens", "daz_web_tokens_hash_key", []string{"UNIQUE", "(hash)"}},
 	}
 	for _, want := range wantIndexes {
 		var def string

@@ -21,6 +21,7 @@ import (
 	"github.com/daz-bot/daz/actors/outbound"
 	"github.com/daz-bot/daz/actors/plugins"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
+	"github.com/daz-bot/daz/actors/plugins/web/hub"
 	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/supervision"
 )
@@ -62,6 +63,9 @@ type Config struct {
 	// heard, set by this package's tests, sees every ConnectionState the
 	// channel actor receives.
 	heard func(*messages.ConnectionState)
+	// WebHub, when set, receives the channel's live events for the web
+	// server (through the web plugin).
+	WebHub *hub.Hub
 }
 
 // Child names, in spawn order. A child may only be sent to once it exists:
@@ -171,7 +175,7 @@ func (c *channelActor) startChildren(ctx actor.Context) {
 		System: c.sys, Channel: c.cfg.Channel, Prefix: c.cfg.Prefix,
 		EventFilter: filterPID, Outbound: outboundPID, SQL: c.cfg.SQL,
 		Clock: c.cfg.Clock, Logger: log, Version: c.cfg.Version, StartedAt: c.cfg.StartedAt,
-		LogDir: filepath.Join(c.cfg.DataDir, "logs"), Supervision: c.plugins,
+		LogDir: filepath.Join(c.cfg.DataDir, "logs"), Supervision: c.plugins, Web: c.cfg.WebHub,
 	}
 	specs := plugins.All(deps)
 	if c.cfg.ExtraPlugins != nil {

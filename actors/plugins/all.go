@@ -14,6 +14,7 @@ import (
 	"github.com/daz-bot/daz/actors/plugins/remind"
 	"github.com/daz-bot/daz/actors/plugins/tell"
 	"github.com/daz-bot/daz/actors/plugins/uptime"
+	"github.com/daz-bot/daz/actors/plugins/web"
 )
 
 // All returns every plugin of one channel, in start order.
@@ -29,5 +30,6 @@ func All(deps pluginkit.Deps) []pluginkit.Spec {
 		{Name: tell.Name, Props: tell.Props(deps)},
 		{Name: remind.Name, Props: remind.Props(deps)},
 		{Name: moderation.Name, Props: moderation.Props(deps)},
+		{Name: web.Name, Props: web.Props(deps)},
 	}
 }

@@ -25,6 +25,10 @@ Usage:
   daz state [flags]      print every channel's persisted connection state
   daz state reset <channel> [flags]
                          clear a channel's persisted state (read at the next start)
+  daz token create --channel <channel> --scope say [--label text] [flags]
+                         print a new web API token (stored hashed)
+  daz token list|revoke <id> [flags]
+                         list the tokens, or revoke one
   daz sandbox [flags]    run a local CyTube-compatible server to try daz without an account
   daz version            print the version and commit
 
@@ -51,6 +55,8 @@ func runCommand(ctx context.Context, args, environ []string, stdout, stderr io.W
 		return cmdMigrate(ctx, args, environ, stdout, stderr)
 	case "state":
 		return cmdState(ctx, args, environ, stdout, stderr)
+	case "token":
+		return cmdToken(ctx, args, environ, stdout, stderr)
 	case "sandbox":
 		return cmdSandbox(ctx, args, stdout, stderr)
 	case "version":

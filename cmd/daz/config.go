@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -52,6 +53,8 @@ func defaultConfigKeys() []configKey {
 		{"database.url", "", "PostgreSQL URL (required)"},
 		{"debug.addr", "127.0.0.1:6060", "debug endpoint address; non-loopback needs debug.token"},
 		{"debug.token", "", "bearer token for the debug endpoint"},
+		{"web.addr", app.DefaultWebAddr, "web pages and API address; empty disables the web server"},
+		{"web.public_url", "", "base URL of the links daz hands out (sign-in links); http://web.addr when empty"},
 		{"commands.prefix", app.DefaultCommandPrefix, "command prefix"},
 		{"commands.user_rate_limit", strconv.Itoa(eventfilter.DefaultUserRateLimit), "commands one user may run per minute (beyond it: one 'slow down' answer)"},
 		{"writer.batch_size", strconv.Itoa(writer.BatchSize), "chat-log rows per batch"},
@@ -210,6 +213,17 @@ func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 		ShutdownTimeout: dur("shutdown.timeout"),
 	}
 	opts.MemoryLimit = memoryLimit(k.String("writer.memory_limit"), opts.Writer.MaxBufferedBytes, &errs)
+	opts.Web = app.WebOptions{Addr: k.String("web.addr"), PublicURL: k.String("web.public_url")}
+	if a := opts.Web.Addr; a != "" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			errs = append(errs, &configError{Key: "web.addr", Msg: fmt.Sprintf("%q is not host:port (empty disables the web server)", a)})
+		}
+	}
+	if u := opts.Web.PublicURL; u != "" {
+		if err := checkServerURL("web.public_url", u); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	defaultServer := k.String("cytube.server_url")
 	if err := checkServerURL("cytube.server_url", defaultServer); err != nil {
 		errs = append(errs, err)
@@ -239,6 +253,11 @@ func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 			errs = append(errs, &configError{Key: "cytube.channels", Msg: fmt.Sprintf("channel %q is listed twice", c.Name)})
 		}
 		seen[lower] = true
+	}
+	if webChannels, err := webChannelList(k, opts.Channels); err != nil {
+		errs = append(errs, err)
+	} else {
+		opts.Web.Channels = webChannels
 	}
 	if opts.DatabaseURL == "" {
 		errs = append(errs, &configError{Key: "database.url", Msg: "required: a PostgreSQL URL such as postgres://user@127.0.0.1:5432/daz"})
@@ -315,6 +334,36 @@ func channelList(k *koanf.Koanf, defaultServer string) ([]app.ChannelOptions, er
 			Name: e.Name, ServerURL: server, Username: e.Username,
 			Password: app.Secret(e.Password), ChannelPassword: app.Secret(e.ChannelPassword),
 		})
+	}
+	return out, nil
+}
+
+// webChannelList reads web.channels (file only): a map from channel name to
+// {public: bool}. A name that is not a configured channel is an error, since
+// a typo would otherwise leave a private channel public.
+func webChannelList(k *koanf.Koanf, chans []app.ChannelOptions) (map[string]app.WebChannelOptions, error) {
+	if !k.Exists("web.channels") {
+		return nil, nil
+	}
+	known := map[string]bool{}
+	for _, c := range chans {
+		known[strings.ToLower(c.Name)] = true
+	}
+	out := map[string]app.WebChannelOptions{}
+	for _, name := range k.MapKeys("web.channels") {
+		key := "web.channels." + name
+		if !known[strings.ToLower(name)] {
+			return nil, &configError{Key: key, Msg: "names no configured channel"}
+		}
+		public := true
+		if k.Exists(key + ".public") {
+			v, err := strconv.ParseBool(k.String(key + ".public"))
+			if err != nil {
+				return nil, &configError{Key: key + ".public", Msg: fmt.Sprintf("%q is not true or false", k.String(key+".public"))}
+			}
+			public = v
+		}
+		out[strings.ToLower(name)] = app.WebChannelOptions{Public: public}
 	}
 	return out, nil
 }

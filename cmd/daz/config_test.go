@@ -259,3 +259,57 @@ func TestReadmeDefaultsMatchTheCode(t *testing.T) {
 		}
 	}
 }
+
+func TestWebConfig(t *testing.T) {
+	base := []string{"DAZ_DATABASE_URL=postgres://u@127.0.0.1/daz"}
+	write := func(t *testing.T, yaml string) string {
+		t.Helper()
+		p := filepath.Join(t.TempDir(), "daz.yaml")
+		if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	twoChannels := "cytube:\n  channels:\n    - name: Open\n    - name: staff\n"
+	for _, tc := range []struct {
+		name    string
+		yaml    string
+		environ []string
+		wantErr string
+		check   func(*testing.T, loadedConfig)
+	}{
+		{name: "default", yaml: twoChannels, check: func(t *testing.T, c loadedConfig) {
+			if c.Options.Web.Addr != "127.0.0.1:8090" || c.Options.Web.Channels != nil {
+				t.Fatalf("web %+v", c.Options.Web)
+			}
+		}},
+		{name: "empty disables", yaml: twoChannels, environ: []string{"DAZ_WEB_ADDR=", "DAZ_WEB_PUBLIC_URL=https://daz.example"}, check: func(t *testing.T, c loadedConfig) {
+			if c.Options.Web.Addr != "" || c.Options.Web.PublicURL != "https://daz.example" {
+				t.Fatalf("web %+v", c.Options.Web)
+			}
+		}},
+		{name: "per channel", yaml: twoChannels + "web:\n  channels:\n    staff:\n      public: false\n    open: {}\n", check: func(t *testing.T, c loadedConfig) {
+			if got := c.Options.Web.Channels; !got["open"].Public || got["staff"].Public || len(got) != 2 {
+				t.Fatalf("channels %+v", got)
+			}
+		}},
+		{name: "unknown channel", yaml: twoChannels + "web:\n  channels:\n    staf:\n      public: false\n", wantErr: "web.channels.staf"},
+		{name: "bad public", yaml: twoChannels + "web:\n  channels:\n    staff:\n      public: maybe\n", wantErr: "web.channels.staff.public"},
+		{name: "bad addr", yaml: twoChannels, environ: []string{"DAZ_WEB_ADDR=8090"}, wantErr: "web.addr"},
+		{name: "bad url", yaml: twoChannels, environ: []string{"DAZ_WEB_PUBLIC_URL=daz.example"}, wantErr: "web.public_url"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := load(t, []string{"-config", write(t, tc.yaml)}, append(base, tc.environ...))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, cfg)
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/actors/plugins/web/hub"
 )
 
 // DefaultSQLTimeout bounds one SQL round trip; a plugin answers "database
@@ -38,6 +39,8 @@ type Deps struct {
 	// Supervision reports plugins that their supervisor disabled after
 	// repeated failures; nil when no such supervisor is in use.
 	Supervision DisableChecker
+	// Web is the web server's live hub; nil when the web server is off.
+	Web *hub.Hub
 }
 
 // DisableChecker is implemented by the plugin supervisor strategy

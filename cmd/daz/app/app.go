@@ -19,9 +19,11 @@ import (
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection"
+	"github.com/daz-bot/daz/actors/plugins/web/hub"
 	"github.com/daz-bot/daz/actors/sqlwriter"
 	"github.com/daz-bot/daz/cmd/daz/debugserver"
 	"github.com/daz-bot/daz/cmd/daz/metrics"
+	"github.com/daz-bot/daz/cmd/daz/web"
 	"github.com/daz-bot/daz/migrations"
 	"github.com/daz-bot/daz/supervision"
 )
@@ -60,6 +62,10 @@ type App struct {
 	retryPool     *pgxpool.Pool
 	migrated      bool // at start-up; otherwise the writer applies them
 	retryStore    supervision.RetryStore
+
+	webHub  *hub.Hub
+	web     *web.Server
+	webPool *pgxpool.Pool
 }
 
 // New checks opts and fills in defaults. It starts nothing.
@@ -100,7 +106,7 @@ func New(opts Options) (*App, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	a := &App{opts: opts, log: opts.Logger, metrics: metrics.New(), ready: make(chan struct{})}
+	a := &App{opts: opts, log: opts.Logger, metrics: metrics.New(), ready: make(chan struct{}), webHub: newWebHub(opts.Web)}
 	a.writerMetrics = &sqlwriter.Metrics{OnBatch: a.metrics.BatchWritten}
 	a.intake = sqlwriter.NewIntake(opts.Clock)
 	a.metrics.Registry.MustRegister(newWriterCollector(a.writerMetrics))
@@ -175,10 +181,18 @@ func (a *App) Run(ctx context.Context) error {
 		}()
 		a.log.Info("debug endpoint listening", slog.String("url", "http://"+srv.Addr()+"/debug/actors.html"))
 	}
+	if err := a.startWeb(); err != nil {
+		if a.debug != nil {
+			_ = a.debug.Shutdown(context.Background())
+		}
+		_ = a.shutdownTree() // the listen error is the one to report
+		return err
+	}
 	close(a.ready)
 
 	<-ctx.Done()
 	a.log.Info("daz shutting down", slog.String("timeout", a.opts.ShutdownTimeout.String()))
+	a.stopWeb()
 	if a.debug != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = a.debug.Shutdown(sctx)

@@ -60,6 +60,7 @@ type Options struct {
 	// zero leaves the runtime's own setting (GOMEMLIMIT) alone. The daemon
 	// derives it from the writer's budget: sqlwriter.SoftMemoryLimit.
 	MemoryLimit     int64
+	Web             WebOptions
 	ShutdownTimeout time.Duration
 
 	Version string

@@ -87,6 +87,7 @@ func (c *channels) Receive(ctx actor.Context) {
 			HTTPClient:      a.opts.HTTPClient,
 			ExtraPlugins:    a.opts.ExtraPlugins,
 			Counters:        a.connCounters[name],
+			WebHub:          a.webHub,
 			Clock:           a.opts.Clock,
 			Logger:          a.log,
 		})

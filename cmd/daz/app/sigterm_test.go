@@ -54,7 +54,7 @@ func TestSIGTERMDuringFloodLosesNothing(t *testing.T) {
 	cmd.Env = []string{
 		"DAZ_CYTUBE_SERVER_URL=" + sb.URL(), "DAZ_CYTUBE_CHANNEL=flood",
 		"DAZ_CYTUBE_USERNAME=dazbot", "DAZ_CYTUBE_PASSWORD=dazbot",
-		"DAZ_DATABASE_URL=" + dbURL, "DAZ_DEBUG_ADDR=" + debugAddr,
+		"DAZ_DATABASE_URL=" + dbURL, "DAZ_DEBUG_ADDR=" + debugAddr, "DAZ_WEB_ADDR=127.0.0.1:0",
 		"DAZ_DATA_DIR=" + t.TempDir(), "DAZ_LOG_FORMAT=json", "DAZ_SHUTDOWN_TIMEOUT=60s",
 	}
 	stderr, err := cmd.StderrPipe()

@@ -1,0 +1,287 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/daz-bot/daz/actors/plugins/web/hub"
+	"github.com/daz-bot/daz/cmd/daz/web"
+	"github.com/daz-bot/daz/migrations/pgtest"
+)
+
+// authFixture has a movable clock and records what the bot was asked to say.
+type authFixture struct {
+	*fixture
+	clock atomic.Int64
+	mu    sync.Mutex
+	said  []string
+}
+
+func newAuthFixture(t *testing.T, mutate func(*web.Config)) *authFixture {
+	t.Helper()
+	a := &authFixture{}
+	a.clock.Store(now.UnixNano())
+	a.fixture = newFixture(t, migrated(t), func(c *web.Config) {
+		c.Now = func() time.Time { return time.Unix(0, a.clock.Load()).UTC() }
+		if mutate != nil {
+			mutate(c)
+		}
+	})
+	a.hub.SetSayer(channel, func(text, by string) bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.said = append(a.said, by+": "+text)
+		return true
+	})
+	a.hub.SetState(channel, "online", now)
+	a.hub.SetUsers(channel, []hub.Member{{Name: "Mod", Rank: 2}, {Name: "alice", Rank: 1}}, now)
+	return a
+}
+
+func (a *authFixture) advance(d time.Duration) { a.clock.Add(int64(d)) }
+
+// client keeps cookies and does not follow redirects.
+func client(t *testing.T) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func do(t *testing.T, c *http.Client, method, u string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
+// signIn follows a !web link: the GET shows the form, the POST signs in.
+func (a *authFixture) signIn(t *testing.T, c *http.Client, user, ch string) *http.Response {
+	t.Helper()
+	link, ok := a.hub.IssueLogin(ch, user)
+	if !ok {
+		t.Fatal("no link issued")
+	}
+	secret := link[strings.Index(link, "t=")+2:]
+	res, body := do(t, c, http.MethodGet, a.http.URL+"/login?t="+secret, nil)
+	if res.StatusCode != 200 || !strings.Contains(body, user) {
+		t.Fatalf("login page: %d %s", res.StatusCode, body)
+	}
+	res, _ = do(t, c, http.MethodPost, a.http.URL+"/login", url.Values{"t": {secret}})
+	return res
+}
+
+var csrfPattern = `name="csrf" value="`
+
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	i := strings.Index(page, csrfPattern)
+	if i < 0 {
+		t.Fatalf("no CSRF token on the page")
+	}
+	rest := page[i+len(csrfPattern):]
+	return rest[:strings.IndexByte(rest, '"')]
+}
+
+func TestSignInLinkIsOneTimeAndShortLived(t *testing.T) {
+	a := newAuthFixture(t, func(c *web.Config) { c.PublicURL = "https://daz.example" })
+	link, _ := a.hub.IssueLogin(channel, "Mod")
+	if !strings.HasPrefix(link, "https://daz.example/login?t=") {
+		t.Fatalf("link %q", link)
+	}
+	c := client(t)
+	res := a.signIn(t, c, "Mod", channel)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/c/"+channel {
+		t.Fatalf("sign-in: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	cookie := res.Header.Get("Set-Cookie")
+	for _, want := range []string{"daz_session=", "HttpOnly", "SameSite=Strict", "Secure", "Path=/"} {
+		if !strings.Contains(cookie, want) {
+			t.Errorf("cookie %q lacks %s", cookie, want)
+		}
+	}
+
+	// Reused, expired, forged and wrong links all get the same 401.
+	used := link[strings.Index(link, "t=")+2:]
+	expired, _ := a.hub.IssueLogin(channel, "Mod")
+	a.advance(5*time.Minute + time.Second)
+	var bodies []string
+	for name, secret := range map[string]string{"reused": used, "expired": expired[strings.Index(expired, "t=")+2:],
+		"forged": "AAAA" + used[4:], "empty": ""} {
+		res, body := do(t, client(t), http.MethodPost, a.http.URL+"/login", url.Values{"t": {secret}})
+		if res.StatusCode != http.StatusUnauthorized || res.Header.Get("Set-Cookie") != "" {
+			t.Errorf("%s link: %d %q", name, res.StatusCode, res.Header.Get("Set-Cookie"))
+		}
+		bodies = append(bodies, body)
+		res, _ = do(t, client(t), http.MethodGet, a.http.URL+"/login?t="+url.QueryEscape(secret), nil)
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s link page: %d", name, res.StatusCode)
+		}
+	}
+	for _, b := range bodies[1:] {
+		if b != bodies[0] {
+			t.Fatal("401 pages differ, hinting at which part was wrong")
+		}
+	}
+}
+
+func TestModeratorSeesHiddenLinesAndPrivateChannel(t *testing.T) {
+	a := newAuthFixture(t, nil)
+	seed(t, a.pool)
+	day := now.Format(time.DateOnly)
+	c := client(t)
+	if res, _ := do(t, c, http.MethodGet, a.http.URL+"/c/staffonly", nil); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("staffonly before sign-in: %d", res.StatusCode)
+	}
+	a.signIn(t, c, "Mod", channel)
+	_, body := do(t, c, http.MethodGet, a.http.URL+"/c/"+channel+"/log?date="+day, nil)
+	for _, want := range []string{"shadow-muted words", "alice joined (aliases", "hidden-line", `id="signed-in">Mod`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("moderator's log lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "my secret pm") {
+		t.Fatal("a PM shown to a moderator")
+	}
+	a.hub.SetRetry(channel, hub.Retry{Attempt: 3, LastError: "dial tcp: refused"})
+	_, body = do(t, c, http.MethodGet, a.http.URL+"/c/"+channel, nil)
+	if !strings.Contains(body, "dial tcp: refused") || !strings.Contains(body, "Retry state") {
+		t.Error("moderator's channel page lacks the retry state")
+	}
+	if _, public, _ := get(t, a.fixture, "/c/"+channel); strings.Contains(public, "dial tcp: refused") {
+		t.Error("retry state shown to the public")
+	}
+	// A session is for its own channel only.
+	if res, _ := do(t, c, http.MethodGet, a.http.URL+"/c/staffonly", nil); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("testchan session opened staffonly: %d", res.StatusCode)
+	}
+	staff := client(t)
+	a.signIn(t, staff, "Mod", "staffonly")
+	if res, _ := do(t, staff, http.MethodGet, a.http.URL+"/c/staffonly", nil); res.StatusCode == http.StatusForbidden {
+		t.Fatal("staffonly moderator refused")
+	}
+}
+
+func TestSayBoxNeedsCSRFAndALiveModerator(t *testing.T) {
+	a := newAuthFixture(t, nil)
+	c := client(t)
+	// Signed out: no form, and a POST is refused.
+	if res, _ := do(t, c, http.MethodPost, a.http.URL+"/c/"+channel+"/say", url.Values{"text": {"hi"}}); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("signed-out say: %d", res.StatusCode)
+	}
+	a.signIn(t, c, "Mod", channel)
+	_, page := do(t, c, http.MethodGet, a.http.URL+"/c/"+channel+"/live", nil)
+	token := csrfOf(t, page)
+	say := func(form url.Values) int {
+		res, _ := do(t, c, http.MethodPost, a.http.URL+"/c/"+channel+"/say", form)
+		return res.StatusCode
+	}
+	for _, tc := range []struct {
+		name string
+		form url.Values
+		code int
+	}{
+		{"no csrf", url.Values{"text": {"hi"}}, http.StatusForbidden},
+		{"wrong csrf", url.Values{"text": {"hi"}, "csrf": {token + "x"}}, http.StatusForbidden},
+		{"empty", url.Values{"text": {"  "}, "csrf": {token}}, http.StatusBadRequest},
+		{"too long", url.Values{"text": {strings.Repeat("a", 1001)}, "csrf": {token}}, http.StatusBadRequest},
+		{"ok", url.Values{"text": {"hello from the web"}, "csrf": {token}}, http.StatusSeeOther},
+	} {
+		if got := say(tc.form); got != tc.code {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.code)
+		}
+	}
+	a.hub.SetRank(channel, "Mod", 1, now)
+	if got := say(url.Values{"text": {"demoted"}, "csrf": {token}}); got != http.StatusForbidden {
+		t.Errorf("rank dropped to 1: %d", got)
+	}
+	a.hub.Leave(channel, "Mod", now)
+	if got := say(url.Values{"text": {"gone"}, "csrf": {token}}); got != http.StatusForbidden {
+		t.Errorf("moderator not in the channel: %d", got)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.said) != 1 || a.said[0] != "web:Mod: hello from the web" {
+		t.Fatalf("said %q", a.said)
+	}
+}
+
+func TestAPISayNeedsATokenForTheChannel(t *testing.T) {
+	a := newAuthFixture(t, nil)
+	admin := pgtest.Pool(t, a.pool.Config().ConnString())
+	good, _, err := web.CreateToken(t.Context(), admin, channel, web.ScopeSay, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, _ := web.CreateToken(t.Context(), admin, "staffonly", web.ScopeSay, "other")
+	revoked, id, _ := web.CreateToken(t.Context(), admin, channel, web.ScopeSay, "old")
+	if ok, err := web.RevokeToken(t.Context(), admin, id); !ok || err != nil {
+		t.Fatalf("revoke: %v %v", ok, err)
+	}
+	if _, _, err := web.CreateToken(t.Context(), admin, channel, "admin", ""); err == nil {
+		t.Fatal("unknown scope accepted")
+	}
+	post := func(auth, body string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, a.http.URL+"/api/v1/channels/"+channel+"/say", strings.NewReader(body))
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	var unauthorized []string
+	for name, auth := range map[string]string{"none": "", "other channel": "Bearer " + other, "revoked": "Bearer " + revoked,
+		"forged": "Bearer daz_" + strings.Repeat("A", 43), "not bearer": "Basic " + good} {
+		code, body := post(auth, `{"text":"hi"}`)
+		if code != http.StatusUnauthorized {
+			t.Errorf("%s: %d", name, code)
+		}
+		unauthorized = append(unauthorized, body)
+	}
+	for _, b := range unauthorized[1:] {
+		if b != unauthorized[0] {
+			t.Fatal("401 answers differ")
+		}
+	}
+	if code, _ := post("Bearer "+good, `not json`); code != http.StatusBadRequest {
+		t.Errorf("bad body: %d", code)
+	}
+	if code, body := post("Bearer "+good, `{"text":"deploy done"}`); code != http.StatusAccepted {
+		t.Fatalf("good token: %d %s", code, body)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.said) != 1 || !strings.HasSuffix(a.said[0], "(ci): deploy done") {
+		t.Fatalf("said %q", a.said)
+	}
+	list, err := web.ListTokens(t.Context(), admin)
+	if err != nil || len(list) != 3 || list[0].RevokedAt.IsZero() || !list[1].RevokedAt.IsZero() {
+		t.Fatalf("list %+v %v", list, err)
+	}
+}

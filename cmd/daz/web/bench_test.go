@@ -1,0 +1,194 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/daz-bot/daz/actors/plugins/analytics"
+	plugweb "github.com/daz-bot/daz/actors/plugins/web"
+	"github.com/daz-bot/daz/actors/plugins/web/hub"
+	"github.com/daz-bot/daz/cmd/daz/web"
+	"github.com/daz-bot/daz/migrations"
+	"github.com/daz-bot/daz/migrations/pgtest"
+)
+
+// The issue's load: 5 M chat rows over 30 days in one channel
+// (DAZ_WEB_BENCH_ROWS overrides the size for a quicker look).
+const (
+	benchChan    = "benchchan"
+	benchDays    = 30
+	benchUsers   = 3000
+	samplesPerOp = 50
+)
+
+var benchWords = []string{"hello", "lol", "this", "video", "is", "great", "anyone", "here", "watch", "next",
+	"skip", "the", "song", "again", "nice", "what", "are", "we", "playing", "tonight"}
+
+func benchRows() int {
+	if n, err := strconv.Atoi(os.Getenv("DAZ_WEB_BENCH_ROWS")); err == nil && n > 0 {
+		return n
+	}
+	return 5_000_000
+}
+
+// seed COPYs the rows as the analytics benchmark does (Zipf users, 8 %
+// joins and leaves, three words a line, plus one rare word now and then),
+// then brings both roll-ups up to date.
+func seedBench(ctx context.Context, b *testing.B, pool *pgxpool.Pool, now time.Time) {
+	b.Helper()
+	rows := benchRows()
+	rng := rand.New(rand.NewPCG(1, 2))
+	zipf := rand.NewZipf(rng, 1.1, 4, benchUsers-1)
+	start := now.Add(-benchDays * 24 * time.Hour)
+	step := time.Duration(int64(benchDays*24*time.Hour) / int64(rows))
+	i := 0
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		if i == rows {
+			return nil, nil
+		}
+		i++
+		ts := start.Add(time.Duration(i) * step)
+		user := fmt.Sprintf("user%04d", zipf.Uint64())
+		kind, msg := "chatMsg", any(nil)
+		switch r := rng.IntN(100); {
+		case r < 4:
+			kind = "addUser"
+		case r < 8:
+			kind = "userLeave"
+		default:
+			text := benchWords[rng.IntN(len(benchWords))] + " " + benchWords[rng.IntN(len(benchWords))] + " " +
+				benchWords[rng.IntN(len(benchWords))]
+			if rng.IntN(1000) == 0 {
+				text += " zeppelin"
+			}
+			msg = text
+		}
+		return []any{ts, benchChan, user, msg, kind, []byte(`{}`), ts}, nil
+	})
+	began := time.Now()
+	n, err := pool.CopyFrom(ctx, pgx.Identifier{"daz_core_chat_log"},
+		[]string{"timestamp", "channel", "username", "message", "event_type", "metadata", "received_at"}, src)
+	if err != nil || int(n) != rows {
+		b.Fatalf("seed: %d rows, %v", n, err)
+	}
+	b.Logf("seeded %d rows in %v", n, time.Since(began).Round(time.Second))
+	began = time.Now()
+	for _, q := range []struct{ state, round string }{{analytics.RollupStateSQL, analytics.RollupSQL}, {plugweb.RollupStateSQL, plugweb.RollupSQL}} {
+		if _, err := pool.Exec(ctx, q.state, benchChan); err != nil {
+			b.Fatal(err)
+		}
+		if q.state == analytics.RollupStateSQL {
+			if _, err := pool.Exec(ctx, analytics.ShiftWindowSQL, benchChan, now.AddDate(0, 0, -29).Truncate(24*time.Hour)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for {
+			// Both statements return how far they got and the newest id first.
+			rows, err := pool.Query(ctx, q.round, benchChan, int64(200_000))
+			if err != nil {
+				b.Fatal(err)
+			}
+			vals, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([]any, error) { return r.Values() })
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(vals) == 0 || vals[0][0].(int64) >= vals[0][1].(int64) {
+				break
+			}
+		}
+	}
+	b.Logf("roll-ups caught up in %v", time.Since(began).Round(time.Second))
+	if _, err := pool.Exec(ctx, `INSERT INTO daz_analytics_media (channel, media_id, title, media_type, duration_seconds, started_at)
+SELECT $1, 'id' || (g % 500), 'Title ' || (g % 500), 'yt', 200, $2::timestamptz - g * interval '4 minutes' FROM generate_series(1, 10000) g`,
+		benchChan, now); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "VACUUM ANALYZE"); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkPages times the pages and API calls the issue sets targets for,
+// over HTTP, uncached (the stats cache is off), and reports p50/p99.
+// Targets: channel page and stats p99 <= 30 ms, a word search <= 150 ms, a
+// day of the log <= 50 ms.
+func BenchmarkPages(b *testing.B) {
+	ctx := context.Background()
+	dbURL := pgtest.New(b)
+	if code := migrateForBench(ctx, dbURL); code != nil {
+		b.Fatal(code)
+	}
+	admin := pgtest.Pool(b, dbURL)
+	now := time.Now().UTC()
+	seedBench(ctx, b, admin, now)
+	pool, err := web.OpenPool(ctx, dbURL, 4, 5*time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool.Close()
+	store := web.NewStore(pool, nil)
+	store.StatsTTL = 0
+	h := hub.New()
+	h.SetState(benchChan, "online", now)
+	srv, err := web.New(web.Config{Channels: []web.ChannelConfig{{Name: benchChan, Public: true}}, Store: store, Hub: h,
+		RatePerSecond: 1e9, Burst: 1e9})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	day := now.AddDate(0, 0, -3).Format(time.DateOnly)
+	for _, c := range []struct{ name, path string }{
+		{"channel_page", "/c/" + benchChan},
+		{"api_stats", "/api/v1/channels/" + benchChan + "/stats"},
+		{"search_common_word", "/c/" + benchChan + "/log?q=tonight"},
+		{"search_rare_word", "/c/" + benchChan + "/log?q=zeppelin"},
+		{"log_day", "/c/" + benchChan + "/log?date=" + day},
+		{"api_messages_day", "/api/v1/channels/" + benchChan + "/messages?since=" + day + "&limit=100"},
+		{"user_page", "/c/" + benchChan + "/u/user0001"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var lat []time.Duration
+			for b.Loop() {
+				for range samplesPerOp {
+					began := time.Now()
+					res, err := http.Get(ts.URL + c.path)
+					if err != nil {
+						b.Fatal(err)
+					}
+					_, _ = io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					if res.StatusCode != 200 {
+						b.Fatalf("%s: %d", c.path, res.StatusCode)
+					}
+					lat = append(lat, time.Since(began))
+				}
+			}
+			slices.Sort(lat)
+			at := func(p float64) float64 {
+				return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+			}
+			b.ReportMetric(at(0.50), "p50_ms")
+			b.ReportMetric(at(0.99), "p99_ms")
+		})
+	}
+}
+
+func migrateForBench(ctx context.Context, dbURL string) error {
+	mctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	_, err := migrations.Up(mctx, dbURL)
+	return err
+}

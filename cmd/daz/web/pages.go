@@ -1,0 +1,338 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/daz-bot/daz/actors/plugins/web/hub"
+)
+
+// pageSet is the parsed templates, one per page, each with the layout.
+type pageSet struct{ byName map[string]*template.Template }
+
+var pageNames = []string{"index", "channel", "log", "user", "live", "error", "login"}
+
+func loadPages(a *assets) (*pageSet, error) {
+	funcs := template.FuncMap{
+		"asset":     a.URL,
+		"timeTag":   timeTag,
+		"dayTag":    func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
+		"highlight": highlight,
+		"rank":      rankName,
+		"duration":  mediaDuration,
+		"pathEsc":   url.PathEscape,
+		"hourChart": hourChart,
+		"heatmap":   heatmapChart,
+		"dayChart":  dayChart,
+	}
+	ps := &pageSet{byName: map[string]*template.Template{}}
+	for _, name := range pageNames {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("web template %s: %w", name, err)
+		}
+		ps.byName[name] = t
+	}
+	return ps, nil
+}
+
+// basePage is what the layout needs.
+type basePage struct {
+	Title   string
+	Channel string
+	Nav     string // which channel tab is current
+	Version string
+	// The signed-in moderator, if any: SignedIn names them, Moderator says
+	// whether the session is for this page's channel, CSRF goes in forms.
+	SignedIn  string
+	SignedFor string
+	Moderator bool
+	CSRF      string
+}
+
+type errorPage struct {
+	basePage
+	Code    int
+	Message string
+}
+
+func (s *Server) base(r *http.Request, title string) basePage {
+	b := basePage{Title: title, Channel: strings.ToLower(r.PathValue("channel")), Version: s.cfg.Version}
+	if sess := s.session(r); sess != nil {
+		b.SignedIn, b.SignedFor, b.CSRF = sess.user, sess.channel, sess.csrf
+		b.Moderator = sess.channel == b.Channel
+	}
+	return b
+}
+
+// render executes a page into a buffer first, so a template error becomes
+// a clean 500 instead of half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name string, data any) {
+	var buf bytes.Buffer
+	if err := s.pages.byName[name].Execute(&buf, data); err != nil {
+		s.log.Error("web template failed", slog.String("page", name), slog.Any("error", err))
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(code)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// timeTag renders a moment as UTC in a <time> element; the page's script
+// rewrites the text into the viewer's own time zone.
+func timeTag(t time.Time) template.HTML {
+	if t.IsZero() {
+		return "never"
+	}
+	u := t.UTC()
+	return template.HTML(`<time datetime="` + u.Format(time.RFC3339) + `">` + u.Format("2006-01-02 15:04 UTC") + `</time>`)
+}
+
+// highlight escapes text and marks every case-insensitive occurrence of the
+// query's words. Escaping happens here, segment by segment, so the marks
+// are the only markup that can come out.
+func highlight(text, q string) template.HTML {
+	words := queryWords(q)
+	if len(words) == 0 {
+		return template.HTML(html.EscapeString(text))
+	}
+	lower := strings.ToLower(text)
+	var b strings.Builder
+	for i := 0; i < len(text); {
+		best, bestLen := -1, 0
+		for _, w := range words {
+			if j := strings.Index(lower[i:], w); j >= 0 && (best < 0 || j < best || (j == best && len(w) > bestLen)) {
+				best, bestLen = j, len(w)
+			}
+		}
+		// Lower-casing may change byte lengths; give up marking then.
+		if best < 0 || len(lower) != len(text) {
+			b.WriteString(html.EscapeString(text[i:]))
+			break
+		}
+		b.WriteString(html.EscapeString(text[i : i+best]))
+		b.WriteString("<mark>" + html.EscapeString(text[i+best:i+best+bestLen]) + "</mark>")
+		i += best + bestLen
+	}
+	return template.HTML(b.String())
+}
+
+// queryWords are the words a search looks for, lower case, without the
+// operators websearch_to_tsquery understands.
+func queryWords(q string) []string {
+	var out []string
+	for _, f := range strings.Fields(strings.ToLower(q)) {
+		f = strings.Trim(f, `"'()`)
+		if f == "" || f == "or" || f == "and" || strings.HasPrefix(f, "-") {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func rankName(r float64) string {
+	switch {
+	case r >= 5:
+		return "founder"
+	case r >= 3:
+		return "admin"
+	case r >= 2:
+		return "moderator"
+	case r >= 1:
+		return "registered"
+	case r >= 0:
+		return "guest"
+	}
+	return "anonymous"
+}
+
+func mediaDuration(sec int) string {
+	if sec <= 0 {
+		return "live"
+	}
+	d := time.Duration(sec) * time.Second
+	if d >= time.Hour {
+		return fmt.Sprintf("%d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, sec%60)
+	}
+	return fmt.Sprintf("%d:%02d", int(d.Minutes()), sec%60)
+}
+
+// --- the pages ---
+
+type indexChannel struct {
+	Name   string
+	Public bool
+	Live   hub.Snapshot
+}
+
+type indexPage struct {
+	basePage
+	Channels []indexChannel
+}
+
+func (s *Server) pageIndex(w http.ResponseWriter, r *http.Request) {
+	p := indexPage{basePage: s.base(r, "Channels")}
+	for _, name := range s.order {
+		c := s.channels[name]
+		ic := indexChannel{Name: name, Public: c.Public}
+		if c.Public {
+			ic.Live = s.cfg.Hub.Snapshot(name, false)
+		}
+		p.Channels = append(p.Channels, ic)
+	}
+	s.render(w, r, http.StatusOK, "index", p)
+}
+
+type channelPage struct {
+	basePage
+	Live  hub.Snapshot
+	Stats Stats
+}
+
+func (s *Server) pageChannel(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.channel(w, r)
+	if !ok {
+		return
+	}
+	st, err := s.cfg.Store.Stats(r.Context(), c.Name, c.Bot)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	p := channelPage{basePage: s.base(r, c.Name), Stats: st}
+	p.Live = s.cfg.Hub.Snapshot(c.Name, p.Moderator)
+	p.Nav = "overview"
+	s.render(w, r, http.StatusOK, "channel", p)
+}
+
+// pageSize is how many lines a log or search page shows.
+const pageSize = 100
+
+type logPage struct {
+	basePage
+	Date       string
+	Prev, Next string // neighbouring days
+	Q          string
+	Lines      []Line
+	More       string // query string of the next page, if any
+	Search     bool
+}
+
+func (s *Server) pageLog(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.channel(w, r)
+	if !ok {
+		return
+	}
+	v := r.URL.Query()
+	p := logPage{basePage: s.base(r, c.Name+" log")}
+	q := MessageQuery{Channel: c.Name, Limit: pageSize, Moderator: p.Moderator}
+	p.Nav = "log"
+	if p.Q = strings.TrimSpace(v.Get("q")); p.Q != "" {
+		if len(p.Q) > 200 {
+			s.badRequest(w, r, "A search may be at most 200 characters long.")
+			return
+		}
+		q.Q, p.Search = p.Q, true
+	}
+	if raw := v.Get("before"); raw != "" {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || id <= 0 {
+			s.badRequest(w, r, "before must be a line number.")
+			return
+		}
+		q.Before = id
+	}
+	if raw := v.Get("after"); raw != "" {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || id <= 0 {
+			s.badRequest(w, r, "after must be a line number.")
+			return
+		}
+		q.After = id
+	}
+	if !p.Search {
+		day := s.cfg.Now().UTC().Truncate(24 * time.Hour)
+		if raw := v.Get("date"); raw != "" {
+			d, err := time.Parse(time.DateOnly, raw)
+			if err != nil {
+				s.badRequest(w, r, "date must look like 2026-12-01.")
+				return
+			}
+			day = d
+		}
+		p.Date = day.Format(time.DateOnly)
+		p.Prev, p.Next = day.AddDate(0, 0, -1).Format(time.DateOnly), day.AddDate(0, 0, 1).Format(time.DateOnly)
+		q.Since, q.Until = day, day.AddDate(0, 0, 1)
+	}
+	lines, more, err := s.cfg.Store.Messages(r.Context(), q)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	p.Lines = lines
+	if more && len(lines) > 0 {
+		next := url.Values{}
+		last := lines[len(lines)-1].ID
+		if p.Search {
+			next.Set("q", p.Q)
+			next.Set("before", strconv.FormatInt(last, 10))
+		} else {
+			next.Set("date", p.Date)
+			next.Set("after", strconv.FormatInt(last, 10))
+		}
+		p.More = next.Encode()
+	}
+	s.render(w, r, http.StatusOK, "log", p)
+}
+
+type userPage struct {
+	basePage
+	User UserInfo
+}
+
+func (s *Server) pageUser(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.channel(w, r)
+	if !ok {
+		return
+	}
+	name := r.PathValue("user")
+	if !userPattern.MatchString(name) {
+		s.notFound(w, r, "That is not a CyTube user name.")
+		return
+	}
+	b := s.base(r, name+" in "+c.Name)
+	u, err := s.cfg.Store.User(r.Context(), c.Name, name, b.Moderator)
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	b.Title = u.Name + " in " + c.Name
+	s.render(w, r, http.StatusOK, "user", userPage{basePage: b, User: u})
+}
+
+type livePage struct {
+	basePage
+	Live hub.Snapshot
+}
+
+func (s *Server) pageLive(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.channel(w, r)
+	if !ok {
+		return
+	}
+	p := livePage{basePage: s.base(r, c.Name+" live")}
+	p.Live = s.cfg.Hub.Snapshot(c.Name, p.Moderator)
+	p.Nav = "live"
+	s.render(w, r, http.StatusOK, "live", p)
+}

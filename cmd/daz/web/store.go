@@ -1,0 +1,507 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/daz-bot/daz/actors/plugins/analytics"
+)
+
+// DefaultStatementTimeout bounds every query of the web's read pool: a page
+// that would take longer fails (and says so) instead of holding a
+// connection the next request needs.
+const DefaultStatementTimeout = 3 * time.Second
+
+// OpenPool opens the web's own small read pool. It is separate from the SQL
+// writer's connections, so a slow page never delays chat-log ingest or a
+// command's reply, and every statement on it has a statement_timeout.
+func OpenPool(ctx context.Context, databaseURL string, maxConns int32, timeout time.Duration) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("web read pool: %w", err)
+	}
+	if maxConns <= 0 {
+		maxConns = 4
+	}
+	if timeout <= 0 {
+		timeout = DefaultStatementTimeout
+	}
+	cfg.MaxConns = maxConns
+	cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
+	cfg.ConnConfig.RuntimeParams["application_name"] = "daz-web"
+	// Read only: the SQL writer stays the one door for writes.
+	cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	// Page queries read a page of rows; starting parallel workers costs
+	// them ~50 ms (measured), more than it saves, and the workers would
+	// compete with the writer for the database's cores.
+	cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("web read pool: %w", err)
+	}
+	return pool, nil
+}
+
+// ErrUnavailable wraps every database failure a page reports as
+// "temporarily unavailable".
+var ErrUnavailable = errors.New("the database is temporarily unavailable")
+
+// ErrNotFound is an unknown user (or other missing thing).
+var ErrNotFound = errors.New("not found")
+
+// unavailable turns a query error into ErrUnavailable, keeping the cause.
+func unavailable(what string, err error) error {
+	return fmt.Errorf("%s: %w: %w", what, ErrUnavailable, err)
+}
+
+// Line is one chat line as the web shows it.
+type Line struct {
+	ID     int64     `json:"id"`
+	At     time.Time `json:"at"`
+	User   string    `json:"user"`
+	Text   string    `json:"text"`
+	Hidden bool      `json:"hidden,omitempty"`
+}
+
+// HourCount is the number of chat lines in one hour.
+type HourCount struct {
+	Hour     time.Time `json:"hour"`
+	Messages int64     `json:"messages"`
+}
+
+// Chatter is one of the top chatters.
+type Chatter struct {
+	User     string `json:"user"`
+	Messages int64  `json:"messages"`
+}
+
+// MediaPlay is a recently played media item with how often it was played.
+type MediaPlay struct {
+	ID         string    `json:"id"`
+	Type       string    `json:"type"`
+	Title      string    `json:"title"`
+	Seconds    int       `json:"seconds"`
+	LastPlayed time.Time `json:"last_played"`
+	Plays      int64     `json:"plays"`
+}
+
+// Stats are the numbers of a channel page.
+type Stats struct {
+	Hourly  []HourCount  `json:"hourly"`  // 168 hours, oldest first, UTC
+	Heatmap [7][24]int64 `json:"heatmap"` // [ISO weekday-1][hour], UTC, 30 days
+	Top     []Chatter    `json:"top"`
+	Media   []MediaPlay  `json:"media"`
+	AsOf    time.Time    `json:"as_of"`
+}
+
+// DayCount is one user's lines on one day.
+type DayCount struct {
+	Day      string `json:"day"`
+	Messages int64  `json:"messages"`
+}
+
+// Queued is a media item a user queued.
+type Queued struct {
+	Title string    `json:"title"`
+	At    time.Time `json:"at"`
+}
+
+// UserInfo is a user page.
+type UserInfo struct {
+	Name     string     `json:"name"`
+	First    time.Time  `json:"first_seen"`
+	Last     time.Time  `json:"last_seen"`
+	Messages int64      `json:"messages"`
+	Daily    []DayCount `json:"daily"`
+	Recent   []Line     `json:"recent"`
+	Queued   []Queued   `json:"queued"`
+}
+
+// MessageQuery selects chat lines. Cursors are line ids: After pages
+// forward in time (oldest first), Before pages backward by id (newest
+// first); with
+// neither, a query with Q or User starts at the newest line, otherwise at
+// the oldest.
+type MessageQuery struct {
+	Channel   string
+	Since     time.Time
+	Until     time.Time
+	Q         string
+	User      string
+	After     int64
+	Before    int64
+	Limit     int
+	Moderator bool // include lines only moderators see
+}
+
+// Newest reports whether the query pages newest first.
+func (q MessageQuery) Newest() bool {
+	return q.Before > 0 || (q.After == 0 && (q.Q != "" || q.User != ""))
+}
+
+// publicLine is true for a chat line anyone may see: not a [server] whisper
+// and not a shadow-muted user's line.
+const publicLine = `(username IS DISTINCT FROM '[server]'
+    AND coalesce(metadata->'meta'->>'shadow', 'false') <> 'true'
+    AND coalesce(metadata->'meta'->>'addClass', '') <> 'server-whisper')`
+
+// Store answers the web's questions from the database. It is safe for
+// concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+	// Channel stats are aggregates over days; they are recomputed at most
+	// once per StatsTTL per channel, so a busy page costs the database one
+	// query round a minute, not one per view.
+	StatsTTL time.Duration
+	// SearchWindow and SearchProbe tune the search strategy (see Messages).
+	SearchWindow, SearchProbe int
+	now                       func() time.Time
+
+	mu    sync.Mutex
+	stats map[string]cachedStats
+}
+
+type cachedStats struct {
+	at    time.Time
+	stats Stats
+}
+
+// NewStore reads through pool.
+func NewStore(pool *pgxpool.Pool, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{pool: pool, StatsTTL: time.Minute, SearchWindow: searchWindow, SearchProbe: searchProbe,
+		now: now, stats: map[string]cachedStats{}}
+}
+
+// Stats returns a channel's numbers; bot is left out of the top chatters.
+func (s *Store) Stats(ctx context.Context, channel, bot string) (Stats, error) {
+	now := s.now().UTC()
+	s.mu.Lock()
+	c, ok := s.stats[channel]
+	s.mu.Unlock()
+	if ok && now.Sub(c.at) < s.StatsTTL {
+		return c.stats, nil
+	}
+	st, err := s.loadStats(ctx, channel, bot, now)
+	if err != nil {
+		return Stats{}, err
+	}
+	s.mu.Lock()
+	s.stats[channel] = cachedStats{at: now, stats: st}
+	s.mu.Unlock()
+	return st, nil
+}
+
+// ForgetStats drops the cached numbers (tests, and after new data).
+func (s *Store) ForgetStats() {
+	s.mu.Lock()
+	s.stats = map[string]cachedStats{}
+	s.mu.Unlock()
+}
+
+// hourlySQL and heatmapSQL read the web plugin's hourly roll-up
+// (migration 00022), at most 720 rows however busy the channel is.
+const hourlySQL = `SELECT hour, messages FROM daz_web_chat_hourly
+WHERE channel = $1 AND hour >= $2`
+
+const heatmapSQL = `SELECT extract(isodow FROM hour AT TIME ZONE 'UTC')::int,
+       extract(hour FROM hour AT TIME ZONE 'UTC')::int, sum(messages)::bigint
+FROM daz_web_chat_hourly
+WHERE channel = $1 AND hour >= $2
+GROUP BY 1, 2`
+
+const mediaSQL = `SELECT m.media_id, m.media_type, m.title, m.duration_seconds, m.started_at,
+       (SELECT count(*) FROM daz_analytics_media c
+        WHERE c.channel = m.channel AND c.media_type = m.media_type AND c.media_id = m.media_id)
+FROM daz_analytics_media m
+WHERE m.channel = $1
+ORDER BY m.started_at DESC
+LIMIT $2`
+
+func (s *Store) loadStats(ctx context.Context, channel, bot string, now time.Time) (Stats, error) {
+	st := Stats{AsOf: now}
+	first := now.Truncate(time.Hour).Add(-167 * time.Hour)
+	byHour := map[time.Time]int64{}
+	rows, err := s.pool.Query(ctx, hourlySQL, channel, first)
+	if err != nil {
+		return st, unavailable("messages per hour", err)
+	}
+	for rows.Next() {
+		var h time.Time
+		var n int64
+		if err := rows.Scan(&h, &n); err != nil {
+			rows.Close()
+			return st, unavailable("messages per hour", err)
+		}
+		byHour[h.UTC()] = n
+	}
+	if err := rows.Err(); err != nil {
+		return st, unavailable("messages per hour", err)
+	}
+	for i := range 168 {
+		h := first.Add(time.Duration(i) * time.Hour)
+		st.Hourly = append(st.Hourly, HourCount{Hour: h, Messages: byHour[h]})
+	}
+
+	rows, err = s.pool.Query(ctx, heatmapSQL, channel, now.Truncate(time.Hour).AddDate(0, 0, -30))
+	if err != nil {
+		return st, unavailable("heatmap", err)
+	}
+	for rows.Next() {
+		var dow, hour int
+		var n int64
+		if err := rows.Scan(&dow, &hour, &n); err != nil {
+			rows.Close()
+			return st, unavailable("heatmap", err)
+		}
+		if dow >= 1 && dow <= 7 && hour >= 0 && hour < 24 {
+			st.Heatmap[dow-1][hour] = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return st, unavailable("heatmap", err)
+	}
+
+	day := now.AddDate(0, 0, -29).Format(time.DateOnly)
+	rows, err = s.pool.Query(ctx, analytics.TopSQL, channel, day, bot, 10)
+	if err != nil {
+		return st, unavailable("top chatters", err)
+	}
+	st.Top, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Chatter, error) {
+		var c Chatter
+		var name *string
+		err := r.Scan(&name, &c.Messages)
+		if name != nil {
+			c.User = *name
+		}
+		return c, err
+	})
+	if err != nil {
+		return st, unavailable("top chatters", err)
+	}
+
+	rows, err = s.pool.Query(ctx, mediaSQL, channel, 15)
+	if err != nil {
+		return st, unavailable("recent media", err)
+	}
+	st.Media, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (MediaPlay, error) {
+		var m MediaPlay
+		err := r.Scan(&m.ID, &m.Type, &m.Title, &m.Seconds, &m.LastPlayed, &m.Plays)
+		return m, err
+	})
+	if err != nil {
+		return st, unavailable("recent media", err)
+	}
+	return st, nil
+}
+
+// Messages returns the lines q selects (at most q.Limit) and whether more
+// follow in the same direction.
+func (s *Store) Messages(ctx context.Context, q MessageQuery) ([]Line, bool, error) {
+	if q.Q == "" || !q.Newest() {
+		return s.messages(ctx, q, nil)
+	}
+	// A common word is found fastest by walking back from the newest line
+	// until a page is full, a rare one through the full-text index; the
+	// planner cannot tell them apart (it has no statistics for a word it
+	// has not sampled). So: walk the newest searchWindow lines first; if
+	// that fills a page, done. Otherwise look the word up in the index, for
+	// at most searchProbe lines: if that is all of them, page through
+	// exactly those; if not, walk back through the whole log.
+	lines, more, err := s.messages(ctx, q, func(arg func(any) string) string {
+		upper := "(SELECT max(id) + 1 FROM daz_core_chat_log)"
+		if q.Before > 0 {
+			upper = arg(q.Before)
+		}
+		return " AND id >= " + upper + " - " + strconv.Itoa(s.SearchWindow)
+	})
+	if err != nil || more {
+		return lines, more, err
+	}
+	ids, err := s.probe(ctx, q.Channel, q.Q)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(ids) < s.SearchProbe {
+		return s.messages(ctx, q, func(arg func(any) string) string { return " AND id = ANY(" + arg(ids) + ")" })
+	}
+	return s.messages(ctx, q, nil)
+}
+
+// messages runs one chat-line query; narrow, when set, adds a condition.
+func (s *Store) messages(ctx context.Context, q MessageQuery, narrow func(arg func(any) string) string) ([]Line, bool, error) {
+	var b strings.Builder
+	args := []any{q.Channel}
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	b.WriteString(`SELECT id, timestamp, coalesce(username, ''), coalesce(message, ''), NOT ` + publicLine + `
+FROM daz_core_chat_log WHERE channel = $1 AND event_type = 'chatMsg'`)
+	if !q.Moderator {
+		b.WriteString(" AND " + publicLine)
+	}
+	if !q.Since.IsZero() {
+		b.WriteString(" AND timestamp >= " + arg(q.Since))
+	}
+	if !q.Until.IsZero() {
+		b.WriteString(" AND timestamp < " + arg(q.Until))
+	}
+	if q.User != "" {
+		b.WriteString(" AND lower(username) = lower(" + arg(q.User) + ")")
+	}
+	if q.Q != "" {
+		b.WriteString(" AND " + matchSQL(arg(q.Q)))
+	}
+	if narrow != nil {
+		b.WriteString(narrow(arg))
+	}
+	// Oldest first pages in time order, which the (channel, timestamp)
+	// index of chat lines delivers without sorting a whole day; the cursor
+	// is still a line id, whose time is looked up by primary key. Newest
+	// first (search, a user's lines) pages by id.
+	switch {
+	case q.After > 0:
+		a := arg(q.After)
+		b.WriteString(" AND (timestamp, id) > ((SELECT timestamp FROM daz_core_chat_log WHERE id = " + a + "), " + a + ")")
+	case q.Before > 0:
+		b.WriteString(" AND id < " + arg(q.Before))
+	}
+	if q.Newest() {
+		b.WriteString(" ORDER BY id DESC")
+	} else {
+		b.WriteString(" ORDER BY timestamp, id")
+	}
+	b.WriteString(" LIMIT " + arg(q.Limit+1))
+	rows, err := s.pool.Query(ctx, b.String(), args...)
+	if err != nil {
+		return nil, false, unavailable("chat lines", err)
+	}
+	lines, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Line, error) {
+		var l Line
+		err := r.Scan(&l.ID, &l.At, &l.User, &l.Text, &l.Hidden)
+		return l, err
+	})
+	if err != nil {
+		return nil, false, unavailable("chat lines", err)
+	}
+	more := len(lines) > q.Limit
+	if more {
+		lines = lines[:q.Limit]
+	}
+	return lines, more, nil
+}
+
+// searchProbe is how many matching lines the index lookup of a search
+// collects before the search walks the log instead.
+const searchProbe = 20_000
+
+// searchWindow is how many of the newest log ids a search walks first.
+const searchWindow = 20_000
+
+func matchSQL(param string) string {
+	return "to_tsvector('simple', translate(message, '<>', '  ')) @@ websearch_to_tsquery('simple', " + param + ")"
+}
+
+// probe returns the ids of up to searchProbe chat lines matching words.
+func (s *Store) probe(ctx context.Context, channel, words string) ([]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM daz_core_chat_log
+WHERE channel = $1 AND event_type = 'chatMsg' AND `+matchSQL("$2")+` LIMIT $3`, channel, words, s.SearchProbe)
+	if err != nil {
+		return nil, unavailable("search", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, unavailable("search", err)
+	}
+	return ids, nil
+}
+
+const userFallbackSQL = `SELECT max(username), count(*), min(timestamp), max(timestamp)
+FROM daz_core_chat_log
+WHERE channel = $1 AND lower(username) = lower($2) AND event_type IN ('chatMsg', 'addUser', 'userLeave')`
+
+const userDailySQL = `SELECT day, messages FROM daz_analytics_chat_daily
+WHERE channel = $1 AND username_lower = lower($2) AND day >= $3::date
+ORDER BY day`
+
+const userQueuedSQL = `SELECT coalesce(message, ''), timestamp FROM daz_core_chat_log
+WHERE channel = $1 AND lower(username) = lower($2) AND event_type = 'queue'
+ORDER BY timestamp DESC LIMIT 20`
+
+// User returns a user page, or ErrNotFound for a name the channel never saw.
+func (s *Store) User(ctx context.Context, channel, user string, moderator bool) (UserInfo, error) {
+	var u UserInfo
+	var name *string
+	var first, last *time.Time
+	err := s.pool.QueryRow(ctx, analytics.StatsSQL, channel, user).Scan(&name, &u.Messages, &first, &last)
+	if err != nil {
+		return u, unavailable("user stats", err)
+	}
+	if name == nil {
+		// Not rolled up yet (the roll-up runs every 30 s): ask the log.
+		var n int64
+		if err := s.pool.QueryRow(ctx, userFallbackSQL, channel, user).Scan(&name, &n, &first, &last); err != nil {
+			return u, unavailable("user stats", err)
+		}
+		if name == nil {
+			return u, ErrNotFound
+		}
+	}
+	u.Name = *name
+	if first != nil {
+		u.First = first.UTC()
+	}
+	if last != nil {
+		u.Last = last.UTC()
+	}
+	since := s.now().UTC().AddDate(0, 0, -89).Format(time.DateOnly)
+	rows, err := s.pool.Query(ctx, userDailySQL, channel, user, since)
+	if err != nil {
+		return u, unavailable("user days", err)
+	}
+	u.Daily, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (DayCount, error) {
+		var d DayCount
+		var day time.Time
+		err := r.Scan(&day, &d.Messages)
+		d.Day = day.Format(time.DateOnly)
+		return d, err
+	})
+	if err != nil {
+		return u, unavailable("user days", err)
+	}
+	u.Recent, _, err = s.Messages(ctx, MessageQuery{Channel: channel, User: user, Limit: 20, Moderator: moderator})
+	if err != nil {
+		return u, err
+	}
+	rows, err = s.pool.Query(ctx, userQueuedSQL, channel, user)
+	if err != nil {
+		return u, unavailable("user media", err)
+	}
+	u.Queued, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Queued, error) {
+		var q Queued
+		err := r.Scan(&q.Title, &q.At)
+		return q, err
+	})
+	if err != nil {
+		return u, unavailable("user media", err)
+	}
+	return u, nil
+}
+
+// isTimeout tells a statement_timeout apart from an outage.
+func isTimeout(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "57014"
+}
