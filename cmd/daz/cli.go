@@ -129,6 +129,10 @@ func cmdRun(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	}
 	if err := a.Run(ctx); err != nil {
 		opts.Logger.Error("daz stopped with an error", slog.Any("error", err))
+		var cfgErr *app.ConfigError
+		if errors.As(err, &cfgErr) {
+			return exitConfig // e.g. a database password the server refuses
+		}
 		return exitFailed
 	}
 	return exitOK

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -19,11 +20,13 @@ import (
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection"
+	"github.com/daz-bot/daz/actors/ownership"
 	"github.com/daz-bot/daz/actors/plugins/web/hub"
 	"github.com/daz-bot/daz/actors/sqlwriter"
 	"github.com/daz-bot/daz/cmd/daz/debugserver"
 	"github.com/daz-bot/daz/cmd/daz/metrics"
 	"github.com/daz-bot/daz/cmd/daz/web"
+	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/migrations"
 	"github.com/daz-bot/daz/supervision"
 )
@@ -62,6 +65,9 @@ type App struct {
 	retryPool     *pgxpool.Pool
 	migrated      bool // at start-up; otherwise the writer applies them
 	retryStore    supervision.RetryStore
+
+	cluster    *ownership.Counters
+	duplicates atomic.Int64 // "Duplicate login" kicks: two sessions of the bot in one channel
 
 	webHub  *hub.Hub
 	web     *web.Server
@@ -103,6 +109,12 @@ func New(opts Options) (*App, error) {
 	if opts.DataDir == "" {
 		opts.DataDir = DefaultDataDir
 	}
+	if opts.Cluster.NodeName == "" {
+		opts.Cluster.NodeName = DefaultNodeName()
+	}
+	if opts.Cluster.FailoverTimeout == 0 {
+		opts.Cluster.FailoverTimeout = ownership.DefaultFailoverTimeout
+	}
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
@@ -115,6 +127,8 @@ func New(opts Options) (*App, error) {
 		a.connCounters[strings.ToLower(ch.Name)] = &connection.Counters{}
 	}
 	a.metrics.Registry.MustRegister(newConnectionCollector(a.connCounters))
+	a.cluster = &ownership.Counters{}
+	a.metrics.Registry.MustRegister(newClusterCollectors(a.cluster, &a.duplicates)...)
 	return a, nil
 }
 
@@ -149,6 +163,9 @@ func (a *App) Run(ctx context.Context) error {
 		prev := debug.SetMemoryLimit(limit)
 		defer debug.SetMemoryLimit(prev)
 		a.log.Info("soft memory limit set", slog.Int64("bytes", limit))
+	}
+	if err := a.probeDatabase(ctx); err != nil {
+		return err
 	}
 	a.migrated = a.migrate(ctx)
 	if err := a.openRetryStore(); err != nil {
@@ -192,6 +209,7 @@ func (a *App) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	a.log.Info("daz shutting down", slog.String("timeout", a.opts.ShutdownTimeout.String()))
+	a.sys.Send(a.sys.PIDOf(RootID+"/"+OwnershipName), messages.OwnershipDraining{})
 	a.stopWeb()
 	if a.debug != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -217,6 +235,25 @@ func (a *App) shutdownTree() error {
 	wErr := a.sys.Shutdown(ctx, RootID+"/sqlwriter")
 	if err := errors.Join(chErr, wErr, a.sys.Shutdown(ctx, RootID)); err != nil {
 		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	return nil
+}
+
+// probeDatabase refuses to start on credentials or a database name the
+// server rejects (exit 2, nothing taken); a database that is merely down is
+// waited for by the ownership actor, which then takes nothing until it
+// answers.
+func (a *App) probeDatabase(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err := ownership.Probe(pctx, a.opts.DatabaseURL.Reveal())
+	var authErr *ownership.AuthError
+	if errors.As(err, &authErr) {
+		return &ConfigError{Key: "database.url", Err: errors.New(a.opts.DatabaseURL.Redact(err.Error()))}
+	}
+	if err != nil {
+		a.log.Warn("database not reachable at start-up; no channel is taken until it is",
+			slog.String("error", a.opts.DatabaseURL.Redact(err.Error())))
 	}
 	return nil
 }

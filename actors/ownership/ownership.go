@@ -1,0 +1,532 @@
+package ownership
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/daz-bot/daz/actors/actorkit"
+	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/messages"
+)
+
+// Config wires the ownership actor.
+type Config struct {
+	Node        string // this daemon's name (node.name)
+	DatabaseURL string
+	Timings     Timings
+	// Channels is the actor that runs the channels this daemon owns; it
+	// receives ChannelAcquired, ChannelReleased and Fenced, and answers
+	// ChannelStopped.
+	Channels *actor.PID
+	// CanTake says whether this daemon may open one more connection to a
+	// CyTube server (the per-server slot gate); nil: always.
+	CanTake  func(server string) bool
+	Counters *Counters
+	Clock    clock.Clock
+	Logger   *slog.Logger
+}
+
+// Counters are the actor's totals for the metrics endpoint.
+type Counters struct {
+	Owned        atomic.Int64
+	Acquisitions atomic.Int64
+	Releases     atomic.Int64
+	Fences       atomic.Int64
+}
+
+// Start tells the actor its siblings exist: the first round runs at once.
+type Start struct{}
+
+type tick struct{}
+
+// The worker's results. epoch tells results of a session the actor has
+// since fenced from the current one's.
+type heartbeatDone struct {
+	w      *worker
+	epoch  int
+	sentAt time.Time
+	st     status
+	err    error
+}
+
+type lockDone struct {
+	w     *worker
+	epoch int
+	got   []int32
+	err   error
+}
+
+type unlockDone struct {
+	w   *worker
+	err error
+}
+
+type ownershipActor struct {
+	sys *actorkit.System
+	cfg Config
+
+	w       *worker
+	epoch   int
+	beating bool // a heartbeat is in flight
+	timer   clock.Timer
+
+	desired   []messages.DesiredChannel
+	servers   map[string]string
+	keys      map[string]int32 // channel → lock key, from the last status
+	running   map[string]int32
+	releasing map[string]int32
+
+	lastConfirmed time.Time
+	confirmedOnce bool
+	freeSince     map[int32]time.Time
+	quarantine    map[string]time.Time // node → local time its quarantine ends
+	overSince     time.Time
+	draining      bool
+	started       bool
+
+	status messages.ClusterStatus
+}
+
+// Props builds the ownership actor.
+func Props(sys *actorkit.System, cfg Config) *actor.Props {
+	if cfg.Clock == nil {
+		cfg.Clock = sys.Clock()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = sys.Logger()
+	}
+	if cfg.Timings.Tick <= 0 {
+		cfg.Timings = TimingsFor(cfg.Timings.Failover)
+	}
+	if cfg.Counters == nil {
+		cfg.Counters = &Counters{}
+	}
+	cfg.Logger = cfg.Logger.With(slog.String("node", cfg.Node))
+	return sys.Props("ownership", func() actor.Actor {
+		return &ownershipActor{sys: sys, cfg: cfg}
+	})
+}
+
+func (o *ownershipActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		o.reset()
+		o.w = startWorker(o.sys, ctx.Self(), o.cfg)
+		o.publish(ctx)
+	case *actor.Restarting:
+		// The new incarnation knows nothing of what runs: stop it all
+		// before the session (and its locks) goes.
+		o.fence(ctx, "ownership actor restarting")
+		o.stopWorker(false)
+	case *actor.Stopping:
+		if o.timer != nil {
+			o.timer.Stop()
+		}
+		// The channels stopped and the writer flushed before this (the
+		// app's shutdown order): ending the session hands them over.
+		o.stopWorker(true)
+	case Start:
+		o.started = true
+		o.round(ctx)
+	case messages.DesiredChannels:
+		o.setDesired(ctx, m.Channels)
+	case *messages.DesiredChannels:
+		o.setDesired(ctx, m.Channels)
+	case messages.OwnershipDraining:
+		o.draining = true
+	case tick:
+		o.timer = nil
+		o.round(ctx)
+	case heartbeatDone:
+		o.onHeartbeat(ctx, m)
+	case lockDone:
+		o.onLocked(ctx, m)
+	case unlockDone:
+		if m.w == o.w && m.err != nil {
+			o.cfg.Logger.Warn("releasing a channel lock failed", slog.Any("error", m.err))
+		}
+	case messages.ChannelStopped:
+		o.onStopped(m.Channel)
+	case messages.ClusterStatusRequest:
+		ctx.Respond(o.status)
+	}
+}
+
+func (o *ownershipActor) reset() {
+	o.servers = map[string]string{}
+	o.keys = map[string]int32{}
+	o.running = map[string]int32{}
+	o.releasing = map[string]int32{}
+	o.freeSince = map[int32]time.Time{}
+	o.quarantine = map[string]time.Time{}
+	o.status = messages.ClusterStatus{Node: o.cfg.Node, Owners: map[string]string{}}
+}
+
+func (o *ownershipActor) setDesired(ctx actor.Context, chs []messages.DesiredChannel) {
+	o.desired = slices.Clone(chs)
+	o.servers = map[string]string{}
+	for _, c := range chs {
+		o.servers[c.Name] = c.Server
+	}
+	for name, key := range o.running {
+		if _, ok := o.servers[name]; !ok {
+			o.release(ctx, name, key, "no longer configured")
+		}
+	}
+	if o.started {
+		o.round(ctx)
+	}
+}
+
+// round runs every Tick: fence if the session went unconfirmed too long,
+// else confirm it and read the locks (the answer continues in onHeartbeat).
+func (o *ownershipActor) round(ctx actor.Context) {
+	now := o.cfg.Clock.Now()
+	if o.timer == nil {
+		self := ctx.Self()
+		o.timer = o.cfg.Clock.AfterFunc(o.cfg.Timings.Tick, func() { o.sys.Send(self, tick{}) })
+	}
+	if len(o.running) > 0 && now.Sub(o.lastConfirmed) > o.cfg.Timings.FenceAfter {
+		o.fence(ctx, "lock session not confirmed within "+o.cfg.Timings.FenceAfter.String())
+	}
+	if o.beating {
+		return
+	}
+	names := make([]string, 0, len(o.desired))
+	for _, c := range o.desired {
+		names = append(names, c.Name)
+	}
+	o.beating = true
+	o.w.do(func(s *session) any {
+		jctx, cancel := context.WithTimeout(context.Background(), o.cfg.Timings.FenceAfter)
+		defer cancel()
+		st, err := s.heartbeat(jctx, names)
+		return heartbeatDone{w: o.w, epoch: o.epoch, sentAt: now, st: st, err: err}
+	})
+}
+
+func (o *ownershipActor) onHeartbeat(ctx actor.Context, m heartbeatDone) {
+	if m.w != o.w {
+		return
+	}
+	o.beating = false
+	if m.epoch != o.epoch {
+		return // from a session fenced since
+	}
+	if m.err != nil {
+		o.status.LastError = m.err.Error()
+		o.status.Connected = false
+		if len(o.running) > 0 {
+			o.fence(ctx, "lock session lost: "+m.err.Error())
+		} else {
+			o.closeSession()
+		}
+		o.publish(ctx)
+		return
+	}
+	o.lastConfirmed, o.confirmedOnce = m.sentAt, true
+	o.status.LastError, o.status.Connected = "", true
+	now := o.cfg.Clock.Now()
+	mine := map[string]int32{}
+	owners := map[string]string{}
+	for _, c := range m.st.channels {
+		o.keys[c.name] = c.key
+		owners[c.name] = c.owner
+		if c.mine {
+			mine[c.name] = c.key
+			continue
+		}
+		if c.owner == "" {
+			if _, ok := o.freeSince[c.key]; !ok {
+				o.freeSince[c.key] = now
+			}
+		}
+	}
+	for key := range o.freeSince {
+		if !keyFree(m.st.channels, key) {
+			delete(o.freeSince, key)
+		}
+	}
+	// Run what the locks say is ours (a collision of keys can make a lock
+	// cover two channels); stop what they say is not.
+	for name, key := range mine {
+		if _, ok := o.running[name]; !ok {
+			if _, stopping := o.releasing[name]; !stopping {
+				o.run(ctx, name, key)
+			}
+		}
+	}
+	var lost []string
+	for name := range o.running {
+		if _, ok := mine[name]; !ok {
+			lost = append(lost, name)
+		}
+	}
+	if len(lost) > 0 {
+		o.fenceChannels(ctx, lost, "lock not held")
+	}
+	live := 0
+	for _, n := range m.st.nodes {
+		if n.live {
+			live++
+		}
+	}
+	quarantined := o.updateQuarantine(m.st, now)
+	p := plan(planInput{
+		node: o.cfg.Node, channels: m.st.channels, servers: o.servers, liveNodes: max(live, 1),
+		running: o.running, releasing: len(o.releasing), now: now, freeSince: o.freeSince,
+		overSince: o.overSince, quarantined: quarantined, draining: o.draining,
+		timings: o.cfg.Timings, canTake: o.cfg.CanTake,
+	})
+	o.overSince = p.overSince
+	if len(p.acquire) > 0 {
+		keys, epoch := p.acquire, o.epoch
+		o.w.do(func(s *session) any {
+			jctx, cancel := context.WithTimeout(context.Background(), o.cfg.Timings.FenceAfter)
+			defer cancel()
+			got, err := s.tryLock(jctx, keys)
+			return lockDone{w: o.w, epoch: epoch, got: got, err: err}
+		})
+	}
+	if p.releaseOK {
+		for name, key := range o.running {
+			if key == p.release {
+				o.release(ctx, name, key, "above share")
+			}
+		}
+	}
+	o.status.Share = p.share
+	o.status.Owners = owners
+	o.status.CheckedAt = m.st.now
+	o.status.Nodes = o.status.Nodes[:0]
+	for _, n := range m.st.nodes {
+		o.status.Nodes = append(o.status.Nodes, messages.ClusterNode{
+			Name: n.name, StartedAt: n.startedAt, HeartbeatAt: n.heartbeatAt, Live: n.live})
+	}
+	o.publish(ctx)
+}
+
+// updateQuarantine remembers daemons that vanished while their last
+// heartbeat is recent: until Quarantine after that heartbeat they may still
+// be connected, about to fence, so nothing they could hold is taken. The
+// end is fixed on the local clock when first seen, so a database clock that
+// jumps later cannot shorten it. It reports whether one is still running.
+func (o *ownershipActor) updateQuarantine(st status, now time.Time) bool {
+	dead := map[string]bool{}
+	for _, n := range st.nodes {
+		if n.live || n.name == o.cfg.Node {
+			continue
+		}
+		dead[n.name] = true
+		if _, ok := o.quarantine[n.name]; ok {
+			continue
+		}
+		left := o.cfg.Timings.Quarantine - st.now.Sub(n.heartbeatAt)
+		o.quarantine[n.name] = now.Add(max(left, 0))
+		if left > 0 {
+			o.cfg.Logger.Info("daemon gone; what it held waits out the quarantine",
+				slog.String("gone", n.name), slog.String("wait", left.String()))
+		}
+	}
+	active := false
+	for name, until := range o.quarantine {
+		if !dead[name] {
+			delete(o.quarantine, name)
+			continue
+		}
+		if now.Before(until) {
+			active = true
+		}
+	}
+	return active
+}
+
+func keyFree(chs []channelLock, key int32) bool {
+	for _, c := range chs {
+		if c.key == key && c.owner == "" {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *ownershipActor) onLocked(ctx actor.Context, m lockDone) {
+	if m.w != o.w || m.epoch != o.epoch {
+		return
+	}
+	if m.err != nil {
+		o.cfg.Logger.Warn("taking channel locks failed", slog.Any("error", m.err))
+		return
+	}
+	got := map[int32]bool{}
+	for _, k := range m.got {
+		got[k] = true
+	}
+	for _, c := range o.desired {
+		if key, ok := o.keys[c.Name]; ok && got[key] {
+			if _, running := o.running[c.Name]; !running {
+				o.run(ctx, c.Name, key)
+			}
+		}
+	}
+	o.publish(ctx)
+}
+
+func (o *ownershipActor) run(ctx actor.Context, name string, key int32) {
+	o.running[name] = key
+	o.cfg.Counters.Acquisitions.Add(1)
+	o.cfg.Counters.Owned.Store(int64(len(o.running)))
+	o.cfg.Logger.Info("channel acquired", slog.String("channel", name))
+	ctx.Send(o.cfg.Channels, messages.ChannelAcquired{Channel: name})
+}
+
+func (o *ownershipActor) release(ctx actor.Context, name string, key int32, why string) {
+	delete(o.running, name)
+	o.releasing[name] = key
+	o.cfg.Counters.Owned.Store(int64(len(o.running)))
+	o.cfg.Logger.Info("channel released", slog.String("channel", name), slog.String("reason", why))
+	ctx.Send(o.cfg.Channels, messages.ChannelReleased{Channel: name})
+}
+
+// onStopped unlocks a handed-over channel once its subtree is gone, and no
+// other channel sharing its lock key is still stopping.
+func (o *ownershipActor) onStopped(name string) {
+	key, ok := o.releasing[name]
+	if !ok {
+		return
+	}
+	delete(o.releasing, name)
+	o.cfg.Counters.Releases.Add(1)
+	for other, k := range o.releasing {
+		if k == key && other != name {
+			return
+		}
+	}
+	for _, k := range o.running {
+		if k == key {
+			return // still covers a channel this daemon runs
+		}
+	}
+	w := o.w
+	o.w.do(func(s *session) any {
+		jctx, cancel := context.WithTimeout(context.Background(), o.cfg.Timings.FenceAfter)
+		defer cancel()
+		return unlockDone{w: w, err: s.unlock(jctx, key)}
+	})
+}
+
+// fence stops every channel at once and ends the session: this daemon can
+// no longer prove it holds their locks.
+func (o *ownershipActor) fence(ctx actor.Context, why string) {
+	var names []string
+	for name := range o.running {
+		names = append(names, name)
+	}
+	o.fenceChannels(ctx, names, why)
+	o.closeSession()
+}
+
+func (o *ownershipActor) fenceChannels(ctx actor.Context, names []string, why string) {
+	if len(names) == 0 {
+		return
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		delete(o.running, n)
+	}
+	o.cfg.Counters.Owned.Store(int64(len(o.running)))
+	o.cfg.Counters.Fences.Add(1)
+	o.status.Fences++
+	o.status.LastFence = o.cfg.Clock.Now()
+	o.cfg.Logger.Warn("fenced: stopping channels", slog.Any("channels", names), slog.String("reason", why))
+	ctx.Send(o.cfg.Channels, messages.Fenced{Channels: names})
+}
+
+// closeSession ends the lock session; results of work queued before are
+// ignored from now on (a new epoch).
+func (o *ownershipActor) closeSession() {
+	o.epoch++
+	o.w.do(func(s *session) any { s.close(); return nil })
+}
+
+func (o *ownershipActor) publish(ctx actor.Context) {
+	st := o.status
+	st.Owned = make([]string, 0, len(o.running))
+	for name := range o.running {
+		st.Owned = append(st.Owned, name)
+	}
+	sort.Strings(st.Owned)
+	st.Fences = o.cfg.Counters.Fences.Load()
+	st.Owners = make(map[string]string, len(o.status.Owners))
+	for k, v := range o.status.Owners {
+		st.Owners[k] = v
+	}
+	st.Nodes = slices.Clone(o.status.Nodes)
+	o.sys.Tree().SetState(ctx.Self().Id, st)
+}
+
+func (o *ownershipActor) stopWorker(leave bool) {
+	if o.w == nil {
+		return
+	}
+	o.w.stop(leave)
+	o.w = nil
+}
+
+// worker runs the session's blocking calls one at a time on its own
+// goroutine and reports each result to the actor as a message, so the
+// actor's mailbox never waits on the database.
+type worker struct {
+	jobs chan func(*session) any
+	done chan struct{}
+	once sync.Once
+}
+
+func startWorker(sys *actorkit.System, self *actor.PID, cfg Config) *worker {
+	w := &worker{jobs: make(chan func(*session) any, 64), done: make(chan struct{})}
+	s := &session{cfg: cfg}
+	go func() {
+		defer close(w.done)
+		for job := range w.jobs {
+			if res := job(s); res != nil {
+				sys.Send(self, res)
+			}
+		}
+		s.leave()
+	}()
+	return w
+}
+
+var errWorkerFull = errors.New("ownership worker queue full")
+
+func (w *worker) do(job func(*session) any) {
+	select {
+	case w.jobs <- job:
+	default:
+		panic(errWorkerFull) // a bug: the actor never queues more than a few
+	}
+}
+
+// stop ends the worker after the queued jobs; leave removes the node's row
+// first (a graceful stop). It waits a bounded time: a job stuck on a dead
+// network has its own deadline.
+func (w *worker) stop(leave bool) {
+	w.once.Do(func() {
+		if !leave {
+			w.jobs <- func(s *session) any { s.close(); return nil }
+		}
+		close(w.jobs)
+	})
+	select {
+	case <-w.done:
+	case <-time.After(10 * time.Second):
+	}
+}
