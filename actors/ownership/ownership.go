@@ -205,11 +205,15 @@ func (o *ownershipActor) round(ctx actor.Context) {
 		names = append(names, c.Name)
 	}
 	o.beating = true
+	w, epoch, clk, timeout := o.w, o.epoch, o.cfg.Clock, o.cfg.Timings.FenceAfter
 	o.w.do(func(s *session) any {
-		jctx, cancel := context.WithTimeout(context.Background(), o.cfg.Timings.FenceAfter)
+		// Taken when the query is about to go out, not when it was
+		// queued: the confirmation proves the session alive from here.
+		sentAt := clk.Now()
+		jctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		st, err := s.heartbeat(jctx, names)
-		return heartbeatDone{w: o.w, epoch: o.epoch, sentAt: now, st: st, err: err}
+		return heartbeatDone{w: w, epoch: epoch, sentAt: sentAt, st: st, err: err}
 	})
 }
 
@@ -288,12 +292,12 @@ func (o *ownershipActor) onHeartbeat(ctx actor.Context, m heartbeatDone) {
 	})
 	o.overSince = p.overSince
 	if len(p.acquire) > 0 {
-		keys, epoch := p.acquire, o.epoch
+		keys, epoch, w, timeout := p.acquire, o.epoch, o.w, o.cfg.Timings.FenceAfter
 		o.w.do(func(s *session) any {
-			jctx, cancel := context.WithTimeout(context.Background(), o.cfg.Timings.FenceAfter)
+			jctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
 			got, err := s.tryLock(jctx, keys)
-			return lockDone{w: o.w, epoch: epoch, got: got, err: err}
+			return lockDone{w: w, epoch: epoch, got: got, err: err}
 		})
 	}
 	if p.releaseOK {
@@ -415,9 +419,9 @@ func (o *ownershipActor) onStopped(name string) {
 			return // still covers a channel this daemon runs
 		}
 	}
-	w := o.w
+	w, timeout := o.w, o.cfg.Timings.FenceAfter
 	o.w.do(func(s *session) any {
-		jctx, cancel := context.WithTimeout(context.Background(), o.cfg.Timings.FenceAfter)
+		jctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		return unlockDone{w: w, err: s.unlock(jctx, key)}
 	})

@@ -163,3 +163,6 @@ func (r reports) databaseCheck(ctx context.Context) debugserver.CheckResult {
 	}
 	return debugserver.CheckResult{OK: true}
 }
+
+// Cluster is /debug/cluster's report (tests and embedding programs read it).
+func (a *App) Cluster() debugserver.ClusterReport { return reports{a}.Cluster() }
