@@ -2,9 +2,16 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -87,10 +94,28 @@ func (g *group) options(t *testing.T, node, dbURL string) app.Options {
 
 func (g *group) start(t *testing.T, node string) *daemon {
 	t.Helper()
+	d, err := g.launch(t, node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// startQuiet is start for other goroutines than the test's: it reports a
+// failed start with t.Error and returns nil.
+func (g *group) startQuiet(t *testing.T, node string) *daemon {
+	d, err := g.launch(t, node)
+	if err != nil {
+		t.Error(err)
+	}
+	return d
+}
+
+func (g *group) launch(t *testing.T, node string) (*daemon, error) {
 	proxy := pgtest.NewFaultProxy(t, g.dbURL)
 	a, err := app.New(g.options(t, node, proxy.URL(t, g.dbURL)))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &daemon{name: node, app: a, proxy: proxy, cancel: cancel, done: make(chan error, 1)}
@@ -98,10 +123,10 @@ func (g *group) start(t *testing.T, node string) *daemon {
 	select {
 	case <-a.Started():
 	case err := <-d.done:
-		t.Fatalf("%s did not start: %v", node, err)
+		return nil, fmt.Errorf("%s did not start: %w", node, err)
 	}
 	t.Cleanup(func() { _ = d.stop() })
-	return d
+	return d, nil
 }
 
 // stop is a graceful stop (SIGTERM).
@@ -361,4 +386,224 @@ func TestGroupFailoverWhenADaemonLosesTheDatabase(t *testing.T) {
 	victim.proxy.Restore()
 	loggedOnce(t, g, said)
 	noDuplicateLogins(t, g, daemons, stopWatch())
+}
+
+// The real binary, killed with SIGKILL: nothing of it runs its shutdown,
+// its lock session dies with the process. Its channels are online on the
+// other daemons within the failover timeout, every line said meanwhile is
+// logged once (the join backlog refills the gap), and the sandbox never saw
+// two sessions of the bot in one channel.
+func TestGroupFailoverWhenADaemonIsKilled(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "daz")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/daz-bot/daz/cmd/daz").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	g := newGroup(t, 30)
+	var yaml strings.Builder
+	yaml.WriteString("cytube:\n  channels:\n")
+	for _, name := range g.channels {
+		fmt.Fprintf(&yaml, "    - {name: %s, server_url: %q, username: dazbot, password: dazbot}\n", name, g.sb.URL())
+	}
+	cfgPath := filepath.Join(t.TempDir(), "daz.yaml")
+	if err := os.WriteFile(cfgPath, []byte(yaml.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	debugAddr := freeAddr(t)
+	cmd := exec.Command(bin, "run", "-config", cfgPath)
+	cmd.Env = []string{
+		"DAZ_DATABASE_URL=" + g.dbURL, "DAZ_DEBUG_ADDR=" + debugAddr, "DAZ_WEB_ADDR=127.0.0.1:0",
+		"DAZ_DATA_DIR=" + t.TempDir(), "DAZ_LOG_FORMAT=json", "DAZ_LOG_LEVEL=warn",
+		"DAZ_NODE_NAME=node-k", "DAZ_CLUSTER_FAILOVER_TIMEOUT=" + testFailover.String(),
+	}
+	var logs syncBuffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	t.Cleanup(func() {
+		if !killed {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	daemons := []*daemon{g.start(t, "node-a"), g.start(t, "node-b")}
+	stopWatch := watchDoubles(g, daemons)
+	var owners map[string]string
+	actortest.CheckFor(t, 120*time.Second, "30 channels spread over three daemons", func() bool {
+		owners = g.lockOwners(t)
+		count := map[string]int{}
+		for _, o := range owners {
+			count[o]++
+		}
+		if count[""] > 0 || count["node-a"] == 0 || count["node-b"] == 0 || count["node-k"] == 0 {
+			return false
+		}
+		for _, d := range daemons {
+			if len(d.online(g.channels)) != count[d.name] {
+				return false
+			}
+		}
+		return true
+	})
+	var moved []string
+	for name, o := range owners {
+		if o == "node-k" {
+			moved = append(moved, name)
+		}
+	}
+	sort.Strings(moved)
+	t.Logf("the binary owns %d channels: %v", len(moved), moved)
+	actortest.CheckFor(t, 60*time.Second, "the binary's /readyz", func() bool {
+		res, err := http.Get("http://" + debugAddr + "/readyz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	})
+	stopChat := chatter(g, moved, 12)
+
+	killedAt := time.Now()
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed = true
+	_ = cmd.Wait()
+	actortest.CheckFor(t, 60*time.Second, "the killed daemon's channels online on the others", func() bool {
+		up := map[string]bool{}
+		for _, d := range daemons {
+			for name := range d.online(g.channels) {
+				up[name] = true
+			}
+		}
+		for _, name := range moved {
+			if !up[name] {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("%d channels online on the others %s after SIGKILL (failover timeout %s)", len(moved), time.Since(killedAt), testFailover)
+	said := stopChat()
+	loggedOnce(t, g, said)
+	noDuplicateLogins(t, g, daemons, stopWatch())
+	if t.Failed() {
+		t.Logf("binary's log:\n%s", logs.String())
+	}
+}
+
+// Two daemons started at the same instant: every channel is taken by one of
+// them, never both.
+func TestGroupSimultaneousStartOwnsEachChannelOnce(t *testing.T) {
+	g := newGroup(t, 20)
+	var wg sync.WaitGroup
+	daemons := make([]*daemon, 2)
+	gate := make(chan struct{})
+	for i := range daemons {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-gate
+			daemons[i] = g.startQuiet(t, fmt.Sprintf("node-%d", i))
+		}()
+	}
+	close(gate)
+	wg.Wait()
+	for _, d := range daemons {
+		if d == nil {
+			t.Fatal("a daemon did not start")
+		}
+	}
+	stopWatch := watchDoubles(g, daemons)
+	by := spread(t, g, daemons, 120*time.Second)
+	t.Logf("spread: %d / %d", len(by["node-0"]), len(by["node-1"]))
+	noDuplicateLogins(t, g, daemons, stopWatch())
+}
+
+// A daemon joining a group takes its share while the others hand channels
+// over one at a time: at no moment are two channels without an owner.
+func TestGroupNewDaemonTakesItsShareOneChannelAtATime(t *testing.T) {
+	g := newGroup(t, 12)
+	daemons := []*daemon{g.start(t, "node-a"), g.start(t, "node-b")}
+	stopWatch := watchDoubles(g, daemons[:2])
+	spread(t, g, daemons, 120*time.Second)
+
+	var mu sync.Mutex
+	maxFree := 0
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-quit:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			free := 0
+			for _, o := range g.lockOwners(t) {
+				if o == "" {
+					free++
+				}
+			}
+			mu.Lock()
+			maxFree = max(maxFree, free)
+			mu.Unlock()
+		}
+	}()
+	daemons = append(daemons, g.start(t, "node-c"))
+	actortest.CheckFor(t, 120*time.Second, "4 / 4 / 4", func() bool {
+		for _, d := range daemons {
+			if len(d.online(g.channels)) != 4 {
+				return false
+			}
+		}
+		return true
+	})
+	close(quit)
+	<-done
+	if maxFree > 1 {
+		t.Errorf("%d channels were without an owner at once while the group rebalanced, want at most 1", maxFree)
+	}
+	rel := 0
+	for _, d := range daemons[:2] {
+		rel += int(d.app.Cluster().Fences)
+	}
+	if rel != 0 {
+		t.Errorf("%d fences during a rebalance, want 0", rel)
+	}
+	noDuplicateLogins(t, g, daemons, stopWatch())
+}
+
+// A database that refuses the daemon's role stops it at start-up with a
+// configuration error (exit 2) before it takes or connects anything.
+func TestRefusedDatabaseLoginStopsBeforeTakingAnything(t *testing.T) {
+	g := newGroup(t, 2)
+	u, err := url.Parse(g.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword("daz_no_such_role", "wrong")
+	a, err := app.New(g.options(t, "node-x", u.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = a.Run(ctx)
+	var ce *app.ConfigError
+	if !errors.As(err, &ce) || ce.Key != "database.url" {
+		t.Fatalf("Run = %v, want a database.url ConfigError", err)
+	}
+	if strings.Contains(err.Error(), "wrong") {
+		t.Fatalf("the error shows the password: %v", err)
+	}
+	if n := g.sb.Connections(); n != 0 {
+		t.Fatalf("the sandbox saw %d connections from a daemon that could not log in to the database", n)
+	}
+	for ch, o := range g.lockOwners(t) {
+		if o != "" {
+			t.Fatalf("%s is owned by %s", ch, o)
+		}
+	}
 }
