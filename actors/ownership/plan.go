@@ -3,7 +3,6 @@ package ownership
 import (
 	"hash/fnv"
 	"slices"
-	"strconv"
 	"time"
 )
 
@@ -47,8 +46,12 @@ func share(channels, live int) int {
 func rank(node string, key int32) uint64 {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(node))
-	_, _ = h.Write([]byte(strconv.Itoa(int(key))))
-	return h.Sum64()
+	// splitmix64's finaliser: FNV alone keeps the keys' order when only
+	// the last byte of a node name differs.
+	z := h.Sum64() ^ uint64(uint32(key))*0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
 }
 
 // plan decides a round: which free channels to try, and whether to hand

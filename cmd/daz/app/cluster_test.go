@@ -607,3 +607,63 @@ func TestRefusedDatabaseLoginStopsBeforeTakingAnything(t *testing.T) {
 		}
 	}
 }
+
+// Retry state, cooldowns and stops belong to the channel: a channel stopped
+// for a ban on one daemon stays stopped, for the same reason and without a
+// connection, on the daemon that takes it over after a graceful stop
+// (SIGTERM hands the channels over once the writer has flushed).
+func TestMovedChannelKeepsItsPersistedStop(t *testing.T) {
+	g := newGroup(t, 2)
+	const reason = "banned: You're banned!"
+	if _, err := g.pool.Exec(context.Background(), `INSERT INTO daz_core_retry_state (channel, last_error, stopped_reason)
+		VALUES ('grp00', $1, $1)`, reason); err != nil {
+		t.Fatal(err)
+	}
+	a := g.start(t, "node-a")
+	stoppedOn := func(d *daemon) bool {
+		st, ok := d.app.ChannelState("grp00")
+		_, connected := d.app.System().Tree().PID("daz/channels/grp00/connection")
+		return ok && st.State == messages.StateStopped && st.Reason == reason && !connected
+	}
+	actortest.CheckFor(t, 60*time.Second, "grp00 stopped and grp01 online on node-a", func() bool {
+		return stoppedOn(a) && a.online(g.channels)["grp01"]
+	})
+	b := g.start(t, "node-b")
+	actortest.CheckFor(t, 30*time.Second, "node-b live", func() bool { return len(clusterReport(a).Nodes) == 2 })
+	stopAt := time.Now()
+	if err := a.stop(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Since(stopAt)
+	actortest.CheckFor(t, 60*time.Second, "both channels on node-b, grp00 still stopped", func() bool {
+		return stoppedOn(b) && b.online(g.channels)["grp01"]
+	})
+	t.Logf("graceful stop took %s; channels on node-b %s after the stop began", stopped, time.Since(stopAt))
+	if n := g.sb.DuplicateLogins(); n != 0 {
+		t.Errorf("%d duplicate logins", n)
+	}
+}
+
+// A database restart ends every lock session at once: every daemon fences,
+// then the group takes every channel again, each on one daemon.
+func TestGroupSurvivesADatabaseRestart(t *testing.T) {
+	g := newGroup(t, 12)
+	daemons := []*daemon{g.start(t, "node-a"), g.start(t, "node-b")}
+	stopWatch := watchDoubles(g, daemons)
+	spread(t, g, daemons, 120*time.Second)
+	// What a primary restart does to this database's sessions.
+	if _, err := g.pool.Exec(context.Background(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	actortest.CheckFor(t, 30*time.Second, "every daemon fenced", func() bool {
+		for _, d := range daemons {
+			if clusterReport(d).Fences == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	spread(t, g, daemons, 120*time.Second)
+	noDuplicateLogins(t, g, daemons, stopWatch())
+}
