@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/ownership"
 	"github.com/daz-bot/daz/cmd/daz/app"
+	"github.com/daz-bot/daz/cmd/daz/debugserver"
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
 	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/migrations"
@@ -519,6 +521,27 @@ func TestGroupSimultaneousStartOwnsEachChannelOnce(t *testing.T) {
 	by := spread(t, g, daemons, 120*time.Second)
 	t.Logf("spread: %d / %d", len(by["node-0"]), len(by["node-1"]))
 	noDuplicateLogins(t, g, daemons, stopWatch())
+	// The debug endpoint tells the same story over HTTP.
+	d := daemons[0]
+	var rep debugserver.ClusterReport
+	actortest.CheckFor(t, 30*time.Second, "/debug/cluster lists both daemons and every owner", func() bool {
+		if getJSON(t, "http://"+d.app.DebugAddr()+"/debug/cluster", &rep) != http.StatusOK || len(rep.Nodes) != 2 {
+			return false
+		}
+		total := 0
+		for _, n := range rep.Nodes {
+			total += len(n.Channels)
+		}
+		return total == len(g.channels) && len(rep.Channels) == len(g.channels)
+	})
+	var ready debugserver.Readiness
+	actortest.CheckFor(t, 30*time.Second, "/readyz lists the channels node-0 owns", func() bool {
+		return getJSON(t, "http://"+d.app.DebugAddr()+"/readyz", &ready) == http.StatusOK
+	})
+	sort.Strings(ready.Owned)
+	if strings.Join(ready.Owned, ",") != strings.Join(by["node-0"], ",") || len(ready.Channels) != len(ready.Owned) {
+		t.Fatalf("/readyz owned %v, want %v", ready.Owned, by["node-0"])
+	}
 }
 
 // A daemon joining a group takes its share while the others hand channels
@@ -666,4 +689,17 @@ func TestGroupSurvivesADatabaseRestart(t *testing.T) {
 	})
 	spread(t, g, daemons, 120*time.Second)
 	noDuplicateLogins(t, g, daemons, stopWatch())
+}
+
+func getJSON(t *testing.T, url string, v any) int {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		return 0
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		return 0
+	}
+	return res.StatusCode
 }

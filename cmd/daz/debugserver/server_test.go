@@ -112,7 +112,8 @@ func TestRoutesServeTypedReports(t *testing.T) {
 	if code, _ := get(t, base+"/readyz", ""); code != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz when not ready = %d", code)
 	}
-	if code, body := get(t, base+"/debug/actors.html", ""); code != 200 || !strings.Contains(body, "actor tree") {
+	if code, body := get(t, base+"/debug/actors.html", ""); code != 200 || !strings.Contains(body, "actor tree") ||
+		!strings.Contains(body, `fetch("/debug/cluster"`) {
 		t.Fatalf("/debug/actors.html = %d", code)
 	}
 	if code, _ := get(t, base+"/metrics", ""); code != http.StatusNotFound {
