@@ -107,7 +107,7 @@ func TestTimingsKeepTheirOrder(t *testing.T) {
 	for _, f := range []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 5 * time.Minute} {
 		tm := TimingsFor(f)
 		ka := tm.keepalive()
-		if !(tm.Tick < tm.FenceAfter && tm.FenceAfter < tm.Quarantine && tm.Quarantine < f) || ka.idle < 1 || ka.interval < 1 {
+		if tm.Tick >= tm.FenceAfter || tm.FenceAfter >= tm.Quarantine || tm.Quarantine >= f || ka.idle < 1 || ka.interval < 1 {
 			t.Errorf("F=%s: %+v keepalive %+v", f, tm, ka)
 		}
 	}

@@ -131,7 +131,7 @@ func (c *channels) Receive(ctx actor.Context) {
 	case messages.ChannelReleased:
 		st, ok := c.states[m.Channel]
 		if !ok {
-			ctx.Send(c.owner, messages.ChannelStopped{Channel: m.Channel})
+			ctx.Send(c.owner, messages.ChannelStopped(m))
 			return
 		}
 		st.again, st.answer = false, true
