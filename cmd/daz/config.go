@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/daz-bot/daz/actors/eventfilter"
 	"github.com/daz-bot/daz/cmd/daz/app"
+	"github.com/daz-bot/daz/cmd/daz/channelreg"
 )
 
 // configKey is one public configuration key. Its environment name is
@@ -109,6 +109,8 @@ type loadedConfig struct {
 	Options   app.Options
 	LogFormat string
 	LogLevel  string
+	// ServerURL is cytube.server_url, the server of a channel that names none.
+	ServerURL string
 }
 
 // loadConfig merges defaults, the YAML file, the environment and the flags
@@ -177,8 +179,6 @@ func memoryLimit(v string, budget int64, errs *[]error) int64 {
 	return n
 }
 
-var channelName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,30}$`)
-
 func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 	var errs []error
 	dur := func(key string) time.Duration {
@@ -245,7 +245,7 @@ func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 	}
 	seen := map[string]bool{}
 	for _, c := range opts.Channels {
-		if !channelName.MatchString(c.Name) {
+		if !channelreg.ValidName(c.Name) {
 			errs = append(errs, &configError{Key: "cytube.channel", Msg: fmt.Sprintf("%q is not a valid CyTube channel name (1-30 of a-z, A-Z, 0-9, - and _)", c.Name)})
 		}
 		lower := strings.ToLower(c.Name)
@@ -290,7 +290,7 @@ func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 		}
 		return loadedConfig{}, err
 	}
-	return loadedConfig{Options: opts, LogFormat: format, LogLevel: level}, nil
+	return loadedConfig{Options: opts, LogFormat: format, LogLevel: level, ServerURL: defaultServer}, nil
 }
 
 func checkServerURL(key, raw string) error {
