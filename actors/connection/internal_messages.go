@@ -33,4 +33,6 @@ type (
 	livenessCheck     struct{ at *attempt }
 	passwordGraceOver struct{ at *attempt }
 	beginAttempt      struct{ owner *connActor }
+	// slotReady: the server gate let this incarnation's ticket connect.
+	slotReady struct{ owner *connActor }
 )
