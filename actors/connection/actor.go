@@ -58,7 +58,7 @@ type connActor struct {
 	// held from before discovery until the socket is closed.
 	ticket *servergate.Ticket
 
-	gate, handshake, liveness, passGrace clock.Timer
+	gate, handshake, liveness, passGrace, connectWait clock.Timer
 }
 
 func (a *connActor) Receive(ctx actor.Context) {
@@ -124,6 +124,10 @@ func (a *connActor) receiveAttempt(ctx actor.Context, msg any) {
 	case *livenessCheck:
 		if a.current(m.at) {
 			a.checkLiveness()
+		}
+	case *sendConnect:
+		if a.current(m.at) {
+			a.write(frame.FrameConnect)
 		}
 	case *passwordGraceOver:
 		if a.current(m.at) && a.needPass != "" {
@@ -199,7 +203,7 @@ func (a *connActor) onPacket(ctx actor.Context, p *frame.Packet) {
 		}
 		a.pingLimit = p.Open.PingIntervalDuration() + p.Open.PingTimeoutDuration()
 		a.scheduleLiveness(a.pingLimit)
-		a.write(frame.FrameConnect)
+		a.connectNamespace()
 	case frame.TypeConnect:
 		if a.nsConnected {
 			return
@@ -230,6 +234,23 @@ func (a *connActor) onPacket(ctx actor.Context, p *frame.Packet) {
 	case frame.TypeClose:
 		a.failWith(fail(messages.FailClosed, "", errors.New("server closed the engine.io session (1)")))
 	}
+}
+
+// connectNamespace sends "40", when the server gate says the server would
+// count it within its connect rate.
+func (a *connActor) connectNamespace() {
+	var d time.Duration
+	if a.ticket != nil {
+		d = a.ticket.ConnectDelay()
+	}
+	if d <= 0 {
+		a.write(frame.FrameConnect)
+		return
+	}
+	a.log.Debug("holding the namespace connect for the server's connect rate", slog.Duration("delay", d),
+		slog.Int("attempt", a.info.Number))
+	at, self := a.cur, a.self
+	a.connectWait = a.cfg.Clock.AfterFunc(d, func() { a.sys.Send(self, &sendConnect{at: at}) })
 }
 
 func (a *connActor) onEvent(ctx actor.Context, ev *messages.Event) {
@@ -426,12 +447,12 @@ func (a *connActor) failWith(f *messages.ConnectionFailure) {
 // cleanup stops the timers and the attempt. polite says goodbye first
 // (41, as socket.io-client does) when the namespace is connected.
 func (a *connActor) cleanup(polite bool) {
-	for _, t := range []clock.Timer{a.gate, a.handshake, a.liveness, a.passGrace} {
+	for _, t := range []clock.Timer{a.gate, a.handshake, a.liveness, a.passGrace, a.connectWait} {
 		if t != nil {
 			t.Stop()
 		}
 	}
-	a.gate, a.handshake, a.liveness, a.passGrace = nil, nil, nil, nil
+	a.gate, a.handshake, a.liveness, a.passGrace, a.connectWait = nil, nil, nil, nil, nil
 	if at := a.cur; at != nil {
 		a.cur = nil
 		if sock := at.socket(); polite && sock != nil && a.nsConnected {

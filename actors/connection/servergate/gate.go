@@ -112,7 +112,10 @@ type server struct {
 	limits Limits
 	held   int       // slots granted or pacing, not yet released
 	queue  []*Ticket // waiting for a slot, oldest first
-	pacer  *rate.Limiter
+	// pacer spaces the attempts, wire the connect requests ("40") they
+	// send once their socket is open: the time from one to the other
+	// varies (discovery, dial), and the server counts the second.
+	pacer, wire *rate.Limiter
 }
 
 // New checks cfg and returns a Gate.
@@ -186,7 +189,8 @@ func (g *Gate) serverLocked(serverURL string) *server {
 	s := g.servers[key]
 	if s == nil {
 		l := g.Limits(serverURL)
-		s = &server{limits: l, pacer: rate.NewLimiter(rate.Every(l.Interval+Guard(l.Interval)), l.Burst)}
+		every := rate.Every(l.Interval + Guard(l.Interval))
+		s = &server{limits: l, pacer: rate.NewLimiter(every, l.Burst), wire: rate.NewLimiter(every, l.Burst)}
 		g.servers[key] = s
 	}
 	return s
@@ -309,6 +313,19 @@ func (g *Gate) promoteLocked(s *server) []func() {
 		}
 	}
 	return wake
+}
+
+// ConnectDelay is how long a granted ticket's socket should wait before
+// it asks the server to connect (Socket.IO "40"), which is what the server
+// counts against its rate. The pacer already spaced the attempts, so this
+// is at most the spread of their discovery and dial times; it takes the
+// turn, so call it once per socket, right before sending.
+func (t *Ticket) ConnectDelay() time.Duration {
+	g := t.g
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.clock.Now()
+	return max(t.srv.wire.ReserveN(now, 1).DelayFrom(now), 0)
 }
 
 // Until is when the pacer lets the ticket connect: zero while it still

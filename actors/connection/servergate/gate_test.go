@@ -295,3 +295,24 @@ func TestConcurrentUseKeepsTheCap(t *testing.T) {
 		t.Fatalf("after every release: %+v", u)
 	}
 }
+
+// The connect requests themselves are paced the same way, so a socket whose
+// discovery and dial were quick does not reach the server before the one
+// paced ahead of it.
+func TestConnectDelaySpacesTheConnectRequests(t *testing.T) {
+	const interval = time.Second
+	g, clk := newGate(t, Limits{MaxConnections: 10, Burst: 2, Interval: interval}, nil)
+	step := interval + Guard(interval)
+	tk, _ := g.Acquire(srv, func() {})
+	var got []time.Duration
+	for range 4 {
+		got = append(got, tk.ConnectDelay())
+	}
+	if want := []time.Duration{0, 0, step, 2 * step}; !slices.Equal(got, want) {
+		t.Fatalf("delays %v, want %v", got, want)
+	}
+	clk.Advance(10 * step)
+	if d := tk.ConnectDelay(); d != 0 {
+		t.Fatalf("after a long pause: delay %v", d)
+	}
+}
