@@ -88,6 +88,8 @@ func (c *channels) Receive(ctx actor.Context) {
 			ExtraPlugins:    a.opts.ExtraPlugins,
 			Counters:        a.connCounters[name],
 			WebHub:          a.webHub,
+			ServerGate:      a.gate,
+			Dialer:          a.dialer,
 			Clock:           a.opts.Clock,
 			Logger:          a.log,
 		})
