@@ -14,12 +14,18 @@ const (
 	StateOnline      ConnState = "online"
 	StateBackingOff  ConnState = "backing off"
 	StateCoolingDown ConnState = "cooling down"
-	StateStopped     ConnState = "stopped"
+	// StateWaitingForSlot: the daemon holds as many sockets to the channel's
+	// server as the server allows one address (or its connects are paced);
+	// the channel connects when one closes. Not a failure: no attempt is
+	// counted and no retry delay grows meanwhile.
+	StateWaitingForSlot ConnState = "waiting for a connection slot"
+	StateStopped        ConnState = "stopped"
 )
 
 // ConnectionState is published whenever a channel connection changes phase
 // (topic cytube.connection.state). Until is set for backing off and cooling
-// down; Reason is set for stopped.
+// down, and for waiting for a slot when the pacer has named the time;
+// Reason is set for stopped, and says why for waiting for a slot.
 type ConnectionState struct {
 	Channel   string    `json:"channel"`
 	State     ConnState `json:"state"`

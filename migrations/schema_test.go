@@ -30,6 +30,7 @@ func TestSchemaHasTablesAndIndexes(t *testing.T) {
 		"daz_analytics_chat_window",
 		"daz_analytics_media",
 		"daz_analytics_rollup_state",
+		"daz_channels",
 		"daz_core_chat_log",
 		"daz_core_payload",
 		"daz_core_retry_state",
@@ -87,6 +88,7 @@ func TestSchemaHasTablesAndIndexes(t *testing.T) {
 		{"daz_core_chat_log", "daz_core_chat_log_chat_fts_idx", []string{"gin", "to_tsvector('simple'::regconfig, translate(message, '<>'::text, '  '::text))"}},
 		{"daz_analytics_media", "daz_analytics_media_item_idx", []string{"(media_id, media_type, channel)"}},
 		{"daz_web_tokens", "daz_web_tokens_hash_key", []string{"UNIQUE", "(hash)"}},
+		{"daz_channels", "daz_channels_pkey", []string{"UNIQUE", "(name)"}},
 	}
 	for _, want := range wantIndexes {
 		var def string

@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/gorilla/websocket"
 
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection"
+	"github.com/daz-bot/daz/actors/connection/servergate"
 	"github.com/daz-bot/daz/actors/eventfilter"
 	"github.com/daz-bot/daz/actors/outbound"
 	"github.com/daz-bot/daz/actors/plugins"
@@ -66,6 +68,12 @@ type Config struct {
 	// WebHub, when set, receives the channel's live events for the web
 	// server (through the web plugin).
 	WebHub *hub.Hub
+
+	// ServerGate is the daemon's per-server connection limits, shared by
+	// every channel (nil: no limits); Dialer opens the websocket (nil: the
+	// connection's default), bound to the daemon's source address.
+	ServerGate *servergate.Gate
+	Dialer     *websocket.Dialer
 }
 
 // Child names, in spawn order. A child may only be sent to once it exists:
@@ -248,6 +256,7 @@ func (c *channelActor) onRetryLoaded(ctx actor.Context, msg retryLoaded) {
 		Intake:     c.cfg.Intake,
 		HTTPClient: c.cfg.HTTPClient, Clock: c.cfg.Clock, Logger: c.cfg.Logger,
 		Attempts: c.strategy, Counters: c.counters,
+		ServerGate: c.cfg.ServerGate, Dialer: c.cfg.Dialer,
 	}), ConnectionName)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection/frame"
+	"github.com/daz-bot/daz/actors/connection/servergate"
 	"github.com/daz-bot/daz/messages"
 )
 
@@ -53,7 +54,11 @@ type connActor struct {
 	needPass string
 	loggedIn bool
 
-	gate, handshake, liveness, passGrace clock.Timer
+	// ticket is this incarnation's claim on a slot of the server gate,
+	// held from before discovery until the socket is closed.
+	ticket *servergate.Ticket
+
+	gate, handshake, liveness, passGrace, connectWait clock.Timer
 }
 
 func (a *connActor) Receive(ctx actor.Context) {
@@ -68,6 +73,10 @@ func (a *connActor) Receive(ctx actor.Context) {
 	case *beginAttempt:
 		if m.owner == a && a.cur == nil {
 			a.begin(ctx)
+		}
+	case *slotReady:
+		if m.owner == a && a.ticket != nil && a.cur == nil {
+			a.launch()
 		}
 	case *actor.Stopping:
 		a.cleanup(true)
@@ -116,6 +125,10 @@ func (a *connActor) receiveAttempt(ctx actor.Context, msg any) {
 		if a.current(m.at) {
 			a.checkLiveness()
 		}
+	case *sendConnect:
+		if a.current(m.at) {
+			a.write(frame.FrameConnect)
+		}
 	case *passwordGraceOver:
 		if a.current(m.at) && a.needPass != "" {
 			a.failWith(fail(messages.FailNeedPassword, a.needPass, errors.New("the server did not let the logged-in account in")))
@@ -145,6 +158,35 @@ func (a *connActor) begin(ctx actor.Context) {
 		a.publish(wait, a.info.NotBefore) // after the timer: see ConnectionStrategy.HandleFailure
 		return
 	}
+	if g := a.cfg.ServerGate; g != nil && a.ticket == nil {
+		owner, self := a, a.self
+		t, granted := g.Acquire(a.cfg.ServerURL, func() { a.sys.Send(self, &slotReady{owner: owner}) })
+		a.ticket = t
+		if !granted {
+			a.waitForSlot(g)
+			return
+		}
+	}
+	a.launch()
+}
+
+// waitForSlot shows why the channel is not connecting. The attempt keeps
+// its number and no timer runs against it: waiting is not failing.
+func (a *connActor) waitForSlot(g *servergate.Gate) {
+	until := a.ticket.Until()
+	u := g.Usage(a.cfg.ServerURL)
+	reason := fmt.Sprintf("%d of %d connections to this server in use, %d channels waiting", u.Held, u.Max, u.Waiting)
+	if !until.IsZero() {
+		reason = "connects to this server are paced"
+	}
+	a.log.Info("waiting for a connection slot", slog.Int("attempt", a.info.Number), slog.String("server", a.cfg.ServerURL),
+		slog.Int("held", u.Held), slog.Int("max", u.Max), slog.Int("waiting", u.Waiting), slog.Time("until", until))
+	a.publishWith(messages.StateWaitingForSlot, until, reason)
+}
+
+// launch starts the attempt the strategy numbered, now that the server
+// gate (if any) let it.
+func (a *connActor) launch() {
 	a.log.Info("connecting", slog.Int("attempt", a.info.Number), slog.String("server_url", a.cfg.ServerURL))
 	at := startAttempt(a.info.Number, &a.cfg, a.sys, a.self, a.log)
 	a.cur = at
@@ -161,7 +203,7 @@ func (a *connActor) onPacket(ctx actor.Context, p *frame.Packet) {
 		}
 		a.pingLimit = p.Open.PingIntervalDuration() + p.Open.PingTimeoutDuration()
 		a.scheduleLiveness(a.pingLimit)
-		a.write(frame.FrameConnect)
+		a.connectNamespace()
 	case frame.TypeConnect:
 		if a.nsConnected {
 			return
@@ -192,6 +234,23 @@ func (a *connActor) onPacket(ctx actor.Context, p *frame.Packet) {
 	case frame.TypeClose:
 		a.failWith(fail(messages.FailClosed, "", errors.New("server closed the engine.io session (1)")))
 	}
+}
+
+// connectNamespace sends "40", when the server gate says the server would
+// count it within its connect rate.
+func (a *connActor) connectNamespace() {
+	var d time.Duration
+	if a.ticket != nil {
+		d = a.ticket.ConnectDelay()
+	}
+	if d <= 0 {
+		a.write(frame.FrameConnect)
+		return
+	}
+	a.log.Debug("holding the namespace connect for the server's connect rate", slog.Duration("delay", d),
+		slog.Int("attempt", a.info.Number))
+	at, self := a.cur, a.self
+	a.connectWait = a.cfg.Clock.AfterFunc(d, func() { a.sys.Send(self, &sendConnect{at: at}) })
 }
 
 func (a *connActor) onEvent(ctx actor.Context, ev *messages.Event) {
@@ -388,18 +447,24 @@ func (a *connActor) failWith(f *messages.ConnectionFailure) {
 // cleanup stops the timers and the attempt. polite says goodbye first
 // (41, as socket.io-client does) when the namespace is connected.
 func (a *connActor) cleanup(polite bool) {
-	for _, t := range []clock.Timer{a.gate, a.handshake, a.liveness, a.passGrace} {
+	for _, t := range []clock.Timer{a.gate, a.handshake, a.liveness, a.passGrace, a.connectWait} {
 		if t != nil {
 			t.Stop()
 		}
 	}
-	a.gate, a.handshake, a.liveness, a.passGrace = nil, nil, nil, nil
+	a.gate, a.handshake, a.liveness, a.passGrace, a.connectWait = nil, nil, nil, nil, nil
 	if at := a.cur; at != nil {
 		a.cur = nil
 		if sock := at.socket(); polite && sock != nil && a.nsConnected {
 			_ = sock.write([]byte(frame.FrameDisconnect))
 		}
 		at.shutdown()
+	}
+	// After the shutdown: the socket is closed, so the next channel's
+	// connect never meets this one still counted by the server.
+	if t := a.ticket; t != nil {
+		a.ticket = nil
+		t.Release()
 	}
 	a.online = false
 }
@@ -415,11 +480,16 @@ func (a *connActor) setPhase(phase messages.ConnState) {
 // subscribes like everyone else, and the retry count is reset by goOnline
 // itself (AttemptSource.LoginConfirmed), not by whoever hears "online".
 func (a *connActor) publish(phase messages.ConnState, until time.Time) {
+	a.publishWith(phase, until, "")
+}
+
+func (a *connActor) publishWith(phase messages.ConnState, until time.Time, reason string) {
 	st := messages.ConnectionState{
 		Channel:   a.cfg.Channel,
 		State:     phase,
 		Attempt:   a.info.Number,
 		Until:     until,
+		Reason:    reason,
 		LastError: a.info.LastError,
 		At:        a.cfg.Clock.Now(),
 	}

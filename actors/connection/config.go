@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/actors/connection/servergate"
 )
 
 // Defaults for the zero values of Config.
@@ -70,6 +71,12 @@ type Config struct {
 
 	// Counters, when set, is updated by the reader; the owner reads it.
 	Counters *Counters
+
+	// ServerGate, when set, is the daemon's per-server limits: every
+	// attempt holds one of its slots from before discovery until its
+	// socket is closed, and starts when its pacer allows. Without a slot
+	// the connection waits (StateWaitingForSlot), which is no failure.
+	ServerGate *servergate.Gate
 }
 
 // Intake is the writer's back-pressure gauge (sqlwriter.Intake). Wait

@@ -23,6 +23,13 @@
 // writer's mailbox; the wait is bounded and a writer that takes nothing is
 // logged and read past.
 //
+// With Config.ServerGate set, an attempt first takes one of the daemon's
+// slots to its server (servergate) and the pacer's turn, then discovers;
+// its "40" also waits for the server's connect rate. Without a slot the
+// actor shows StateWaitingForSlot and waits on a callback, not a goroutine
+// and not a failure; the slot is released after the socket is closed, on
+// every path (cleanup).
+//
 // Any end of an attempt (a refused discovery or websocket, a 44 rate limit,
 // a kick, a 41, a closed socket, a silent link, a handshake timeout, a
 // partitionChange, a refused login) fails the actor with a *messages.ConnectionFailure whose

@@ -33,4 +33,8 @@ type (
 	livenessCheck     struct{ at *attempt }
 	passwordGraceOver struct{ at *attempt }
 	beginAttempt      struct{ owner *connActor }
+	// sendConnect: the server gate's turn for this socket's "40" came.
+	sendConnect struct{ at *attempt }
+	// slotReady: the server gate let this incarnation's ticket connect.
+	slotReady struct{ owner *connActor }
 )

@@ -26,12 +26,12 @@ type Config struct {
 	// receives ChannelAcquired, ChannelReleased and Fenced, and answers
 	// ChannelStopped.
 	Channels *actor.PID
-	// CanTake says whether this daemon may open one more connection to a
-	// CyTube server (the per-server slot gate); nil: always.
-	CanTake  func(server string) bool
-	Counters *Counters
-	Clock    clock.Clock
-	Logger   *slog.Logger
+	// FreeSlots is how many more sockets this daemon may open to a CyTube
+	// server (the per-server gate); nil: no limit.
+	FreeSlots func(server string) int
+	Counters  *Counters
+	Clock     clock.Clock
+	Logger    *slog.Logger
 }
 
 // Counters are the actor's totals for the metrics endpoint.
@@ -288,7 +288,7 @@ func (o *ownershipActor) onHeartbeat(ctx actor.Context, m heartbeatDone) {
 		node: o.cfg.Node, channels: m.st.channels, servers: o.servers, liveNodes: max(live, 1),
 		running: o.running, releasing: len(o.releasing), now: now, freeSince: o.freeSince,
 		overSince: o.overSince, quarantined: quarantined, draining: o.draining,
-		timings: o.cfg.Timings, canTake: o.cfg.CanTake,
+		timings: o.cfg.Timings, freeSlots: o.cfg.FreeSlots,
 	})
 	o.overSince = p.overSince
 	if len(p.acquire) > 0 {

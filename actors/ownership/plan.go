@@ -21,7 +21,9 @@ type planInput struct {
 	quarantined bool
 	draining    bool
 	timings     Timings
-	canTake     func(server string) bool
+	// freeSlots is how many more sockets this daemon may open to a
+	// server (the per-server gate); nil: no limit.
+	freeSlots func(server string) int
 }
 
 type planOutput struct {
@@ -72,9 +74,6 @@ func plan(in planInput) planOutput {
 			if c.owner != "" || seen[c.key] {
 				continue
 			}
-			if in.canTake != nil && !in.canTake(in.servers[c.name]) {
-				continue
-			}
 			seen[c.key] = true
 			free = append(free, c)
 		}
@@ -88,12 +87,33 @@ func plan(in planInput) planOutput {
 			}
 			return 0
 		})
-		for i, c := range free {
+		// Fresh channels only up to the free slots of their server: the
+		// rest are left to daemons with slots of their own. An orphan is
+		// taken regardless and waits for a slot here, so no channel is
+		// left with no daemon at all.
+		slots := map[string]int{}
+		taken := 0
+		for _, c := range free {
 			since, ok := in.freeSince[c.key]
-			orphan := ok && in.now.Sub(since) >= in.timings.OrphanGrace
-			if i < want || orphan {
+			if ok && in.now.Sub(since) >= in.timings.OrphanGrace {
 				out.acquire = append(out.acquire, c.key)
+				continue
 			}
+			if taken >= want {
+				continue
+			}
+			if in.freeSlots != nil {
+				server := in.servers[c.name]
+				if _, ok := slots[server]; !ok {
+					slots[server] = in.freeSlots(server)
+				}
+				if slots[server] <= 0 {
+					continue
+				}
+				slots[server]--
+			}
+			out.acquire = append(out.acquire, c.key)
+			taken++
 		}
 	}
 	if owned <= out.share {

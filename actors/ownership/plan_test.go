@@ -36,7 +36,7 @@ func TestPlan(t *testing.T) {
 		releasing   int
 		quarantined bool
 		draining    bool
-		canTake     func(string) bool
+		freeSlots   func(string) int
 		wantShare   int
 		wantTake    int
 		wantRelease bool
@@ -48,7 +48,10 @@ func TestPlan(t *testing.T) {
 			freeSince: tm.OrphanGrace, wantShare: 2, wantTake: 1},
 		{name: "quarantine takes nothing", channels: locks("", "", "", ""), live: 1, quarantined: true, wantShare: 4},
 		{name: "draining takes nothing", channels: locks("", "", "", ""), live: 1, draining: true, wantShare: 4},
-		{name: "no free slot for the server", channels: locks("", ""), live: 1, canTake: func(string) bool { return false }, wantShare: 2},
+		{name: "no free slot for the server", channels: locks("", ""), live: 1, freeSlots: func(string) int { return 0 }, wantShare: 2},
+		{name: "only as many as the free slots", channels: locks("", "", "", ""), live: 1, freeSlots: func(string) int { return 3 }, wantShare: 4, wantTake: 3},
+		{name: "an orphan waits for a slot here", channels: locks("", ""), live: 1, freeSlots: func(string) int { return 0 },
+			freeSince: tm.OrphanGrace, wantShare: 2, wantTake: 2},
 		{name: "above share, not long enough", channels: locks("me", "me", "me", "x"), live: 2,
 			overSince: tm.ReleaseAfter / 2, wantShare: 2},
 		{name: "above share long enough releases one", channels: locks("me", "me", "me", "x"), live: 2,
@@ -72,7 +75,7 @@ func TestPlan(t *testing.T) {
 			}
 			in := planInput{node: "me", channels: c.channels, liveNodes: c.live, running: runningOf(c.channels),
 				releasing: c.releasing, now: now, freeSince: free, quarantined: c.quarantined, draining: c.draining,
-				timings: tm, canTake: c.canTake}
+				timings: tm, freeSlots: c.freeSlots}
 			if c.overSince > 0 {
 				in.overSince = now.Add(-c.overSince)
 			}

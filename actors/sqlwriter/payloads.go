@@ -8,6 +8,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/daz-bot/daz/actors/internal/jsontext"
 )
 
 // Payloads of at least sharedPayloadBytes are stored once in
@@ -40,13 +42,13 @@ func splitPayload(meta []byte) (p sharedPayload, named []byte, ok bool) {
 	if len(meta) < sharedPayloadBytes || !bytes.HasPrefix(meta, []byte(payloadKey)) {
 		return p, nil, false
 	}
-	s := jsonScanner{b: meta, i: len(payloadKey)}
-	if !s.value() || s.i-len(payloadKey) < sharedPayloadBytes {
+	end, ok := jsontext.ValueEnd(meta, len(payloadKey))
+	if !ok || end-len(payloadKey) < sharedPayloadBytes {
 		return p, nil, false
 	}
-	p.json = meta[len(payloadKey):s.i]
+	p.json = meta[len(payloadKey):end]
 	p.sum = sha256.Sum256(p.json)
-	rest := meta[s.i:] // `,"seq":...}` or `}`
+	rest := meta[end:] // `,"seq":...}` or `}`
 	named = make([]byte, 0, len(rest)+96)
 	named = append(named, `{"payload_sha256":"`...)
 	named = hex.AppendEncode(named, p.sum[:])

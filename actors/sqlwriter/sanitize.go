@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/daz-bot/daz/actors/internal/jsontext"
 )
 
 // PostgreSQL rejects two things Go strings and JSON happily carry: the NUL
@@ -39,7 +41,7 @@ func safeJSON(raw []byte) (json.RawMessage, bool) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return json.RawMessage("null"), len(raw) != 0
 	}
-	valid, needsRepair := scanJSON(raw)
+	valid, needsRepair := jsontext.Scan(raw)
 	if !valid {
 		text, _ := safeText(string(raw))
 		quoted, _ := json.Marshal(text) // a string never fails to marshal

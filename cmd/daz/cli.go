@@ -29,6 +29,12 @@ Usage:
                          print a new web API token (stored hashed)
   daz token list|revoke <id> [flags]
                          list the tokens, or revoke one
+  daz channels add <name> [--server URL] [--username U] [--password-ref REF]
+                 [--channel-password-ref REF] [--disabled] [flags]
+                         register a channel; every running daemon takes it up within seconds
+  daz channels remove|enable|disable <name> [flags]
+  daz channels list [flags]
+                         change or list the registered channels (REF: env:NAME, file:/path, config)
   daz sandbox [flags]    run a local CyTube-compatible server to try daz without an account
   daz version            print the version and commit
 
@@ -57,6 +63,8 @@ func runCommand(ctx context.Context, args, environ []string, stdout, stderr io.W
 		return cmdState(ctx, args, environ, stdout, stderr)
 	case "token":
 		return cmdToken(ctx, args, environ, stdout, stderr)
+	case "channels":
+		return cmdChannels(ctx, args, environ, stdout, stderr)
 	case "sandbox":
 		return cmdSandbox(ctx, args, stdout, stderr)
 	case "version":

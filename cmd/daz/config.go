@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/daz-bot/daz/actors/eventfilter"
 	"github.com/daz-bot/daz/actors/ownership"
 	"github.com/daz-bot/daz/cmd/daz/app"
+	"github.com/daz-bot/daz/cmd/daz/channelreg"
 )
 
 // configKey is one public configuration key. Its environment name is
@@ -33,14 +33,15 @@ type configKey struct {
 	Help    string
 }
 
-// configKeys lists every scalar key; cytube.channels (a list) is file-only.
+// configKeys lists every scalar key; cytube.channels and cytube.servers
+// (lists) are file-only.
 // A default that a package owns is taken from it (retry: supervision, writer:
 // sqlwriter, the rest of the daemon: app), so the code has each default once
 // and the README table is checked against this list.
 var configKeys = defaultConfigKeys()
 
 func defaultConfigKeys() []configKey {
-	retry, writer := app.DefaultRetry(), app.DefaultWriter()
+	retry, writer, limits := app.DefaultRetry(), app.DefaultWriter(), app.DefaultServerLimits()
 	return []configKey{
 		{"cytube.server_url", "https://cytu.be", "CyTube server base URL"},
 		{"cytube.channel", "", "channel to join (required unless cytube.channels is set)"},
@@ -51,6 +52,10 @@ func defaultConfigKeys() []configKey {
 		{"cytube.retry.max_delay", durText(retry.MaxDelay), "longest retry delay"},
 		{"cytube.retry.attempts", strconv.Itoa(retry.Attempts), "failed attempts before a cooldown"},
 		{"cytube.retry.cooldown", durText(retry.Cooldown), "pause after a round of failed attempts"},
+		{"cytube.max_connections_per_server", strconv.Itoa(limits.MaxConnections), "sockets this daemon holds to one server at most; further channels wait for a slot"},
+		{"cytube.connect_burst", strconv.Itoa(limits.ConnectBurst), "connects to one server at once, before cytube.connect_interval paces them"},
+		{"cytube.connect_interval", durText(limits.ConnectInterval), "then one connect to one server per interval"},
+		{"cytube.local_addr", "", "source IP of every connection to CyTube; empty: the system's choice"},
 		{"database.url", "", "PostgreSQL URL (required)"},
 		{"debug.addr", "127.0.0.1:6060", "debug endpoint address; non-loopback needs debug.token"},
 		{"debug.token", "", "bearer token for the debug endpoint"},
@@ -112,6 +117,8 @@ type loadedConfig struct {
 	Options   app.Options
 	LogFormat string
 	LogLevel  string
+	// ServerURL is cytube.server_url, the server of a channel that names none.
+	ServerURL string
 }
 
 // loadConfig merges defaults, the YAML file, the environment and the flags
@@ -180,8 +187,6 @@ func memoryLimit(v string, budget int64, errs *[]error) int64 {
 	return n
 }
 
-var channelName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,30}$`)
-
 func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 	var errs []error
 	dur := func(key string) time.Duration {
@@ -214,12 +219,23 @@ func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 		},
 		DataDir:         k.String("data.dir"),
 		ShutdownTimeout: dur("shutdown.timeout"),
+		ServerLimits: app.ServerLimitOptions{
+			MaxConnections:  num("cytube.max_connections_per_server"),
+			ConnectBurst:    num("cytube.connect_burst"),
+			ConnectInterval: dur("cytube.connect_interval"),
+		},
+		LocalAddr: strings.TrimSpace(k.String("cytube.local_addr")),
 		Cluster: app.ClusterOptions{
 			NodeName: k.String("node.name"), FailoverTimeout: dur("cluster.failover_timeout"),
 		},
 	}
 	if opts.Cluster.NodeName == "" {
 		opts.Cluster.NodeName = app.DefaultNodeName()
+	}
+	if servers, err := serverList(k); err != nil {
+		errs = append(errs, err)
+	} else {
+		opts.Servers = servers
 	}
 	opts.MemoryLimit = memoryLimit(k.String("writer.memory_limit"), opts.Writer.MaxBufferedBytes, &errs)
 	opts.Web = app.WebOptions{Addr: k.String("web.addr"), PublicURL: k.String("web.public_url")}
@@ -254,7 +270,7 @@ func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 	}
 	seen := map[string]bool{}
 	for _, c := range opts.Channels {
-		if !channelName.MatchString(c.Name) {
+		if !channelreg.ValidName(c.Name) {
 			errs = append(errs, &configError{Key: "cytube.channel", Msg: fmt.Sprintf("%q is not a valid CyTube channel name (1-30 of a-z, A-Z, 0-9, - and _)", c.Name)})
 		}
 		lower := strings.ToLower(c.Name)
@@ -299,7 +315,7 @@ func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 		}
 		return loadedConfig{}, err
 	}
-	return loadedConfig{Options: opts, LogFormat: format, LogLevel: level}, nil
+	return loadedConfig{Options: opts, LogFormat: format, LogLevel: level, ServerURL: defaultServer}, nil
 }
 
 func checkServerURL(key, raw string) error {
@@ -343,6 +359,54 @@ func channelList(k *koanf.Koanf, defaultServer string) ([]app.ChannelOptions, er
 			Name: e.Name, ServerURL: server, Username: e.Username,
 			Password: app.Secret(e.Password), ChannelPassword: app.Secret(e.ChannelPassword),
 		})
+	}
+	return out, nil
+}
+
+// serverList reads cytube.servers (file only): per-server limits, a list
+// of {url, max_connections, connect_burst, connect_interval}; a field left
+// out keeps the default.
+func serverList(k *koanf.Koanf) ([]app.ServerOptions, error) {
+	if !k.Exists("cytube.servers") {
+		return nil, nil
+	}
+	var entries []struct {
+		URL             string `koanf:"url"`
+		MaxConnections  string `koanf:"max_connections"`
+		ConnectBurst    string `koanf:"connect_burst"`
+		ConnectInterval string `koanf:"connect_interval"`
+	}
+	if err := k.Unmarshal("cytube.servers", &entries); err != nil {
+		return nil, &configError{Key: "cytube.servers", Msg: fmt.Sprintf("must be a list of {url, max_connections, connect_burst, connect_interval}: %v", err)}
+	}
+	out := make([]app.ServerOptions, 0, len(entries))
+	for i, e := range entries {
+		prefix := fmt.Sprintf("cytube.servers[%d].", i)
+		if err := checkServerURL(prefix+"url", e.URL); err != nil {
+			return nil, err
+		}
+		s := app.ServerOptions{URL: e.URL}
+		for _, f := range []struct {
+			key, raw string
+			into     *int
+		}{{"max_connections", e.MaxConnections, &s.MaxConnections}, {"connect_burst", e.ConnectBurst, &s.ConnectBurst}} {
+			if f.raw == "" {
+				continue
+			}
+			n, err := strconv.Atoi(strings.TrimSpace(f.raw))
+			if err != nil || n <= 0 {
+				return nil, &configError{Key: prefix + f.key, Msg: fmt.Sprintf("%q is not a positive whole number", f.raw)}
+			}
+			*f.into = n
+		}
+		if e.ConnectInterval != "" {
+			d, err := time.ParseDuration(e.ConnectInterval)
+			if err != nil || d <= 0 {
+				return nil, &configError{Key: prefix + "connect_interval", Msg: fmt.Sprintf("%q is not a positive duration like 10s", e.ConnectInterval)}
+			}
+			s.ConnectInterval = d
+		}
+		out = append(out, s)
 	}
 	return out, nil
 }

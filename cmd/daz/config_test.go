@@ -151,6 +151,10 @@ func TestInvalidConfigExitsTwoNamingTheKey(t *testing.T) {
 		{"unknown flag", base, []string{"-nope"}, "nope"},
 		{"missing file", base, []string{"-config", "/does/not/exist.yaml"}, "config"},
 		{"public debug without token", append(base, "DAZ_DEBUG_ADDR=0.0.0.0:6060"), nil, "debug.token"},
+		{"zero connections per server", append(base, "DAZ_CYTUBE_MAX_CONNECTIONS_PER_SERVER=0"), nil, "cytube.max_connections_per_server"},
+		{"bad connect burst", base, []string{"-cytube.connect_burst", "five"}, "cytube.connect_burst"},
+		{"bad connect interval", base, []string{"-cytube.connect_interval", "-1s"}, "cytube.connect_interval"},
+		{"bad local address", append(base, "DAZ_CYTUBE_LOCAL_ADDR=localhost"), nil, "cytube.local_addr"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -311,5 +315,55 @@ func TestWebConfig(t *testing.T) {
 			}
 			tc.check(t, cfg)
 		})
+	}
+}
+
+// Per-server limits: the defaults from the keys, overrides from
+// cytube.servers with the fields left out inherited; a bad override names
+// its own key.
+func TestConfigServerLimits(t *testing.T) {
+	dir := t.TempDir()
+	write := func(yaml string) string {
+		t.Helper()
+		file := filepath.Join(dir, "daz.yaml")
+		if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return file
+	}
+	base := []string{"DAZ_CYTUBE_CHANNEL=testchan", "DAZ_DATABASE_URL=postgres://u@h/db", "DAZ_CYTUBE_LOCAL_ADDR=127.0.0.2"}
+	file := write(`cytube:
+  max_connections_per_server: 12
+  servers:
+    - url: http://127.0.0.1:8080
+      max_connections: 40
+      connect_interval: 2s
+`)
+	cfg, err := load(t, []string{"-config", file, "-cytube.connect_burst", "3"}, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := cfg.Options
+	if o.ServerLimits.MaxConnections != 12 || o.ServerLimits.ConnectBurst != 3 || o.ServerLimits.ConnectInterval != 10*time.Second {
+		t.Errorf("default limits %+v", o.ServerLimits)
+	}
+	if len(o.Servers) != 1 || o.Servers[0].URL != "http://127.0.0.1:8080" || o.Servers[0].MaxConnections != 40 ||
+		o.Servers[0].ConnectBurst != 0 || o.Servers[0].ConnectInterval != 2*time.Second {
+		t.Errorf("overrides %+v", o.Servers)
+	}
+	if o.LocalAddr != "127.0.0.2" {
+		t.Errorf("local address %q", o.LocalAddr)
+	}
+	for _, tc := range []struct{ yaml, key string }{
+		{"cytube:\n  servers:\n    - url: ftp://x\n", "cytube.servers[0].url"},
+		{"cytube:\n  servers:\n    - url: https://a.example\n      max_connections: 0\n", "cytube.servers[0].max_connections"},
+		{"cytube:\n  servers:\n    - url: https://a.example\n    - url: https://a.example:443/\n", "cytube.servers[1].url"},
+		{"cytube:\n  servers:\n    - url: https://a.example\n      connect_interval: soon\n", "cytube.servers[0].connect_interval"},
+	} {
+		var out, errOut bytes.Buffer
+		code := runCommand(context.Background(), []string{"run", "-config", write(tc.yaml)}, base, &out, &errOut)
+		if code != exitConfig || !strings.Contains(errOut.String(), tc.key) {
+			t.Errorf("%q: exit %d, stderr %s; want %d naming %s", tc.yaml, code, errOut.String(), exitConfig, tc.key)
+		}
 	}
 }

@@ -75,6 +75,8 @@ func idleRSS(b *testing.B, bin, serverURL string, channels []string) float64 {
 	cmd := exec.Command(bin, "run", "-config", cfgPath)
 	cmd.Env = []string{
 		"DAZ_CYTUBE_SERVER_URL=" + serverURL, "DAZ_DATABASE_URL=" + dbURL,
+		// The sandbox has no per-address limits here; neither has the daemon.
+		"DAZ_CYTUBE_MAX_CONNECTIONS_PER_SERVER=" + strconv.Itoa(len(channels)), "DAZ_CYTUBE_CONNECT_BURST=" + strconv.Itoa(len(channels)),
 		"DAZ_DEBUG_ADDR=" + debugAddr, "DAZ_WEB_ADDR=127.0.0.1:0", "DAZ_DATA_DIR=" + dir, "DAZ_LOG_FORMAT=json", "DAZ_LOG_LEVEL=warn",
 	}
 	if err := cmd.Start(); err != nil {

@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/daz-bot/daz/actors/internal/jsontext"
 )
 
 // parseEvent reads `["name"(,arg)*]`. It avoids a generic []json.RawMessage
 // unmarshal for the common single-argument case because that costs two
 // passes plus a copy over payloads as big as the 733 KB playlist; one
-// json.Valid pass and one copy suffice. Several arguments fall back to
-// encoding/json.
+// validating pass (jsontext.Scan, the writer's validator) and one copy
+// suffice. Several arguments fall back to encoding/json.
 func parseEvent(data []byte) (Packet, error) {
 	data = trimJSONSpace(data)
 	if len(data) < 2 || data[0] != '[' || data[len(data)-1] != ']' {
@@ -39,7 +41,7 @@ func parseEvent(data []byte) (Packet, error) {
 	if len(args) == 0 {
 		return Packet{}, fmt.Errorf("%w: event %q: trailing comma", ErrMalformed, name)
 	}
-	if json.Valid(args) {
+	if valid, _ := jsontext.Scan(args); valid {
 		return Packet{Type: TypeEvent, Name: name, Args: []json.RawMessage{bytes.Clone(args)}}, nil
 	}
 	var many []json.RawMessage

@@ -9,17 +9,20 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection"
+	"github.com/daz-bot/daz/actors/connection/servergate"
 	"github.com/daz-bot/daz/actors/ownership"
 	"github.com/daz-bot/daz/actors/plugins/web/hub"
 	"github.com/daz-bot/daz/actors/sqlwriter"
@@ -62,6 +65,8 @@ type App struct {
 	connCounters  map[string]*connection.Counters // by lower-case channel name
 	writerMetrics *sqlwriter.Metrics
 	intake        *sqlwriter.Intake // the writer's back-pressure on the readers
+	gate          *servergate.Gate  // every channel's per-server limits
+	dialer        *websocket.Dialer // bound to Options.LocalAddr; nil: the default
 	retryPool     *pgxpool.Pool
 	migrated      bool // at start-up; otherwise the writer applies them
 	retryStore    supervision.RetryStore
@@ -91,8 +96,24 @@ func New(opts Options) (*App, error) {
 	if opts.Clock == nil {
 		opts.Clock = clock.Real()
 	}
+	dialer := sourceDialer(opts.LocalAddr)
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+		if dialer != nil {
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			tr.DialContext = dialer.DialContext
+			opts.HTTPClient.Transport = tr
+		}
+	}
+	def := DefaultServerLimits()
+	if opts.ServerLimits.MaxConnections == 0 {
+		opts.ServerLimits.MaxConnections = def.MaxConnections
+	}
+	if opts.ServerLimits.ConnectBurst == 0 {
+		opts.ServerLimits.ConnectBurst = def.ConnectBurst
+	}
+	if opts.ServerLimits.ConnectInterval == 0 {
+		opts.ServerLimits.ConnectInterval = def.ConnectInterval
 	}
 	if opts.CommandPrefix == "" {
 		opts.CommandPrefix = DefaultCommandPrefix
@@ -118,9 +139,18 @@ func New(opts Options) (*App, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	var err error
 	a := &App{opts: opts, log: opts.Logger, metrics: metrics.New(), ready: make(chan struct{}), webHub: newWebHub(opts.Web)}
 	a.writerMetrics = &sqlwriter.Metrics{OnBatch: a.metrics.BatchWritten}
 	a.intake = sqlwriter.NewIntake(opts.Clock)
+	if a.gate, err = newServerGate(opts); err != nil {
+		return nil, err
+	}
+	if dialer != nil {
+		ws := *websocket.DefaultDialer
+		ws.NetDialContext = dialer.DialContext
+		a.dialer = &ws
+	}
 	a.metrics.Registry.MustRegister(newWriterCollector(a.writerMetrics))
 	a.connCounters = map[string]*connection.Counters{}
 	for _, ch := range opts.Channels {
@@ -130,6 +160,32 @@ func New(opts Options) (*App, error) {
 	a.cluster = &ownership.Counters{}
 	a.metrics.Registry.MustRegister(newClusterCollectors(a.cluster, &a.duplicates)...)
 	return a, nil
+}
+
+// ServerGate is the daemon's per-server connection limits: how many more
+// channels of a server it could connect (Free, HasFreeSlot).
+func (a *App) ServerGate() *servergate.Gate { return a.gate }
+
+// newServerGate makes the daemon's one gate from the limits and overrides.
+func newServerGate(opts Options) (*servergate.Gate, error) {
+	cfg := servergate.Config{Default: opts.ServerLimits.gate(), Servers: map[string]servergate.Limits{}, Clock: opts.Clock}
+	for _, s := range opts.Servers {
+		cfg.Servers[s.URL] = s.gate()
+	}
+	g, err := servergate.New(cfg)
+	if err != nil {
+		return nil, &ConfigError{Key: "cytube.servers", Err: err}
+	}
+	return g, nil
+}
+
+// sourceDialer dials from addr (an IP; Validate checked it), nil when no
+// source address is configured.
+func sourceDialer(addr string) *net.Dialer {
+	if addr == "" {
+		return nil
+	}
+	return &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(addr)}, Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 }
 
 // Metrics exposes the app's collectors (tests read them).

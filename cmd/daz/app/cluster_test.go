@@ -42,9 +42,9 @@ type group struct {
 	channels []string
 }
 
-// daemon is one in-process daz of a group; every database connection it
+// member is one in-process daz of a group; every database connection it
 // makes goes through its own fault proxy.
-type daemon struct {
+type member struct {
 	name   string
 	app    *app.App
 	proxy  *pgtest.FaultProxy
@@ -87,6 +87,10 @@ func (g *group) options(t *testing.T, node, dbURL string) app.Options {
 		Version:     "cluster",
 		Web:         app.WebOptions{Addr: ""},
 		Cluster:     app.ClusterOptions{NodeName: node, FailoverTimeout: testFailover},
+		// Room for every channel of the group on each daemon: the per-server
+		// limits have tests of their own, here a survivor must be able to
+		// take a dead daemon's channels.
+		ServerLimits: app.ServerLimitOptions{MaxConnections: 100, ConnectBurst: 100, ConnectInterval: 10 * time.Millisecond},
 	}
 	for _, name := range g.channels {
 		opts.Channels = append(opts.Channels, app.ChannelOptions{Name: name, ServerURL: g.sb.URL(), Username: "dazbot", Password: "dazbot"})
@@ -94,7 +98,7 @@ func (g *group) options(t *testing.T, node, dbURL string) app.Options {
 	return opts
 }
 
-func (g *group) start(t *testing.T, node string) *daemon {
+func (g *group) start(t *testing.T, node string) *member {
 	t.Helper()
 	d, err := g.launch(t, node)
 	if err != nil {
@@ -105,7 +109,7 @@ func (g *group) start(t *testing.T, node string) *daemon {
 
 // startQuiet is start for other goroutines than the test's: it reports a
 // failed start with t.Error and returns nil.
-func (g *group) startQuiet(t *testing.T, node string) *daemon {
+func (g *group) startQuiet(t *testing.T, node string) *member {
 	d, err := g.launch(t, node)
 	if err != nil {
 		t.Error(err)
@@ -113,14 +117,14 @@ func (g *group) startQuiet(t *testing.T, node string) *daemon {
 	return d
 }
 
-func (g *group) launch(t *testing.T, node string) (*daemon, error) {
+func (g *group) launch(t *testing.T, node string) (*member, error) {
 	proxy := pgtest.NewFaultProxy(t, g.dbURL)
 	a, err := app.New(g.options(t, node, proxy.URL(t, g.dbURL)))
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &daemon{name: node, app: a, proxy: proxy, cancel: cancel, done: make(chan error, 1)}
+	d := &member{name: node, app: a, proxy: proxy, cancel: cancel, done: make(chan error, 1)}
 	go func() { d.done <- a.Run(ctx) }()
 	select {
 	case <-a.Started():
@@ -132,7 +136,7 @@ func (g *group) launch(t *testing.T, node string) (*daemon, error) {
 }
 
 // stop is a graceful stop (SIGTERM).
-func (d *daemon) stop() error {
+func (d *member) stop() error {
 	d.once.Do(func() {
 		d.cancel()
 		d.err = <-d.done
@@ -141,7 +145,7 @@ func (d *daemon) stop() error {
 }
 
 // online lists the channels online on this daemon.
-func (d *daemon) online(channels []string) map[string]bool {
+func (d *member) online(channels []string) map[string]bool {
 	out := map[string]bool{}
 	for _, name := range channels {
 		if st, ok := d.app.ChannelState(name); ok && st.State == messages.StateOnline {
@@ -184,7 +188,7 @@ func (g *group) lockOwners(t *testing.T) map[string]string {
 
 // watchDoubles polls every daemon until stop and records any channel
 // online on two of them at once.
-func watchDoubles(g *group, daemons []*daemon) (stop func() []string) {
+func watchDoubles(g *group, daemons []*member) (stop func() []string) {
 	var mu sync.Mutex
 	var doubles []string
 	quit := make(chan struct{})
@@ -222,7 +226,7 @@ func watchDoubles(g *group, daemons []*daemon) (stop func() []string) {
 // spread waits until every channel is online on exactly one daemon and no
 // daemon holds more than ⌈channels / daemons⌉ + 1, and returns who runs
 // what.
-func spread(t *testing.T, g *group, daemons []*daemon, timeout time.Duration) map[string][]string {
+func spread(t *testing.T, g *group, daemons []*member, timeout time.Duration) map[string][]string {
 	t.Helper()
 	share := (len(g.channels) + len(daemons) - 1) / len(daemons)
 	var by map[string][]string
@@ -324,7 +328,7 @@ func loggedOnce(t *testing.T, g *group, said map[string][]string) {
 	}
 }
 
-func noDuplicateLogins(t *testing.T, g *group, daemons []*daemon, doubles []string) {
+func noDuplicateLogins(t *testing.T, g *group, daemons []*member, doubles []string) {
 	t.Helper()
 	if n := g.sb.DuplicateLogins(); n != 0 {
 		t.Errorf("the sandbox saw %d duplicate logins of the bot, want 0", n)
@@ -339,7 +343,7 @@ func noDuplicateLogins(t *testing.T, g *group, daemons []*daemon, doubles []stri
 	}
 }
 
-func clusterReport(d *daemon) messages.ClusterStatus {
+func clusterReport(d *member) messages.ClusterStatus {
 	v, _ := d.app.System().Tree().State("daz/" + app.OwnershipName)
 	st, _ := v.(messages.ClusterStatus)
 	return st
@@ -350,7 +354,7 @@ func clusterReport(d *daemon) messages.ClusterStatus {
 // timeout; every line said meanwhile is logged once; never two sessions.
 func TestGroupFailoverWhenADaemonLosesTheDatabase(t *testing.T) {
 	g := newGroup(t, 30)
-	daemons := []*daemon{g.start(t, "node-a"), g.start(t, "node-b"), g.start(t, "node-c")}
+	daemons := []*member{g.start(t, "node-a"), g.start(t, "node-b"), g.start(t, "node-c")}
 	stopWatch := watchDoubles(g, daemons)
 	by := spread(t, g, daemons, 120*time.Second)
 	t.Logf("spread: a=%d b=%d c=%d", len(by["node-a"]), len(by["node-b"]), len(by["node-c"]))
@@ -416,6 +420,7 @@ func TestGroupFailoverWhenADaemonIsKilled(t *testing.T) {
 		"DAZ_DATABASE_URL=" + g.dbURL, "DAZ_DEBUG_ADDR=" + debugAddr, "DAZ_WEB_ADDR=127.0.0.1:0",
 		"DAZ_DATA_DIR=" + t.TempDir(), "DAZ_LOG_FORMAT=json", "DAZ_LOG_LEVEL=warn",
 		"DAZ_NODE_NAME=node-k", "DAZ_CLUSTER_FAILOVER_TIMEOUT=" + testFailover.String(),
+		"DAZ_CYTUBE_MAX_CONNECTIONS_PER_SERVER=100", "DAZ_CYTUBE_CONNECT_BURST=100", "DAZ_CYTUBE_CONNECT_INTERVAL=10ms",
 	}
 	var logs syncBuffer
 	cmd.Stderr = &logs
@@ -429,7 +434,7 @@ func TestGroupFailoverWhenADaemonIsKilled(t *testing.T) {
 			_ = cmd.Wait()
 		}
 	})
-	daemons := []*daemon{g.start(t, "node-a"), g.start(t, "node-b")}
+	daemons := []*member{g.start(t, "node-a"), g.start(t, "node-b")}
 	stopWatch := watchDoubles(g, daemons)
 	var owners map[string]string
 	actortest.CheckFor(t, 120*time.Second, "30 channels spread over three daemons", func() bool {
@@ -500,7 +505,7 @@ func TestGroupFailoverWhenADaemonIsKilled(t *testing.T) {
 func TestGroupSimultaneousStartOwnsEachChannelOnce(t *testing.T) {
 	g := newGroup(t, 20)
 	var wg sync.WaitGroup
-	daemons := make([]*daemon, 2)
+	daemons := make([]*member, 2)
 	gate := make(chan struct{})
 	for i := range daemons {
 		wg.Add(1)
@@ -548,7 +553,7 @@ func TestGroupSimultaneousStartOwnsEachChannelOnce(t *testing.T) {
 // over one at a time: at no moment are two channels without an owner.
 func TestGroupNewDaemonTakesItsShareOneChannelAtATime(t *testing.T) {
 	g := newGroup(t, 12)
-	daemons := []*daemon{g.start(t, "node-a"), g.start(t, "node-b")}
+	daemons := []*member{g.start(t, "node-a"), g.start(t, "node-b")}
 	stopWatch := watchDoubles(g, daemons[:2])
 	spread(t, g, daemons, 120*time.Second)
 
@@ -643,7 +648,7 @@ func TestMovedChannelKeepsItsPersistedStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := g.start(t, "node-a")
-	stoppedOn := func(d *daemon) bool {
+	stoppedOn := func(d *member) bool {
 		st, ok := d.app.ChannelState("grp00")
 		_, connected := d.app.System().Tree().PID("daz/channels/grp00/connection")
 		return ok && st.State == messages.StateStopped && st.Reason == reason && !connected
@@ -671,7 +676,7 @@ func TestMovedChannelKeepsItsPersistedStop(t *testing.T) {
 // then the group takes every channel again, each on one daemon.
 func TestGroupSurvivesADatabaseRestart(t *testing.T) {
 	g := newGroup(t, 12)
-	daemons := []*daemon{g.start(t, "node-a"), g.start(t, "node-b")}
+	daemons := []*member{g.start(t, "node-a"), g.start(t, "node-b")}
 	stopWatch := watchDoubles(g, daemons)
 	spread(t, g, daemons, 120*time.Second)
 	// What a primary restart does to this database's sessions.

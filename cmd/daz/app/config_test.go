@@ -34,6 +34,14 @@ func TestNewRejectsBadSettings(t *testing.T) {
 		}, "cytube.channels"},
 		{"prefix with a space", func(o *Options) { o.CommandPrefix = "! " }, "commands.prefix"},
 		{"bad database url", func(o *Options) { o.DatabaseURL = "postgres://u@h:notaport/db" }, "database.url"},
+		{"negative connections per server", func(o *Options) { o.ServerLimits.MaxConnections = -1 }, "cytube.max_connections_per_server"},
+		{"negative connect burst", func(o *Options) { o.ServerLimits.ConnectBurst = -1 }, "cytube.connect_burst"},
+		{"negative connect interval", func(o *Options) { o.ServerLimits.ConnectInterval = -time.Second }, "cytube.connect_interval"},
+		{"override without url", func(o *Options) { o.Servers = []ServerOptions{{}} }, "cytube.servers[0].url"},
+		{"negative override", func(o *Options) {
+			o.Servers = []ServerOptions{{URL: "https://a.example", ServerLimitOptions: ServerLimitOptions{ConnectBurst: -2}}}
+		}, "cytube.servers[0].connect_burst"},
+		{"local address not an IP", func(o *Options) { o.LocalAddr = "eth0" }, "cytube.local_addr"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

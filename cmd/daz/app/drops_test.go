@@ -16,6 +16,9 @@ import (
 func TestHundredDropsEveryLineLoggedOnce(t *testing.T) {
 	s := startStack(t, "drops", func(o *app.Options) {
 		o.Retry = app.RetryOptions{Base: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond, Attempts: 1000, Cooldown: time.Second}
+		// This sandbox has no connect-rate limit; a paced daemon would
+		// spend the test waiting for its turn to reconnect.
+		o.ServerLimits.ConnectBurst, o.ServerLimits.ConnectInterval = 1000, time.Millisecond
 	})
 	s.waitOnline(t, "drops")
 	const drops = 100

@@ -60,6 +60,8 @@ func TestFiftyChannelsStartCleanly(t *testing.T) {
 	opts := app.Options{
 		DatabaseURL: app.Secret(pgtest.New(t)), DebugAddr: "127.0.0.1:0", DataDir: t.TempDir(), Version: "many",
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		// The sandbox here has no per-address limits; neither does the daemon.
+		ServerLimits: app.ServerLimitOptions{MaxConnections: n, ConnectBurst: n, ConnectInterval: time.Second},
 	}
 	for _, name := range names {
 		opts.Channels = append(opts.Channels, app.ChannelOptions{Name: name, ServerURL: sb.URL(), Username: "dazbot", Password: "dazbot"})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection"
+	"github.com/daz-bot/daz/actors/connection/servergate"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/actors/sqlwriter"
 	"github.com/daz-bot/daz/supervision"
@@ -46,6 +48,79 @@ type WriterOptions struct {
 	MaxBufferedBytes int64
 }
 
+// ServerLimitOptions are what one CyTube server lets one client address do
+// (servergate.Limits): sockets held at once, then connects at once and one
+// per interval after them.
+type ServerLimitOptions struct {
+	MaxConnections  int
+	ConnectBurst    int
+	ConnectInterval time.Duration
+}
+
+// ServerOptions overrides the limits of one server; zero fields keep
+// Options.ServerLimits'.
+type ServerOptions struct {
+	URL string
+	ServerLimitOptions
+}
+
+// DefaultServerLimits are CyTube's: 10 sockets per address, 5 connects at
+// once, then one per 10 s.
+func DefaultServerLimits() ServerLimitOptions {
+	l := servergate.DefaultLimits()
+	return ServerLimitOptions{MaxConnections: l.MaxConnections, ConnectBurst: l.Burst, ConnectInterval: l.Interval}
+}
+
+func (l ServerLimitOptions) gate() servergate.Limits {
+	return servergate.Limits{MaxConnections: l.MaxConnections, Burst: l.ConnectBurst, Interval: l.ConnectInterval}
+}
+
+// validate names the first limit that cannot work by its key; an
+// override's zero values mean "the default" (zeroOK).
+func (l ServerLimitOptions) validate(maxKey, burstKey, intervalKey string, zeroOK bool) error {
+	low := 1
+	if zeroOK {
+		low = 0
+	}
+	switch {
+	case l.MaxConnections < low:
+		return &ConfigError{Key: maxKey, Err: fmt.Errorf("must be at least %d, got %d", low, l.MaxConnections)}
+	case l.ConnectBurst < low:
+		return &ConfigError{Key: burstKey, Err: fmt.Errorf("must be at least %d, got %d", low, l.ConnectBurst)}
+	case l.ConnectInterval < 0 || (!zeroOK && l.ConnectInterval == 0):
+		return &ConfigError{Key: intervalKey, Err: fmt.Errorf("must be positive, got %s", l.ConnectInterval)}
+	}
+	return nil
+}
+
+// validateServers checks the default limits, each override and the source
+// address.
+func (o Options) validateServers() error {
+	if err := o.ServerLimits.validate("cytube.max_connections_per_server", "cytube.connect_burst",
+		"cytube.connect_interval", false); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for i, s := range o.Servers {
+		prefix := fmt.Sprintf("cytube.servers[%d].", i)
+		key, err := servergate.Key(s.URL)
+		if err != nil {
+			return &ConfigError{Key: prefix + "url", Err: err}
+		}
+		if seen[key] {
+			return &ConfigError{Key: prefix + "url", Err: fmt.Errorf("%s is listed twice", key)}
+		}
+		seen[key] = true
+		if err := s.validate(prefix+"max_connections", prefix+"connect_burst", prefix+"connect_interval", true); err != nil {
+			return err
+		}
+	}
+	if a := o.LocalAddr; a != "" && net.ParseIP(a) == nil {
+		return &ConfigError{Key: "cytube.local_addr", Err: fmt.Errorf("%q is not an IP address", a)}
+	}
+	return nil
+}
+
 // Options is everything the daemon needs; cmd/daz fills it from koanf and
 // tests fill it directly.
 type Options struct {
@@ -66,6 +141,17 @@ type Options struct {
 	Web             WebOptions
 	ShutdownTimeout time.Duration
 	Cluster         ClusterOptions
+
+	// ServerLimits bound this daemon's sockets and connects to each CyTube
+	// server (zero: CyTube's, DefaultServerLimits); Servers overrides them
+	// per server. A channel past the limit waits for a slot.
+	ServerLimits ServerLimitOptions
+	Servers      []ServerOptions
+	// LocalAddr, when set, is the source IP of every connection to CyTube
+	// (discovery and websocket), so daemons on one host can present
+	// different addresses to the server's per-address limits. It applies to
+	// the HTTP client the app makes, not to an HTTPClient given here.
+	LocalAddr string
 
 	Version string
 	Commit  string
@@ -89,9 +175,6 @@ type ClusterOptions struct {
 	// (cluster.failover_timeout); every cluster schedule derives from it.
 	// Zero: ownership.DefaultFailoverTimeout.
 	FailoverTimeout time.Duration
-	// CanTakeChannel says whether this daemon may open one more connection
-	// to a CyTube server (the per-server slot gate); nil: always.
-	CanTakeChannel func(server string) bool
 }
 
 // nodeNamePattern keeps node names printable and short enough that
@@ -213,6 +296,9 @@ func (o Options) Validate() error {
 	}
 	if o.ShutdownTimeout <= 0 {
 		return &ConfigError{Key: "shutdown.timeout", Err: fmt.Errorf("must be positive, got %s", o.ShutdownTimeout)}
+	}
+	if err := o.validateServers(); err != nil {
+		return err
 	}
 	if err := o.Cluster.validate(); err != nil {
 		return err

@@ -59,7 +59,7 @@ func (r *root) Receive(ctx actor.Context) {
 		DatabaseURL: a.opts.DatabaseURL.Reveal(),
 		Timings:     ownership.TimingsFor(a.opts.Cluster.FailoverTimeout),
 		Channels:    a.sys.PIDOf(RootID + "/channels"),
-		CanTake:     a.opts.Cluster.CanTakeChannel,
+		FreeSlots:   a.gate.Free,
 		Counters:    a.cluster,
 		Clock:       a.opts.Clock,
 		Logger:      a.log,
@@ -201,6 +201,8 @@ func (c *channels) start(ctx actor.Context, name string) {
 		ExtraPlugins:    a.opts.ExtraPlugins,
 		Counters:        a.connCounters[name],
 		WebHub:          a.webHub,
+		ServerGate:      a.gate,
+		Dialer:          a.dialer,
 		Clock:           a.opts.Clock,
 		Logger:          a.log,
 	})

@@ -223,3 +223,42 @@ func (s *Server) Broadcast(f string) {
 		c.send(f)
 	}
 }
+
+// ConnectOutcome is what the server made of one "40".
+type ConnectOutcome string
+
+// The outcomes ConnectLog records.
+const (
+	ConnectAccepted    ConnectOutcome = "accepted"
+	ConnectRateLimited ConnectOutcome = "rate-limited" // 44 "Rate limit exceeded"
+	ConnectTooMany     ConnectOutcome = "too-many"     // kicked: too many connections from the address
+	ConnectRefused     ConnectOutcome = "refused"      // Hooks.ConnectError
+)
+
+// ConnectRecord is one namespace connect as the server saw it, on its clock.
+type ConnectRecord struct {
+	IP      string
+	At      time.Time
+	Outcome ConnectOutcome
+}
+
+// maxConnectLog bounds the log of a long-running sandbox; tests look at far
+// fewer.
+const maxConnectLog = 10000
+
+// logConnect records a "40". Callers hold mu.
+func (s *Server) logConnect(ip string, outcome ConnectOutcome) {
+	if len(s.connectLog) >= maxConnectLog {
+		s.connectLog = append(s.connectLog[:0], s.connectLog[1:]...)
+	}
+	s.connectLog = append(s.connectLog, ConnectRecord{IP: ip, At: s.now(), Outcome: outcome})
+}
+
+// ConnectLog returns every namespace connect so far (the latest 10000),
+// oldest first: who, when on the server's clock, and whether the server's
+// per-address limits let it in.
+func (s *Server) ConnectLog() []ConnectRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]ConnectRecord(nil), s.connectLog...)
+}

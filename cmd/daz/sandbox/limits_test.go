@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,18 @@ func TestConnectionRateLimitAtCyTubeDefaults(t *testing.T) {
 	if _, reply := connect(); !strings.HasPrefix(reply, "40{") {
 		t.Fatalf("a socket once the interval passed got %s", reply)
 	}
+	var got []ConnectOutcome
+	for _, r := range s.ConnectLog() {
+		if r.IP != "127.0.0.1" {
+			t.Errorf("connect from %q", r.IP)
+		}
+		got = append(got, r.Outcome)
+	}
+	want := []ConnectOutcome{ConnectAccepted, ConnectAccepted, ConnectAccepted, ConnectAccepted, ConnectAccepted,
+		ConnectRateLimited, ConnectRateLimited, ConnectAccepted}
+	if !slices.Equal(got, want) {
+		t.Errorf("connect log %v, want %v", got, want)
+	}
 }
 
 // With CyTube's cap of ten sockets per IP the eleventh is kicked and closed;
@@ -68,6 +81,9 @@ func TestSocketsPerIPCapAtCyTubeDefault(t *testing.T) {
 	}
 	extra.take("41 after the kick", func(f string) bool { return f == "41" })
 	actortest.CheckFor(t, waitTimeout, "the eleventh socket to be closed", extra.closed)
+	if log := s.ConnectLog(); len(log) != CyTubeMaxSocketsPerIP+1 || log[len(log)-1].Outcome != ConnectTooMany {
+		t.Errorf("connect log %+v: want the eleventh recorded as too many", log)
+	}
 
 	open[0].close()
 	actortest.CheckFor(t, waitTimeout, "a slot to free up", func() bool { return s.ConnectionCount() == CyTubeMaxSocketsPerIP-1 })

@@ -138,6 +138,7 @@ type Server struct {
 	conns       map[*conn]struct{}
 	guestLogins map[string]time.Time // client IP → last guest login
 	connRate    map[string]*bucket   // client IP → connection-rate bucket
+	connectLog  []ConnectRecord      // every "40", for tests (ConnectLog)
 	nextConnID  uint64
 	nextBanID   int
 	url         string

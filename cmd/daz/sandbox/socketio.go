@@ -87,6 +87,11 @@ func (c *conn) connectNamespace() {
 		msg = "Rate limit exceeded"
 	}
 	if msg != "" {
+		outcome := ConnectRefused
+		if msg == "Rate limit exceeded" && s.opts.Hooks.ConnectError == "" {
+			outcome = ConnectRateLimited
+		}
+		s.logConnect(c.ip, outcome)
 		c.refused = true
 		c.send(connectErrorFrame(msg))
 		return
@@ -94,6 +99,7 @@ func (c *conn) connectNamespace() {
 	c.nsConnected = true
 	c.send("40" + string(mustJSON(map[string]string{"sid": newSID()})))
 	if max := s.opts.MaxSocketsPerIP; max > 0 && s.socketsFrom(c.ip) > max {
+		s.logConnect(c.ip, ConnectTooMany)
 		c.log.Info("too many sockets from one address", "ip", c.ip, "max", max)
 		c.emit("kick", map[string]string{"reason": "Too many connections from your IP address"})
 		c.disconnectNamespace()
@@ -101,6 +107,7 @@ func (c *conn) connectNamespace() {
 		c.queueEnd(closeMarker)
 		return
 	}
+	s.logConnect(c.ip, ConnectAccepted)
 	c.emit("rank", -1)
 }
 

@@ -1,14 +1,17 @@
-package sqlwriter
+// Package jsontext is the one JSON validator on the ingest path: the frame
+// parser and the SQL writer both need "is this one JSON text, and would
+// PostgreSQL's jsonb accept it as is", and encoding/json's validator was the
+// largest CPU cost of a join burst.
+package jsontext
 
 import "unicode/utf8"
 
-// scanJSON validates raw as one JSON text and reports whether PostgreSQL's
+// Scan validates raw as one JSON text and reports whether PostgreSQL's
 // JSONB input would still refuse it: invalid UTF-8, a \u0000 escape or a
-// UTF-16 surrogate escape that is not part of a pair. It replaces
-// json.Valid plus separate UTF-8 and escape passes, because every payload
-// goes through it and encoding/json's validator was the writer's biggest
-// CPU cost on large frames.
-func scanJSON(raw []byte) (valid, needsRepair bool) {
+// UTF-16 surrogate escape that is not part of a pair. valid agrees with
+// json.Valid (fuzzed); one pass answers both questions at about twice its
+// speed.
+func Scan(raw []byte) (valid, needsRepair bool) {
 	s := jsonScanner{b: raw}
 	s.space()
 	if !s.value() {
@@ -16,6 +19,16 @@ func scanJSON(raw []byte) (valid, needsRepair bool) {
 	}
 	s.space()
 	return s.i == len(raw), s.repair
+}
+
+// ValueEnd reads the one JSON value starting at b[start] and returns the
+// index just past it; ok is false if none is there.
+func ValueEnd(b []byte, start int) (end int, ok bool) {
+	s := jsonScanner{b: b, i: start}
+	if !s.value() {
+		return 0, false
+	}
+	return s.i, true
 }
 
 // maxJSONDepth matches encoding/json's nesting limit.
