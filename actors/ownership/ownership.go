@@ -47,6 +47,10 @@ type Start struct{}
 
 type tick struct{}
 
+// Wake asks for a round now: another daemon announced a change on
+// NotifyChannel.
+type Wake struct{}
+
 // The worker's results. epoch tells results of a session the actor has
 // since fenced from the current one's.
 type heartbeatDone struct {
@@ -145,6 +149,10 @@ func (o *ownershipActor) Receive(ctx actor.Context) {
 	case tick:
 		o.timer = nil
 		o.round(ctx)
+	case Wake:
+		if o.started {
+			o.round(ctx)
+		}
 	case heartbeatDone:
 		o.onHeartbeat(ctx, m)
 	case lockDone:

@@ -22,6 +22,10 @@ const LockClass int32 = 0x0064617a
 // how pg_stat_activity tells which daemon holds a lock.
 const AppNamePrefix = "daz:"
 
+// NotifyChannel is where daemons announce taking, handing over and
+// leaving (pg_notify), so the others run a round at once.
+const NotifyChannel = "daz_cluster"
+
 // session is the one dedicated connection whose database session holds
 // this daemon's channel locks. Its methods block; only the worker
 // goroutine calls them, one at a time.
@@ -217,7 +221,7 @@ func (s *session) tryLock(ctx context.Context, keys []int32) ([]int32, error) {
 	}
 	if len(got) > 0 {
 		// Others react at once instead of at their next round.
-		_, _ = s.conn.Exec(ctx, `SELECT pg_notify('daz_cluster', $1)`, "acquired:"+s.cfg.Node)
+		_, _ = s.conn.Exec(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, "acquired:"+s.cfg.Node)
 	}
 	return got, nil
 }
@@ -230,7 +234,7 @@ func (s *session) unlock(ctx context.Context, key int32) error {
 	if _, err := s.conn.Exec(ctx, `SELECT pg_advisory_unlock($1, $2)`, LockClass, key); err != nil {
 		return fmt.Errorf("release channel lock: %w", err)
 	}
-	_, _ = s.conn.Exec(ctx, `SELECT pg_notify('daz_cluster', $1)`, "released:"+s.cfg.Node)
+	_, _ = s.conn.Exec(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, "released:"+s.cfg.Node)
 	return nil
 }
 
@@ -240,7 +244,7 @@ func (s *session) leave() {
 	if s.alive() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_, _ = s.conn.Exec(ctx, `DELETE FROM daz_nodes WHERE name = $1`, s.cfg.Node)
-		_, _ = s.conn.Exec(ctx, `SELECT pg_notify('daz_cluster', $1)`, "left:"+s.cfg.Node)
+		_, _ = s.conn.Exec(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, "left:"+s.cfg.Node)
 		cancel()
 	}
 	s.close()

@@ -126,6 +126,7 @@ func cmdRun(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	opts := cfg.Options
 	opts.Logger = newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	opts.Version, opts.Commit = buildInfo()
+	opts.Environ = environ // env: password references of daz_channels rows
 	a, err := app.New(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "daz run: %v\n", err)

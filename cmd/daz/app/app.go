@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -21,7 +22,6 @@ import (
 
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/clock"
-	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/actors/connection/servergate"
 	"github.com/daz-bot/daz/actors/ownership"
 	"github.com/daz-bot/daz/actors/plugins/web/hub"
@@ -62,7 +62,7 @@ type App struct {
 	ready   chan struct{}
 
 	startedAt     time.Time
-	connCounters  map[string]*connection.Counters // by lower-case channel name
+	connCounters  *counterSet
 	writerMetrics *sqlwriter.Metrics
 	intake        *sqlwriter.Intake // the writer's back-pressure on the readers
 	gate          *servergate.Gate  // every channel's per-server limits
@@ -71,7 +71,11 @@ type App struct {
 	migrated      bool // at start-up; otherwise the writer applies them
 	retryStore    supervision.RetryStore
 
-	cluster    *ownership.Counters
+	cluster *ownership.Counters
+	// channelSet is what the group serves: the config's channels, then
+	// daz_channels as the registry listener reads it. By lower-case name.
+	channelMu  sync.RWMutex
+	channelSet map[string]ChannelOptions
 	duplicates atomic.Int64 // "Duplicate login" kicks: two sessions of the bot in one channel
 
 	webHub  *hub.Hub
@@ -152,9 +156,11 @@ func New(opts Options) (*App, error) {
 		a.dialer = &ws
 	}
 	a.metrics.Registry.MustRegister(newWriterCollector(a.writerMetrics))
-	a.connCounters = map[string]*connection.Counters{}
+	a.connCounters = &counterSet{}
+	a.channelSet = map[string]ChannelOptions{}
 	for _, ch := range opts.Channels {
-		a.connCounters[strings.ToLower(ch.Name)] = &connection.Counters{}
+		a.connCounters.get(strings.ToLower(ch.Name))
+		a.channelSet[strings.ToLower(ch.Name)] = ch
 	}
 	a.metrics.Registry.MustRegister(newConnectionCollector(a.connCounters))
 	a.cluster = &ownership.Counters{}
@@ -261,9 +267,11 @@ func (a *App) Run(ctx context.Context) error {
 		_ = a.shutdownTree() // the listen error is the one to report
 		return err
 	}
+	stopFollowing := a.followGroup(ctx)
 	close(a.ready)
 
 	<-ctx.Done()
+	stopFollowing()
 	a.log.Info("daz shutting down", slog.String("timeout", a.opts.ShutdownTimeout.String()))
 	a.sys.Send(a.sys.PIDOf(RootID+"/"+OwnershipName), messages.OwnershipDraining{})
 	a.stopWeb()

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"github.com/daz-bot/daz/actors/actorkit/actortest"
 	"github.com/daz-bot/daz/actors/ownership"
 	"github.com/daz-bot/daz/cmd/daz/app"
+	"github.com/daz-bot/daz/cmd/daz/channelreg"
 	"github.com/daz-bot/daz/cmd/daz/debugserver"
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
 	"github.com/daz-bot/daz/messages"
@@ -87,6 +89,7 @@ func (g *group) options(t *testing.T, node, dbURL string) app.Options {
 		Version:     "cluster",
 		Web:         app.WebOptions{Addr: ""},
 		Cluster:     app.ClusterOptions{NodeName: node, FailoverTimeout: testFailover},
+		Environ:     []string{"DAZ_TEST_BOT_PASSWORD=dazbot"},
 		// Room for every channel of the group on each daemon: the per-server
 		// limits have tests of their own, here a survivor must be able to
 		// take a dead daemon's channels.
@@ -188,7 +191,8 @@ func (g *group) lockOwners(t *testing.T) map[string]string {
 
 // watchDoubles polls every daemon until stop and records any channel
 // online on two of them at once.
-func watchDoubles(g *group, daemons []*member) (stop func() []string) {
+func watchDoubles(g *group, daemons []*member, extra ...string) (stop func() []string) {
+	names := append(slices.Clone(g.channels), extra...)
 	var mu sync.Mutex
 	var doubles []string
 	quit := make(chan struct{})
@@ -203,7 +207,7 @@ func watchDoubles(g *group, daemons []*member) (stop func() []string) {
 			}
 			seen := map[string]string{}
 			for _, d := range daemons {
-				for name := range d.online(g.channels) {
+				for name := range d.online(names) {
 					if other, ok := seen[name]; ok {
 						mu.Lock()
 						doubles = append(doubles, fmt.Sprintf("%s on %s and %s", name, other, d.name))
@@ -707,4 +711,35 @@ func getJSON(t *testing.T, url string, v any) int {
 		return 0
 	}
 	return res.StatusCode
+}
+
+// A channel added to daz_channels while the group runs is taken by one
+// daemon and goes online without a restart; disabled, it stops and nobody
+// takes it.
+func TestGroupFollowsTheChannelRegistry(t *testing.T) {
+	g := newGroup(t, 4)
+	daemons := []*member{g.start(t, "node-a"), g.start(t, "node-b")}
+	stopWatch := watchDoubles(g, daemons, "grpnew")
+	spread(t, g, daemons, 60*time.Second)
+	store := channelreg.NewStore(g.pool)
+	added := time.Now()
+	if err := store.Add(context.Background(), channelreg.Channel{Name: "grpnew", ServerURL: g.sb.URL(), Username: "dazbot",
+		PasswordRef: "env:DAZ_TEST_BOT_PASSWORD", Enabled: true, Source: channelreg.SourceCLI}); err != nil {
+		t.Fatal(err)
+	}
+	g.channels = append(g.channels, "grpnew")
+	spread(t, g, daemons, 60*time.Second)
+	t.Logf("the added channel was online %s after the insert", time.Since(added))
+	if _, err := store.SetEnabled(context.Background(), "grpnew", false); err != nil {
+		t.Fatal(err)
+	}
+	actortest.CheckFor(t, 60*time.Second, "the disabled channel stopped everywhere and unowned", func() bool {
+		for _, d := range daemons {
+			if d.online(g.channels)["grpnew"] {
+				return false
+			}
+		}
+		return g.lockOwners(t)["grpnew"] == ""
+	})
+	noDuplicateLogins(t, g, daemons, stopWatch())
 }

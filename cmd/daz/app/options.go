@@ -156,6 +156,10 @@ type Options struct {
 	Version string
 	Commit  string
 
+	// Environ answers env: password references of daz_channels rows;
+	// nil: the process environment.
+	Environ []string
+
 	Logger     *slog.Logger
 	Clock      clock.Clock
 	HTTPClient *http.Client

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"sort"
 	"strings"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -78,23 +79,24 @@ func (r *root) Receive(ctx actor.Context) {
 	ctx.Send(own, ownership.Start{})
 }
 
-// desiredChannels is the set of channels the group serves: the configured
-// ones (the channel registry will feed DesiredChannels at run time).
+// desiredChannels is the set of channels the group serves: the config's,
+// then daz_channels' enabled rows (followRegistry).
 func (a *App) desiredChannels() []messages.DesiredChannel {
-	out := make([]messages.DesiredChannel, 0, len(a.opts.Channels))
-	for _, ch := range a.opts.Channels {
-		out = append(out, messages.DesiredChannel{Name: strings.ToLower(ch.Name), Server: ch.ServerURL})
+	a.channelMu.RLock()
+	defer a.channelMu.RUnlock()
+	out := make([]messages.DesiredChannel, 0, len(a.channelSet))
+	for name, ch := range a.channelSet {
+		out = append(out, messages.DesiredChannel{Name: name, Server: ch.ServerURL})
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
 func (a *App) channelOptions(name string) (ChannelOptions, bool) {
-	for _, ch := range a.opts.Channels {
-		if strings.EqualFold(ch.Name, name) {
-			return ch, true
-		}
-	}
-	return ChannelOptions{}, false
+	a.channelMu.RLock()
+	defer a.channelMu.RUnlock()
+	ch, ok := a.channelSet[strings.ToLower(name)]
+	return ch, ok
 }
 
 // channels runs one subtree per channel this daemon owns, as the ownership
@@ -199,7 +201,7 @@ func (c *channels) start(ctx actor.Context, name string) {
 		Version:         a.opts.Version,
 		HTTPClient:      a.opts.HTTPClient,
 		ExtraPlugins:    a.opts.ExtraPlugins,
-		Counters:        a.connCounters[name],
+		Counters:        a.connCounters.get(name),
 		WebHub:          a.webHub,
 		ServerGate:      a.gate,
 		Dialer:          a.dialer,
