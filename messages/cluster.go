@@ -70,3 +70,8 @@ type ClusterNode struct {
 	HeartbeatAt time.Time
 	Live        bool
 }
+
+// ChannelsRestarted tells the ownership actor the channels actor started
+// afresh (a restart stops every channel subtree): whatever it had told it to
+// run must be told again.
+type ChannelsRestarted struct{}

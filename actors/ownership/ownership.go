@@ -73,9 +73,23 @@ type unlockDone struct {
 	err error
 }
 
+// persisted is the actor's state that survives its restarts.
+type persisted struct {
+	mu      sync.Mutex
+	started bool
+	desired []messages.DesiredChannel
+	// The worker and its session (with every lock) outlive a restart, so
+	// a restart neither drops a channel nor lets another daemon take one
+	// this daemon still runs; the epoch moves on so answers meant for the
+	// dead incarnation are dropped.
+	w     *worker
+	epoch int
+}
+
 type ownershipActor struct {
-	sys *actorkit.System
-	cfg Config
+	sys  *actorkit.System
+	cfg  Config
+	keep *persisted
 
 	w       *worker
 	epoch   int
@@ -114,8 +128,11 @@ func Props(sys *actorkit.System, cfg Config) *actor.Props {
 		cfg.Counters = &Counters{}
 	}
 	cfg.Logger = cfg.Logger.With(slog.String("node", cfg.Node))
+	// What must outlive a restart of the actor: whether it was started and
+	// the channels it was told to serve.
+	keep := &persisted{}
 	return sys.Props("ownership", func() actor.Actor {
-		return &ownershipActor{sys: sys, cfg: cfg}
+		return &ownershipActor{sys: sys, cfg: cfg, keep: keep}
 	})
 }
 
@@ -123,13 +140,26 @@ func (o *ownershipActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		o.reset()
-		o.w = startWorker(o.sys, ctx.Self(), o.cfg)
+		o.keep.mu.Lock()
+		if o.keep.w == nil {
+			o.keep.w = startWorker(o.sys, ctx.Self(), o.cfg)
+		}
+		o.keep.epoch++
+		o.w, o.epoch = o.keep.w, o.keep.epoch
+		restarted, desired := o.keep.started, o.keep.desired
+		o.keep.mu.Unlock()
+		if restarted {
+			// A restart: the siblings exist, carry on where the dead
+			// incarnation was (it fenced everything before going).
+			o.setDesired(ctx, desired)
+			o.started = true
+			o.round(ctx)
+		}
 		o.publish(ctx)
 	case *actor.Restarting:
-		// The new incarnation knows nothing of what runs: stop it all
-		// before the session (and its locks) goes.
-		o.fence(ctx, "ownership actor restarting")
-		o.stopWorker(false)
+		if o.timer != nil {
+			o.timer.Stop()
+		}
 	case *actor.Stopping:
 		if o.timer != nil {
 			o.timer.Stop()
@@ -139,7 +169,12 @@ func (o *ownershipActor) Receive(ctx actor.Context) {
 		o.stopWorker(true)
 	case Start:
 		o.started = true
+		o.keep.mu.Lock()
+		o.keep.started = true
+		o.keep.mu.Unlock()
 		o.round(ctx)
+	case messages.ChannelsRestarted:
+		o.channelsRestarted()
 	case messages.DesiredChannels:
 		o.setDesired(ctx, m.Channels)
 	case *messages.DesiredChannels:
@@ -180,6 +215,9 @@ func (o *ownershipActor) reset() {
 
 func (o *ownershipActor) setDesired(ctx actor.Context, chs []messages.DesiredChannel) {
 	o.desired = slices.Clone(chs)
+	o.keep.mu.Lock()
+	o.keep.desired = o.desired
+	o.keep.mu.Unlock()
 	o.servers = map[string]string{}
 	for _, c := range chs {
 		o.servers[c.Name] = c.Server
@@ -408,6 +446,21 @@ func (o *ownershipActor) release(ctx actor.Context, name string, key int32, why 
 	ctx.Send(o.cfg.Channels, messages.ChannelReleased{Channel: name})
 }
 
+// channelsRestarted forgets what the channels actor ran: its restart
+// stopped every subtree. The locks are still held, so the next round runs
+// them again; hand-overs in flight will get no answer and are unlocked now.
+func (o *ownershipActor) channelsRestarted() {
+	if len(o.running) == 0 && len(o.releasing) == 0 {
+		return
+	}
+	o.cfg.Logger.Warn("channels actor restarted; running the owned channels again", slog.Int("channels", len(o.running)))
+	o.running = map[string]int32{}
+	o.cfg.Counters.Owned.Store(0)
+	for name := range o.releasing {
+		o.onStopped(name)
+	}
+}
+
 // onStopped unlocks a handed-over channel once its subtree is gone, and no
 // other channel sharing its lock key is still stopping.
 func (o *ownershipActor) onStopped(name string) {
@@ -465,7 +518,10 @@ func (o *ownershipActor) fenceChannels(ctx actor.Context, names []string, why st
 // closeSession ends the lock session; results of work queued before are
 // ignored from now on (a new epoch).
 func (o *ownershipActor) closeSession() {
-	o.epoch++
+	o.keep.mu.Lock()
+	o.keep.epoch++
+	o.epoch = o.keep.epoch
+	o.keep.mu.Unlock()
 	o.w.do(func(s *session) any { s.close(); return nil })
 }
 
@@ -491,6 +547,9 @@ func (o *ownershipActor) stopWorker(leave bool) {
 	}
 	o.w.stop(leave)
 	o.w = nil
+	o.keep.mu.Lock()
+	o.keep.w = nil
+	o.keep.mu.Unlock()
 }
 
 // worker runs the session's blocking calls one at a time on its own

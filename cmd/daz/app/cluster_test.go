@@ -447,7 +447,9 @@ func TestGroupFailoverWhenADaemonIsKilled(t *testing.T) {
 		for _, o := range owners {
 			count[o]++
 		}
-		if count[""] > 0 || count["node-a"] == 0 || count["node-b"] == 0 || count["node-k"] == 0 {
+		// Near an even spread (the binary starts first, so it hands
+		// channels over as the others join), so the kill moves many.
+		if count[""] > 0 || count["node-a"] < 8 || count["node-b"] < 8 || count["node-k"] < 8 {
 			return false
 		}
 		for _, d := range daemons {

@@ -122,6 +122,11 @@ type channelGone struct{ name string }
 
 func (c *channels) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		// After a restart (which stopped every subtree) the ownership
+		// actor must say again what to run; at the first start it
+		// ignores this.
+		ctx.Send(c.owner, messages.ChannelsRestarted{})
 	case messages.ChannelAcquired:
 		st, ok := c.states[m.Channel]
 		switch {
