@@ -545,6 +545,11 @@ func TestGroupSimultaneousStartOwnsEachChannelOnce(t *testing.T) {
 		}
 		return total == len(g.channels) && len(rep.Channels) == len(g.channels)
 	})
+	for _, c := range rep.Channels {
+		if c.Owner == d.name && c.State != string(messages.StateOnline) {
+			t.Errorf("/debug/cluster: %s owned here in state %q", c.Channel, c.State)
+		}
+	}
 	var ready debugserver.Readiness
 	actortest.CheckFor(t, 30*time.Second, "/readyz lists the channels node-0 owns", func() bool {
 		return getJSON(t, "http://"+d.app.DebugAddr()+"/readyz", &ready) == http.StatusOK

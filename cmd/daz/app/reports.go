@@ -109,7 +109,13 @@ func (r reports) Cluster() debugserver.ClusterReport {
 		} else {
 			byNode[owner] = append(byNode[owner], name)
 		}
-		rep.Channels = append(rep.Channels, debugserver.ChannelOwner{Channel: name, Owner: owner})
+		co := debugserver.ChannelOwner{Channel: name, Owner: owner}
+		if owner == r.a.opts.Cluster.NodeName {
+			if st, ok := r.a.ChannelState(name); ok {
+				co.State = string(st.State)
+			}
+		}
+		rep.Channels = append(rep.Channels, co)
 	}
 	for _, n := range cl.Nodes {
 		chs := byNode[n.Name]

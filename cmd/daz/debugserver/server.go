@@ -61,6 +61,9 @@ type ClusterNode struct {
 type ChannelOwner struct {
 	Channel string `json:"channel"`
 	Owner   string `json:"owner"`
+	// State is the connection state of a channel this daemon owns (online,
+	// waiting for a connection slot, ...); others' channels have none here.
+	State string `json:"state,omitempty"`
 }
 
 // ActorsReport is the body of /debug/actors.
