@@ -30,11 +30,12 @@ type ChannelReleased struct{ Channel string }
 
 // Fenced tells the channels actor to stop every channel at once: this
 // daemon could not confirm its lock session in time, so another daemon may
-// own them any moment now.
+// own them any moment now. Each stop is answered with ChannelStopped.
 type Fenced struct{ Channels []string }
 
-// ChannelStopped is the channels actor's answer to ChannelReleased: the
-// channel's subtree has stopped and its lock may be released.
+// ChannelStopped is the channels actor's answer to ChannelReleased and
+// Fenced: the channel's subtree has stopped (a released lock may now be
+// let go; after a fence, a new session may be opened).
 type ChannelStopped struct{ Channel string }
 
 // OwnershipDraining tells the ownership actor the daemon is shutting down:

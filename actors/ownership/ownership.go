@@ -56,6 +56,7 @@ type Wake struct{}
 type heartbeatDone struct {
 	w      *worker
 	epoch  int
+	seq    int // the job's place in the worker's queue
 	sentAt time.Time
 	st     status
 	err    error
@@ -93,8 +94,19 @@ type ownershipActor struct {
 
 	w       *worker
 	epoch   int
+	seq     int  // jobs queued so far (the worker runs them in order)
 	beating bool // a heartbeat is in flight
-	timer   clock.Timer
+	// unlockSeq: key → seq of the job that releases it. A heartbeat queued
+	// before that job still shows the lock as this daemon's; it must not
+	// run the channel again.
+	unlockSeq map[int32]int
+	// fencing: channels told to stop by a fence and not yet stopped. No
+	// new session is opened meanwhile: that would make this daemon live
+	// again and lift the others' quarantine while a connection may still
+	// be up. Capped at Quarantine, after which the others go ahead anyway.
+	fencing  map[string]bool
+	fencedAt time.Time
+	timer    clock.Timer
 
 	desired   []messages.DesiredChannel
 	servers   map[string]string
@@ -208,6 +220,8 @@ func (o *ownershipActor) reset() {
 	o.keys = map[string]int32{}
 	o.running = map[string]int32{}
 	o.releasing = map[string]int32{}
+	o.unlockSeq = map[int32]int{}
+	o.fencing = map[string]bool{}
 	o.freeSince = map[int32]time.Time{}
 	o.quarantine = map[string]time.Time{}
 	o.status = messages.ClusterStatus{Node: o.cfg.Node, Owners: map[string]string{}}
@@ -246,12 +260,21 @@ func (o *ownershipActor) round(ctx actor.Context) {
 	if o.beating {
 		return
 	}
+	if len(o.fencing) > 0 {
+		if now.Sub(o.fencedAt) < o.cfg.Timings.Quarantine {
+			return
+		}
+		o.cfg.Logger.Error("fenced channels not stopped within the quarantine; opening a new lock session anyway",
+			slog.Int("channels", len(o.fencing)))
+		o.fencing = map[string]bool{}
+	}
 	names := make([]string, 0, len(o.desired))
 	for _, c := range o.desired {
 		names = append(names, c.Name)
 	}
 	o.beating = true
-	w, epoch, clk, timeout := o.w, o.epoch, o.cfg.Clock, o.cfg.Timings.FenceAfter
+	o.seq++
+	w, epoch, seq, clk, timeout := o.w, o.epoch, o.seq, o.cfg.Clock, o.cfg.Timings.FenceAfter
 	o.w.do(func(s *session) any {
 		// Taken when the query is about to go out, not when it was
 		// queued: the confirmation proves the session alive from here.
@@ -259,7 +282,7 @@ func (o *ownershipActor) round(ctx actor.Context) {
 		jctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		st, err := s.heartbeat(jctx, names)
-		return heartbeatDone{w: w, epoch: epoch, sentAt: sentAt, st: st, err: err}
+		return heartbeatDone{w: w, epoch: epoch, seq: seq, sentAt: sentAt, st: st, err: err}
 	})
 }
 
@@ -287,9 +310,17 @@ func (o *ownershipActor) onHeartbeat(ctx actor.Context, m heartbeatDone) {
 	now := o.cfg.Clock.Now()
 	mine := map[string]int32{}
 	owners := map[string]string{}
+	for key, seq := range o.unlockSeq {
+		if m.seq > seq {
+			delete(o.unlockSeq, key)
+		}
+	}
 	for _, c := range m.st.channels {
 		o.keys[c.name] = c.key
 		owners[c.name] = c.owner
+		if _, unlocking := o.unlockSeq[c.key]; unlocking && c.mine {
+			continue // read before this daemon let it go
+		}
 		if c.mine {
 			mine[c.name] = c.key
 			continue
@@ -338,6 +369,7 @@ func (o *ownershipActor) onHeartbeat(ctx actor.Context, m heartbeatDone) {
 	})
 	o.overSince = p.overSince
 	if len(p.acquire) > 0 {
+		o.seq++
 		keys, epoch, w, timeout := p.acquire, o.epoch, o.w, o.cfg.Timings.FenceAfter
 		o.w.do(func(s *session) any {
 			jctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -450,11 +482,12 @@ func (o *ownershipActor) release(ctx actor.Context, name string, key int32, why 
 // stopped every subtree. The locks are still held, so the next round runs
 // them again; hand-overs in flight will get no answer and are unlocked now.
 func (o *ownershipActor) channelsRestarted() {
-	if len(o.running) == 0 && len(o.releasing) == 0 {
+	if len(o.running) == 0 && len(o.releasing) == 0 && len(o.fencing) == 0 {
 		return
 	}
 	o.cfg.Logger.Warn("channels actor restarted; running the owned channels again", slog.Int("channels", len(o.running)))
 	o.running = map[string]int32{}
+	o.fencing = map[string]bool{}
 	o.cfg.Counters.Owned.Store(0)
 	for name := range o.releasing {
 		o.onStopped(name)
@@ -464,6 +497,10 @@ func (o *ownershipActor) channelsRestarted() {
 // onStopped unlocks a handed-over channel once its subtree is gone, and no
 // other channel sharing its lock key is still stopping.
 func (o *ownershipActor) onStopped(name string) {
+	if o.fencing[name] {
+		delete(o.fencing, name)
+		return
+	}
 	key, ok := o.releasing[name]
 	if !ok {
 		return
@@ -481,6 +518,8 @@ func (o *ownershipActor) onStopped(name string) {
 		}
 	}
 	w, timeout := o.w, o.cfg.Timings.FenceAfter
+	o.seq++
+	o.unlockSeq[key] = o.seq
 	o.w.do(func(s *session) any {
 		jctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
@@ -506,7 +545,9 @@ func (o *ownershipActor) fenceChannels(ctx actor.Context, names []string, why st
 	sort.Strings(names)
 	for _, n := range names {
 		delete(o.running, n)
+		o.fencing[n] = true
 	}
+	o.fencedAt = o.cfg.Clock.Now()
 	o.cfg.Counters.Owned.Store(int64(len(o.running)))
 	o.cfg.Counters.Fences.Add(1)
 	o.status.Fences++
@@ -522,6 +563,7 @@ func (o *ownershipActor) closeSession() {
 	o.keep.epoch++
 	o.epoch = o.keep.epoch
 	o.keep.mu.Unlock()
+	o.seq++
 	o.w.do(func(s *session) any { s.close(); return nil })
 }
 

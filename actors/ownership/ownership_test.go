@@ -36,6 +36,7 @@ func (f *fakeChannels) Receive(ctx actor.Context) {
 		f.fenced++
 		for _, n := range m.Channels {
 			delete(f.running, n)
+			ctx.Send(f.owner, messages.ChannelStopped{Channel: n})
 		}
 	}
 }

@@ -85,7 +85,7 @@ func (g *group) options(t *testing.T, node, dbURL string) app.Options {
 		DatabaseURL: app.Secret(dbURL),
 		DebugAddr:   "127.0.0.1:0",
 		DataDir:     t.TempDir(),
-		Logger:      actortest.Logger(t, slog.LevelWarn).With(slog.String("node", node)),
+		Logger:      actortest.Logger(t, slog.LevelInfo).With(slog.String("node", node)),
 		Version:     "cluster",
 		Web:         app.WebOptions{Addr: ""},
 		Cluster:     app.ClusterOptions{NodeName: node, FailoverTimeout: testFailover},

@@ -144,11 +144,16 @@ func (c *channels) Receive(ctx actor.Context) {
 		st.again, st.answer = false, true
 		c.stop(ctx, m.Channel, st)
 	case messages.Fenced:
+		// Each stop is answered: the ownership actor opens no new lock
+		// session until every fenced connection is closed.
 		for _, name := range m.Channels {
-			if st, ok := c.states[name]; ok {
-				st.again = false
-				c.stop(ctx, name, st)
+			st, ok := c.states[name]
+			if !ok {
+				ctx.Send(c.owner, messages.ChannelStopped{Channel: name})
+				continue
 			}
+			st.again, st.answer = false, true
+			c.stop(ctx, name, st)
 		}
 	case channelGone:
 		st, ok := c.states[m.name]
