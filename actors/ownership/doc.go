@@ -24,9 +24,10 @@
 //     a deadline, writes its heartbeat and reads the locks;
 //   - fencing: if the session is not confirmed for FenceAfter (F/5), or a
 //     query on it fails, every channel of the daemon is stopped at once and
-//     the session closed before a new one is opened (its locks are then free
-//     or held by a session about to die, never by a session the daemon
-//     thinks it lost);
+//     the session closed; a new one is opened only once every fenced
+//     channel has stopped (capped at Quarantine), so a daemon that is live
+//     again has no connection left from before (its old locks are free or
+//     held by a session about to die, never by a session it thinks it lost);
 //   - quarantine: when a daemon vanishes (its session is gone but its last
 //     heartbeat is recent), the others take nothing for Quarantine
 //     (FenceAfter + 2 Tick) after that heartbeat. If the session died
@@ -54,5 +55,7 @@
 //
 // The blocking database calls run on a goroutine the actor owns, one at a
 // time, and come back as messages; results of a session fenced since are
-// told apart by an epoch and dropped.
+// told apart by an epoch and dropped, and a reading of the locks taken
+// before a hand-over's unlock never runs that channel again. The worker and
+// its session outlive a restart of the actor, so a restart drops nothing.
 package ownership
