@@ -3,11 +3,10 @@
 -- drop a whole month with a catalog change instead of a DELETE.
 --
 -- The rows are copied (ids kept; the id sequence simply moves over, so new
--- rows continue after max(id)) into one partition per month from the oldest
--- to the current one, plus three months ahead and a DEFAULT partition: an
--- insert never fails for want of a partition, and rows with absurd server
--- times (more than 25 years back, or after the months created) land in
--- DEFAULT. The daemon holding the maintenance lock keeps creating months
+-- rows continue after max(id)) into one partition per month that has rows,
+-- plus this month, three months ahead and a DEFAULT partition: an insert
+-- never fails for want of a partition, and rows with absurd server times
+-- (more than 25 years back, or after the months created) land in DEFAULT. The daemon holding the maintenance lock keeps creating months
 -- ahead from then on (actors/logmaint).
 --
 -- Every index of the old table is read from the catalog and rebuilt on the
@@ -95,17 +94,24 @@ BEGIN
         INCLUDING COMMENTS INCLUDING GENERATED)
         PARTITION BY RANGE ("timestamp");
 
-    SELECT date_trunc('month', min("timestamp") AT TIME ZONE 'UTC'),
-           date_trunc('month', max("timestamp") AT TIME ZONE 'UTC')
-      INTO lo, hi FROM daz_core_chat_log_unpartitioned;
+    -- The past months that hold rows, found by walking the timestamp
+    -- index from month to month (a stray row from years ago makes one
+    -- partition, not one per month since), then this month and three ahead.
     m := date_trunc('month', now() AT TIME ZONE 'UTC');
-    lo := least(greatest(coalesce(lo, m), m - interval '25 years'), m);
     hi := m + interval '3 months';
-    WHILE lo <= hi LOOP
+    SELECT date_trunc('month', min("timestamp") AT TIME ZONE 'UTC') INTO lo
+    FROM daz_core_chat_log_unpartitioned WHERE "timestamp" >= (m - interval '25 years') AT TIME ZONE 'UTC';
+    WHILE lo IS NOT NULL AND lo <= hi LOOP
         EXECUTE format('CREATE TABLE %I PARTITION OF daz_core_chat_log FOR VALUES FROM (%L) TO (%L)',
             'daz_core_chat_log_p' || to_char(lo, 'YYYYMM'),
             lo AT TIME ZONE 'UTC', (lo + interval '1 month') AT TIME ZONE 'UTC');
-        lo := lo + interval '1 month';
+        IF lo >= m THEN
+            lo := lo + interval '1 month';
+        ELSE
+            SELECT coalesce(date_trunc('month', min("timestamp") AT TIME ZONE 'UTC'), m) INTO lo
+            FROM daz_core_chat_log_unpartitioned WHERE "timestamp" >= (lo + interval '1 month') AT TIME ZONE 'UTC';
+            lo := least(lo, m);
+        END IF;
     END LOOP;
     CREATE TABLE daz_core_chat_log_default PARTITION OF daz_core_chat_log DEFAULT;
 

@@ -34,6 +34,7 @@ func TestNewRejectsBadSettings(t *testing.T) {
 		}, "cytube.channels"},
 		{"prefix with a space", func(o *Options) { o.CommandPrefix = "! " }, "commands.prefix"},
 		{"bad database url", func(o *Options) { o.DatabaseURL = "postgres://u@h:notaport/db" }, "database.url"},
+		{"retention shorter than a month", func(o *Options) { o.LogRetention = 7 * 24 * time.Hour }, "log.retention"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
