@@ -259,3 +259,33 @@ func TestWriterDeduplicatesAcrossTheConversion(t *testing.T) {
 		t.Errorf("chat log holds %d lines with %d keys, want %d each", rows, keys, len(stamps)+5)
 	}
 }
+
+// A new database starts with this month and the three after it, and a
+// DEFAULT partition.
+func TestFreshSchemaHasThisMonthAndThreeAhead(t *testing.T) {
+	t.Parallel()
+	conn := migratedConn(t)
+	rows, err := conn.Query(t.Context(), `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		WHERE i.inhparent = 'daz_core_chat_log'::regclass ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nowUTC time.Time
+	if err := conn.QueryRow(t.Context(), `SELECT now()`).Scan(&nowUTC); err != nil {
+		t.Fatal(err)
+	}
+	month := time.Date(nowUTC.UTC().Year(), nowUTC.UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
+	var want []string
+	for i := range 4 {
+		want = append(want, "daz_core_chat_log_p"+month.AddDate(0, i, 0).Format("200601"))
+	}
+	want = append(want, "daz_core_chat_log_default")
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("partitions %v, want %v", got, want)
+	}
+}
