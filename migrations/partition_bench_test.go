@@ -36,7 +36,7 @@ func BenchmarkPartitionMigration(b *testing.B) {
 		if err != nil {
 			b.Fatalf("seed: %v", err)
 		}
-		migrateTo(b, dbURL, partitionVersion-1)
+		migrateTo(b, dbURL, partitionVersion()-1)
 		if _, err := conn.Exec(b.Context(), `VACUUM ANALYZE daz_core_chat_log`); err != nil {
 			b.Fatal(err)
 		}
@@ -44,7 +44,7 @@ func BenchmarkPartitionMigration(b *testing.B) {
 
 		b.StartTimer()
 		began = time.Now()
-		migrateTo(b, dbURL, partitionVersion)
+		migrateTo(b, dbURL, partitionVersion())
 		took := time.Since(began)
 		b.StopTimer()
 		total += took

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +22,19 @@ import (
 	"github.com/daz-bot/daz/migrations/pgtest"
 )
 
-// partitionVersion is the migration that partitions the chat log.
-const partitionVersion = 23
+// partitionVersion is the migration that partitions the chat log, read
+// from its file name so renumbering at a merge needs no edit here.
+func partitionVersion() int64 {
+	names, err := fs.Glob(files, "*_core_chat_log_partitioned.sql")
+	if err != nil || len(names) != 1 {
+		panic(fmt.Sprintf("partition migration: %v %v", names, err))
+	}
+	v, err := strconv.ParseInt(names[0][:5], 10, 64)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
 
 func migrateTo(t testing.TB, dbURL string, version int64) {
 	t.Helper()
@@ -115,7 +128,7 @@ func seedLog(t testing.TB, conn *pgx.Conn, now time.Time) {
 func TestPartitionMigrationKeepsEveryRowAndGoesBack(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.New(t)
-	migrateTo(t, dbURL, partitionVersion-1)
+	migrateTo(t, dbURL, partitionVersion()-1)
 	conn := pgtest.Connect(t, dbURL)
 	now := time.Now().UTC()
 	seedLog(t, conn, now)
@@ -133,7 +146,7 @@ func TestPartitionMigrationKeepsEveryRowAndGoesBack(t *testing.T) {
 		t.Fatalf("seeded only %d rows", before.rows)
 	}
 
-	migrateTo(t, dbURL, partitionVersion)
+	migrateTo(t, dbURL, partitionVersion())
 	conn = pgtest.Connect(t, dbURL) // plans cached on the old table's oid
 	if k := relkind(t, conn); k != "p" {
 		t.Fatalf("chat log relkind %q after up, want p (partitioned)", k)
@@ -169,7 +182,7 @@ func TestPartitionMigrationKeepsEveryRowAndGoesBack(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	migrateTo(t, dbURL, partitionVersion-1)
+	migrateTo(t, dbURL, partitionVersion()-1)
 	conn = pgtest.Connect(t, dbURL)
 	if k := relkind(t, conn); k != "r" {
 		t.Fatalf("chat log relkind %q after down, want r", k)
@@ -195,7 +208,7 @@ func TestPartitionMigrationKeepsEveryRowAndGoesBack(t *testing.T) {
 func TestWriterDeduplicatesAcrossTheConversion(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.New(t)
-	migrateTo(t, dbURL, partitionVersion-1)
+	migrateTo(t, dbURL, partitionVersion()-1)
 	now := time.Now().UTC()
 	line := func(seq uint64, ms int64) *messages.Event {
 		text := fmt.Sprintf("line %d", ms)
@@ -237,7 +250,7 @@ func TestWriterDeduplicatesAcrossTheConversion(t *testing.T) {
 		t.Fatalf("before the conversion the writer stored %d lines, want %d", n, len(stamps))
 	}
 
-	migrateTo(t, dbURL, partitionVersion)
+	migrateTo(t, dbURL, partitionVersion())
 
 	// The next join burst replays the last 30 lines, then 5 new ones follow.
 	var replay []*messages.Event
