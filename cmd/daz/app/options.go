@@ -14,6 +14,7 @@ import (
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/actors/connection/servergate"
+	"github.com/daz-bot/daz/actors/logmaint"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/actors/sqlwriter"
 	"github.com/daz-bot/daz/supervision"
@@ -137,6 +138,9 @@ type Options struct {
 	MemoryLimit     int64
 	Web             WebOptions
 	ShutdownTimeout time.Duration
+	// LogRetention drops the chat log's months older than now − LogRetention
+	// (actors/logmaint); zero keeps everything.
+	LogRetention time.Duration
 
 	// ServerLimits bound this daemon's sockets and connects to each CyTube
 	// server (zero: CyTube's, DefaultServerLimits); Servers overrides them
@@ -250,6 +254,9 @@ func (o Options) Validate() error {
 	}
 	if err := o.validateServers(); err != nil {
 		return err
+	}
+	if o.LogRetention != 0 && o.LogRetention < logmaint.MinRetention {
+		return &ConfigError{Key: "log.retention", Err: fmt.Errorf("%s is shorter than a month (31d), the unit the log is dropped in; empty keeps everything", o.LogRetention)}
 	}
 	if err := validateChannels(o.Channels); err != nil {
 		return err

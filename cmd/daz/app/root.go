@@ -9,11 +9,12 @@ import (
 
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/channel"
+	"github.com/daz-bot/daz/actors/logmaint"
 	"github.com/daz-bot/daz/actors/sqlwriter"
 )
 
 // root is the top of the tree. Children, in spawn order: the shared
-// sqlwriter, then "channels". Shutdown stops siblings in reverse spawn order,
+// sqlwriter, the chat log's partition maintainer "logmaint", then "channels". Shutdown stops siblings in reverse spawn order,
 // so every channel (and its intake) stops before the writer flushes.
 type root struct{ app *App }
 
@@ -45,6 +46,16 @@ func (r *root) Receive(ctx actor.Context) {
 		Logger:            a.log,
 	}), "sqlwriter")
 	if err != nil {
+		panic(err)
+	}
+	// After the writer, which brings the schema up when the database was
+	// away at start (and publishes that it is back, which retries a round).
+	if _, err := ctx.SpawnNamed(logmaint.Props(a.sys, logmaint.Config{
+		DatabaseURL: a.opts.DatabaseURL.Reveal(),
+		Retention:   a.opts.LogRetention,
+		Clock:       a.opts.Clock,
+		Logger:      a.log,
+	}), "logmaint"); err != nil {
 		panic(err)
 	}
 	guardian := actorkit.RestartStrategy{Clock: a.opts.Clock, Logger: a.log}
