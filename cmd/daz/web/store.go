@@ -44,6 +44,10 @@ func OpenPool(ctx context.Context, databaseURL string, maxConns int32, timeout t
 	// them ~50 ms (measured), more than it saves, and the workers would
 	// compete with the writer for the database's cores.
 	cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
+	// JIT compiling a query costs 50-200 ms; the planner turns it on for
+	// anything it guesses to cost much, such as a search over the whole
+	// log, which is exactly the query that cannot afford it.
+	cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("web read pool: %w", err)
@@ -162,9 +166,12 @@ type Store struct {
 	// once per StatsTTL per channel, so a busy page costs the database one
 	// query round a minute, not one per view.
 	StatsTTL time.Duration
-	// SearchWindow and SearchProbe tune the search strategy (see Messages).
-	SearchWindow, SearchProbe int
-	now                       func() time.Time
+	// SearchWalk is how many of the newest ids a search walks first (see
+	// search); SearchForce, for tests, makes the rest of it "walk" or use
+	// the "index" regardless of cost.
+	SearchWalk  int
+	SearchForce string
+	now         func() time.Time
 
 	mu    sync.Mutex
 	stats map[string]cachedStats
@@ -180,7 +187,7 @@ func NewStore(pool *pgxpool.Pool, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{pool: pool, StatsTTL: time.Minute, SearchWindow: searchWindow, SearchProbe: searchProbe,
+	return &Store{pool: pool, StatsTTL: time.Minute, SearchWalk: searchWalk,
 		now: now, stats: map[string]cachedStats{}}
 }
 
@@ -310,37 +317,180 @@ func (s *Store) loadStats(ctx context.Context, channel, bot string, now time.Tim
 // follow in the same direction.
 func (s *Store) Messages(ctx context.Context, q MessageQuery) ([]Line, bool, error) {
 	if q.Q == "" || !q.Newest() {
-		return s.messages(ctx, q, nil)
+		return s.messages(ctx, s.pool, q, 0, 0, nil)
 	}
-	// A common word is found fastest by walking back from the newest line
-	// until a page is full, a rare one through the full-text index; the
-	// planner cannot tell them apart (it has no statistics for a word it
-	// has not sampled). So: walk the newest searchWindow lines first; if
-	// that fills a page, done. Otherwise look the word up in the index, for
-	// at most searchProbe lines: if that is all of them, page through
-	// exactly those; if not, walk back through the whole log.
-	lines, more, err := s.messages(ctx, q, func(arg func(any) string) string {
-		upper := "(SELECT max(id) + 1 FROM daz_core_chat_log)"
-		if q.Before > 0 {
-			upper = arg(q.Before)
-		}
-		return " AND id >= " + upper + " - " + strconv.Itoa(s.SearchWindow)
-	})
-	if err != nil || more {
-		return lines, more, err
+	return s.search(ctx, q)
+}
+
+// querier is the pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// search pages newest first through the lines matching q.Q. Ordering the
+// full-text index's matches by id costs a heap visit per match (the index
+// knows no order) after reading every posting of every word of the query,
+// so a word in half a million lines must never go through it; walking the
+// log back for a word in one line of a thousand visits a hundred thousand
+// lines. The planner cannot tell the words apart (it keeps no statistics
+// for the partial index's expression), so search decides itself:
+//
+//  1. Walk back over the newest SearchWalk ids below the cursor, testing
+//     each line with a cheap substring check before the full-text one. A
+//     word in more than ~1 % of the lines fills its page here.
+//  2. Otherwise count, over those same ids, how many lines hold each word
+//     and how many hold them all: that estimates both ways' cost for the
+//     rest of the log (walk: the lines to visit until the page is full;
+//     index: its postings, plus a heap visit per line holding every word),
+//     and the cheaper one runs to the end.
+//
+// Each step forces its plan (enable_bitmapscan or enable_indexscan off)
+// inside a read-only transaction. There is no total count: the page says
+// whether more lines follow, which costs one extra row.
+func (s *Store) search(ctx context.Context, q MessageQuery) ([]Line, bool, error) {
+	need := q.Limit + 1
+	var top int64
+	var words []string
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) + 1,
+       tsvector_to_array(to_tsvector('simple', translate($1, '<>', '  ')))
+FROM daz_core_chat_log`, q.Q).Scan(&top, &words)
+	if err != nil {
+		return nil, false, unavailable("search", err)
 	}
-	ids, err := s.probe(ctx, q.Channel, q.Q)
+	required := allRequired(q.Q)
+	var prefilter []string
+	if required {
+		prefilter = words
+	}
+	hi := top
+	if q.Before > 0 {
+		hi = min(q.Before, top)
+	}
+	lo := max(hi-int64(max(s.SearchWalk, 1)), 0)
+	if s.SearchForce == "index" {
+		lo = hi
+	}
+	lines, err := s.searchStep(ctx, q, "enable_bitmapscan", lo, hi, need, prefilter)
 	if err != nil {
 		return nil, false, err
 	}
-	if len(ids) < s.SearchProbe {
-		return s.messages(ctx, q, func(arg func(any) string) string { return " AND id = ANY(" + arg(ids) + ")" })
+	if len(lines) < need && lo > 0 {
+		off := "enable_bitmapscan"
+		if s.SearchForce == "index" || (s.SearchForce == "" && len(words) > 0) {
+			useIndex, err := s.indexCheaper(ctx, words, required, len(lines), need, lo, hi)
+			if err != nil {
+				return nil, false, err
+			}
+			if useIndex || s.SearchForce == "index" {
+				off = "enable_indexscan"
+			}
+		}
+		rest, err := s.searchStep(ctx, q, off, 0, lo, need-len(lines), prefilter)
+		if err != nil {
+			return nil, false, err
+		}
+		lines = append(lines, rest...)
 	}
-	return s.messages(ctx, q, nil)
+	more := len(lines) > q.Limit
+	if more {
+		lines = lines[:q.Limit]
+	}
+	return lines, more, nil
 }
 
-// messages runs one chat-line query; narrow, when set, adds a condition.
-func (s *Store) messages(ctx context.Context, q MessageQuery, narrow func(arg func(any) string) string) ([]Line, bool, error) {
+// Costs per unit in µs, measured on 5 M lines: a line walked, a posting
+// read from the full-text index, a line fetched for a posting (a heap page
+// visit and the full-text recheck).
+const (
+	costWalk    = 0.65
+	costPosting = 0.15
+	costFetch   = 4.0
+)
+
+// indexCheaper estimates, from the ids [lo, hi) just walked, whether the
+// full-text index finds the remaining need-found lines below lo faster than
+// walking on.
+func (s *Store) indexCheaper(ctx context.Context, words []string, required bool, found, need int, lo, hi int64) (bool, error) {
+	// The index holds every channel's chat lines, so the sample does too.
+	var b strings.Builder
+	args := []any{lo, hi}
+	all := make([]string, len(words))
+	b.WriteString("SELECT count(*)")
+	for i, w := range words {
+		args = append(args, w)
+		all[i] = "strpos(lower(message), $" + strconv.Itoa(len(args)) + ") > 0"
+		b.WriteString(", count(*) FILTER (WHERE " + all[i] + ")")
+	}
+	b.WriteString(", count(*) FILTER (WHERE " + strings.Join(all, " AND ") + ")")
+	b.WriteString(" FROM daz_core_chat_log WHERE event_type = 'chatMsg' AND id >= $1 AND id < $2")
+	counts := make([]int64, len(words)+2)
+	dest := make([]any, len(counts))
+	for i := range counts {
+		dest[i] = &counts[i]
+	}
+	if err := s.pool.QueryRow(ctx, b.String(), args...).Scan(dest...); err != nil {
+		return false, unavailable("search", err)
+	}
+	span := float64(hi - lo)
+	var postings float64
+	for _, n := range counts[1 : len(words)+1] {
+		postings += float64(n) / span
+	}
+	candidates := float64(counts[len(words)+1]) / span
+	if !required {
+		candidates = postings // any word may make a match
+	}
+	rest := float64(lo)
+	// One more than found, so a word not seen yet still has a finite density.
+	density := float64(found+1) / span
+	walk := min(float64(need-found)/density, rest) * costWalk
+	index := rest * (postings*costPosting + candidates*costFetch)
+	return index < walk, nil
+}
+
+// searchStep finds up to limit matching lines with ids in [lo, hi), newest
+// first, with the named planner method switched off.
+func (s *Store) searchStep(ctx context.Context, q MessageQuery, off string, lo, hi int64, limit int, prefilter []string) ([]Line, error) {
+	if hi <= lo {
+		return nil, nil
+	}
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, unavailable("search", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	// off is one of two constants, never user input. A sequential scan is
+	// never the plan: it reads the whole log in id order, oldest first. And
+	// each search is planned for its own bounds: a generic plan, which
+	// PostgreSQL switches to after five runs of a prepared statement,
+	// cannot tell a range of ten thousand ids from one of millions.
+	if _, err := tx.Exec(ctx, "SET LOCAL "+off+" = off; SET LOCAL enable_seqscan = off; "+
+		"SET LOCAL plan_cache_mode = force_custom_plan"); err != nil {
+		return nil, unavailable("search", err)
+	}
+	q.Limit = limit
+	lines, _, err := s.messages(ctx, tx, q, lo, hi, prefilter)
+	return lines, err
+}
+
+// allRequired tells whether every word of a web search must occur in a
+// matching line: no "or" and no -word, the two operators that make a word
+// optional or unwanted. Only then may the words prefilter the lines.
+func allRequired(q string) bool {
+	for _, f := range strings.Fields(strings.ToLower(q)) {
+		if f == "or" || strings.HasPrefix(strings.TrimLeft(f, `"`), "-") {
+			return false
+		}
+	}
+	return true
+}
+
+// messages runs one chat-line query. lo and hi, when hi > 0, bound the ids
+// to [lo, hi); each of lexemes must occur in the line's lower-cased text,
+// a substring test far cheaper than the full-text match it precedes (every
+// word the 'simple' configuration finds is a lower-cased piece of the text,
+// so the test never drops a match).
+func (s *Store) messages(ctx context.Context, db querier, q MessageQuery, lo, hi int64, lexemes []string) ([]Line, bool, error) {
 	var b strings.Builder
 	args := []any{q.Channel}
 	arg := func(v any) string {
@@ -361,11 +511,14 @@ FROM daz_core_chat_log WHERE channel = $1 AND event_type = 'chatMsg'`)
 	if q.User != "" {
 		b.WriteString(" AND lower(username) = lower(" + arg(q.User) + ")")
 	}
+	for _, l := range lexemes {
+		b.WriteString(" AND strpos(lower(message), " + arg(l) + ") > 0")
+	}
 	if q.Q != "" {
 		b.WriteString(" AND " + matchSQL(arg(q.Q)))
 	}
-	if narrow != nil {
-		b.WriteString(narrow(arg))
+	if hi > 0 {
+		b.WriteString(" AND id >= " + arg(lo) + " AND id < " + arg(hi))
 	}
 	// Oldest first pages in time order, which the (channel, timestamp)
 	// index of chat lines delivers without sorting a whole day; the cursor
@@ -384,7 +537,7 @@ FROM daz_core_chat_log WHERE channel = $1 AND event_type = 'chatMsg'`)
 		b.WriteString(" ORDER BY timestamp, id")
 	}
 	b.WriteString(" LIMIT " + arg(q.Limit+1))
-	rows, err := s.pool.Query(ctx, b.String(), args...)
+	rows, err := db.Query(ctx, b.String(), args...)
 	if err != nil {
 		return nil, false, unavailable("chat lines", err)
 	}
@@ -403,29 +556,11 @@ FROM daz_core_chat_log WHERE channel = $1 AND event_type = 'chatMsg'`)
 	return lines, more, nil
 }
 
-// searchProbe is how many matching lines the index lookup of a search
-// collects before the search walks the log instead.
-const searchProbe = 20_000
-
-// searchWindow is how many of the newest log ids a search walks first.
-const searchWindow = 20_000
+// searchWalk is how many of the newest ids a search walks first.
+const searchWalk = 10_000
 
 func matchSQL(param string) string {
 	return "to_tsvector('simple', translate(message, '<>', '  ')) @@ websearch_to_tsquery('simple', " + param + ")"
-}
-
-// probe returns the ids of up to searchProbe chat lines matching words.
-func (s *Store) probe(ctx context.Context, channel, words string) ([]int64, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id FROM daz_core_chat_log
-WHERE channel = $1 AND event_type = 'chatMsg' AND `+matchSQL("$2")+` LIMIT $3`, channel, words, s.SearchProbe)
-	if err != nil {
-		return nil, unavailable("search", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, unavailable("search", err)
-	}
-	return ids, nil
 }
 
 const userFallbackSQL = `SELECT max(username), count(*), min(timestamp), max(timestamp)

@@ -506,30 +506,36 @@ func TestStatsCountFromTheHourlyRollup(t *testing.T) {
 	}
 }
 
-// Each way a search can run (the newest lines, the index probe, the whole
-// log) pages through the same lines, newest first, as plain SQL finds them.
+// Each way a search can run (the newest lines walked, then the rest walked
+// or looked up in the full-text index) pages through the same lines, newest first, as
+// plain SQL finds them, for single words and for the operators that turn
+// the substring prefilter off (or, -word) or keep it on (phrases, AND).
 func TestSearchStrategiesAgree(t *testing.T) {
 	f := newFixture(t, migrated(t), nil)
 	admin := pgtest.Pool(t, f.pool.Config().ConnString())
 	_, err := admin.Exec(t.Context(), `INSERT INTO daz_core_chat_log (timestamp, channel, username, message, event_type)
 		SELECT $1::timestamptz + g * interval '1 minute', $2, 'user' || (g % 7),
-		       CASE WHEN g % 3 = 0 THEN 'common words' ELSE 'other' END || CASE WHEN g % 17 = 0 THEN ' rare' ELSE '' END ||
-		       CASE WHEN g < 30 THEN ' early' ELSE '' END,
+		       CASE WHEN g % 3 = 0 THEN 'Common words' ELSE 'other' END || CASE WHEN g % 17 = 0 THEN ' rare' ELSE '' END ||
+		       CASE WHEN g < 30 THEN ' early<b>' ELSE '' END,
 		       'chatMsg' FROM generate_series(1, 300) g`, now.Add(-10*time.Hour), channel)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, word := range []string{"common", "rare", "early", "missing"} {
-		var want []int64
-		rows, _ := admin.Query(t.Context(), `SELECT id FROM daz_core_chat_log WHERE message ~ ('\m' || $1 || '\M') ORDER BY id DESC`, word)
+	for _, query := range []string{"common", "rare", "early", "missing", "COMMON rare", `"common words"`, `"words common"`,
+		"rare or early", "common -rare", "b", "other early"} {
+		rows, _ := admin.Query(t.Context(), `SELECT id FROM daz_core_chat_log
+			WHERE to_tsvector('simple', translate(message, '<>', '  ')) @@ websearch_to_tsquery('simple', $1) ORDER BY id DESC`, query)
 		want, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, tune := range []struct{ window, probe int }{{20000, 20000}, {5, 1000}, {5, 3}} {
-			f.store.SearchWindow, f.store.SearchProbe = tune.window, tune.probe
+		for _, tune := range []struct {
+			walk  int
+			force string
+		}{{10000, ""}, {5, ""}, {5, "walk"}, {5, "index"}, {1, "index"}, {40, "index"}} {
+			f.store.SearchWalk, f.store.SearchForce = tune.walk, tune.force
 			var got []int64
-			q := web.MessageQuery{Channel: channel, Q: word, Limit: 4}
+			q := web.MessageQuery{Channel: channel, Q: query, Limit: 4}
 			for range 200 {
 				lines, more, err := f.store.Messages(t.Context(), q)
 				if err != nil {
@@ -544,7 +550,7 @@ func TestSearchStrategiesAgree(t *testing.T) {
 				q.Before = lines[len(lines)-1].ID
 			}
 			if !slices.Equal(got, want) {
-				t.Errorf("%q with window %d, probe %d: %d lines %v, want %d %v", word, tune.window, tune.probe, len(got), got, len(want), want)
+				t.Errorf("%q with walk %d, %q: %d lines %v, want %d %v", query, tune.walk, tune.force, len(got), got, len(want), want)
 			}
 		}
 	}
