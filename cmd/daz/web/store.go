@@ -52,7 +52,31 @@ func OpenPool(ctx context.Context, databaseURL string, maxConns int32, timeout t
 	if err != nil {
 		return nil, fmt.Errorf("web read pool: %w", err)
 	}
+	warm(ctx, pool)
 	return pool, nil
+}
+
+// warm opens every connection of the pool now, at once, so that the first
+// page after a start does not wait for connections to be set up one after
+// the other. A database that is away is no error here: the pool connects
+// when it is back.
+func warm(ctx context.Context, pool *pgxpool.Pool) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conns := make(chan *pgxpool.Conn, pool.Config().MaxConns)
+	var wg sync.WaitGroup
+	for range pool.Config().MaxConns {
+		wg.Go(func() {
+			if c, err := pool.Acquire(ctx); err == nil {
+				conns <- c
+			}
+		})
+	}
+	wg.Wait()
+	close(conns)
+	for c := range conns {
+		c.Release()
+	}
 }
 
 // ErrUnavailable wraps every database failure a page reports as
@@ -98,10 +122,12 @@ type MediaPlay struct {
 	Plays      int64     `json:"plays"`
 }
 
-// Stats are the numbers of a channel page.
+// Stats are the numbers of a channel page. The hours are instants; the
+// heatmap's weekdays and hours are those of TZ.
 type Stats struct {
-	Hourly  []HourCount  `json:"hourly"`  // 168 hours, oldest first, UTC
-	Heatmap [7][24]int64 `json:"heatmap"` // [ISO weekday-1][hour], UTC, 30 days
+	Hourly  []HourCount  `json:"hourly"`  // 168 hours, oldest first
+	Heatmap [7][24]int64 `json:"heatmap"` // [ISO weekday-1][hour] in TZ, 30 days
+	TZ      string       `json:"tz"`
 	Top     []Chatter    `json:"top"`
 	Media   []MediaPlay  `json:"media"`
 	AsOf    time.Time    `json:"as_of"`
@@ -164,7 +190,7 @@ type Store struct {
 	pool *pgxpool.Pool
 	// Channel stats are aggregates over days; they are recomputed at most
 	// once per StatsTTL per channel, so a busy page costs the database one
-	// query round a minute, not one per view.
+	// query round per TTL, not one per view.
 	StatsTTL time.Duration
 	// SearchWalk is how many of the newest ids a search walks first (see
 	// search); SearchForce, for tests, makes the rest of it "walk" or use
@@ -174,12 +200,17 @@ type Store struct {
 	now         func() time.Time
 
 	mu    sync.Mutex
-	stats map[string]cachedStats
+	stats map[string]statsData
 }
 
-type cachedStats struct {
+// statsData is what a channel's numbers are computed from: the hourly
+// counts of 30 days (by UTC hour) and the two lists. It does not depend on
+// the viewer's time zone, so one cached copy serves every zone.
+type statsData struct {
 	at    time.Time
-	stats Stats
+	hours map[time.Time]int64
+	top   []Chatter
+	media []MediaPlay
 }
 
 // NewStore reads through pool.
@@ -187,46 +218,66 @@ func NewStore(pool *pgxpool.Pool, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{pool: pool, StatsTTL: time.Minute, SearchWalk: searchWalk,
-		now: now, stats: map[string]cachedStats{}}
+	return &Store{pool: pool, StatsTTL: DefaultStatsTTL, SearchWalk: searchWalk,
+		now: now, stats: map[string]statsData{}}
 }
 
-// Stats returns a channel's numbers; bot is left out of the top chatters.
-func (s *Store) Stats(ctx context.Context, channel, bot string) (Stats, error) {
+// DefaultStatsTTL is how long a channel's numbers are reused. The hourly
+// roll-up behind them moves every 30 s anyway.
+const DefaultStatsTTL = 10 * time.Second
+
+// Stats returns a channel's numbers with the heatmap in loc; bot is left
+// out of the top chatters.
+func (s *Store) Stats(ctx context.Context, channel, bot string, loc *time.Location) (Stats, error) {
 	now := s.now().UTC()
 	s.mu.Lock()
-	c, ok := s.stats[channel]
+	d, ok := s.stats[channel]
 	s.mu.Unlock()
-	if ok && now.Sub(c.at) < s.StatsTTL {
-		return c.stats, nil
+	if !ok || now.Sub(d.at) >= s.StatsTTL {
+		var err error
+		if d, err = s.loadStats(ctx, channel, bot, now); err != nil {
+			return Stats{}, err
+		}
+		s.mu.Lock()
+		s.stats[channel] = d
+		s.mu.Unlock()
 	}
-	st, err := s.loadStats(ctx, channel, bot, now)
-	if err != nil {
-		return Stats{}, err
+	return d.in(loc), nil
+}
+
+// in lays the counts out for a viewer in loc: the last 168 hours, and the
+// weekday x hour heatmap of 30 days by loc's calendar. In a zone whose
+// offset is not whole hours each UTC hour counts for the local hour it
+// starts in.
+func (d statsData) in(loc *time.Location) Stats {
+	if loc == nil {
+		loc = time.UTC
 	}
-	s.mu.Lock()
-	s.stats[channel] = cachedStats{at: now, stats: st}
-	s.mu.Unlock()
-	return st, nil
+	st := Stats{AsOf: d.at, TZ: loc.String(), Top: d.top, Media: d.media}
+	first := d.at.Truncate(time.Hour).Add(-167 * time.Hour)
+	st.Hourly = make([]HourCount, 0, 168)
+	for i := range 168 {
+		h := first.Add(time.Duration(i) * time.Hour)
+		st.Hourly = append(st.Hourly, HourCount{Hour: h, Messages: d.hours[h]})
+	}
+	for h, n := range d.hours {
+		lt := h.In(loc)
+		st.Heatmap[(int(lt.Weekday())+6)%7][lt.Hour()] += n
+	}
+	return st
 }
 
 // ForgetStats drops the cached numbers (tests, and after new data).
 func (s *Store) ForgetStats() {
 	s.mu.Lock()
-	s.stats = map[string]cachedStats{}
+	s.stats = map[string]statsData{}
 	s.mu.Unlock()
 }
 
-// hourlySQL and heatmapSQL read the web plugin's hourly roll-up
-// (migration 00022), at most 720 rows however busy the channel is.
+// hourlySQL reads the web plugin's hourly roll-up (migration 00022): at
+// most 720 rows off its primary key however busy the channel is.
 const hourlySQL = `SELECT hour, messages FROM daz_web_chat_hourly
 WHERE channel = $1 AND hour >= $2`
-
-const heatmapSQL = `SELECT extract(isodow FROM hour AT TIME ZONE 'UTC')::int,
-       extract(hour FROM hour AT TIME ZONE 'UTC')::int, sum(messages)::bigint
-FROM daz_web_chat_hourly
-WHERE channel = $1 AND hour >= $2
-GROUP BY 1, 2`
 
 const mediaSQL = `SELECT m.media_id, m.media_type, m.title, m.duration_seconds, m.started_at,
        (SELECT count(*) FROM daz_analytics_media c
@@ -236,81 +287,65 @@ WHERE m.channel = $1
 ORDER BY m.started_at DESC
 LIMIT $2`
 
-func (s *Store) loadStats(ctx context.Context, channel, bot string, now time.Time) (Stats, error) {
-	st := Stats{AsOf: now}
-	first := now.Truncate(time.Hour).Add(-167 * time.Hour)
-	byHour := map[time.Time]int64{}
-	rows, err := s.pool.Query(ctx, hourlySQL, channel, first)
-	if err != nil {
-		return st, unavailable("messages per hour", err)
-	}
-	for rows.Next() {
+// loadStats runs the three queries at once, each on its own connection of
+// the pool: a cold page costs the slowest of them, not their sum.
+func (s *Store) loadStats(ctx context.Context, channel, bot string, now time.Time) (statsData, error) {
+	d := statsData{at: now, hours: map[time.Time]int64{}}
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	wg.Go(func() {
+		rows, err := s.pool.Query(ctx, hourlySQL, channel, now.Truncate(time.Hour).AddDate(0, 0, -30))
+		if err != nil {
+			errs[0] = unavailable("messages per hour", err)
+			return
+		}
 		var h time.Time
 		var n int64
-		if err := rows.Scan(&h, &n); err != nil {
-			rows.Close()
-			return st, unavailable("messages per hour", err)
+		_, err = pgx.ForEachRow(rows, []any{&h, &n}, func() error {
+			d.hours[h.UTC()] = n
+			return nil
+		})
+		if err != nil {
+			errs[0] = unavailable("messages per hour", err)
 		}
-		byHour[h.UTC()] = n
-	}
-	if err := rows.Err(); err != nil {
-		return st, unavailable("messages per hour", err)
-	}
-	for i := range 168 {
-		h := first.Add(time.Duration(i) * time.Hour)
-		st.Hourly = append(st.Hourly, HourCount{Hour: h, Messages: byHour[h]})
-	}
-
-	rows, err = s.pool.Query(ctx, heatmapSQL, channel, now.Truncate(time.Hour).AddDate(0, 0, -30))
-	if err != nil {
-		return st, unavailable("heatmap", err)
-	}
-	for rows.Next() {
-		var dow, hour int
-		var n int64
-		if err := rows.Scan(&dow, &hour, &n); err != nil {
-			rows.Close()
-			return st, unavailable("heatmap", err)
-		}
-		if dow >= 1 && dow <= 7 && hour >= 0 && hour < 24 {
-			st.Heatmap[dow-1][hour] = n
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return st, unavailable("heatmap", err)
-	}
-
-	day := now.AddDate(0, 0, -29).Format(time.DateOnly)
-	rows, err = s.pool.Query(ctx, analytics.TopSQL, channel, day, bot, 10)
-	if err != nil {
-		return st, unavailable("top chatters", err)
-	}
-	st.Top, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Chatter, error) {
-		var c Chatter
-		var name *string
-		err := r.Scan(&name, &c.Messages)
-		if name != nil {
-			c.User = *name
-		}
-		return c, err
 	})
-	if err != nil {
-		return st, unavailable("top chatters", err)
-	}
-
-	rows, err = s.pool.Query(ctx, mediaSQL, channel, 15)
-	if err != nil {
-		return st, unavailable("recent media", err)
-	}
-	st.Media, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (MediaPlay, error) {
-		var m MediaPlay
-		err := r.Scan(&m.ID, &m.Type, &m.Title, &m.Seconds, &m.LastPlayed, &m.Plays)
-		return m, err
+	wg.Go(func() {
+		day := now.AddDate(0, 0, -29).Format(time.DateOnly)
+		rows, err := s.pool.Query(ctx, analytics.TopSQL, channel, day, bot, 10)
+		if err != nil {
+			errs[1] = unavailable("top chatters", err)
+			return
+		}
+		d.top, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Chatter, error) {
+			var c Chatter
+			var name *string
+			err := r.Scan(&name, &c.Messages)
+			if name != nil {
+				c.User = *name
+			}
+			return c, err
+		})
+		if err != nil {
+			errs[1] = unavailable("top chatters", err)
+		}
 	})
-	if err != nil {
-		return st, unavailable("recent media", err)
-	}
-	return st, nil
+	wg.Go(func() {
+		rows, err := s.pool.Query(ctx, mediaSQL, channel, 15)
+		if err != nil {
+			errs[2] = unavailable("recent media", err)
+			return
+		}
+		d.media, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (MediaPlay, error) {
+			var m MediaPlay
+			err := r.Scan(&m.ID, &m.Type, &m.Title, &m.Seconds, &m.LastPlayed, &m.Plays)
+			return m, err
+		})
+		if err != nil {
+			errs[2] = unavailable("recent media", err)
+		}
+	})
+	wg.Wait()
+	return d, errors.Join(errs...)
 }
 
 // Messages returns the lines q selects (at most q.Limit) and whether more
