@@ -118,6 +118,10 @@ func (s *Server) apiMessages(w http.ResponseWriter, r *http.Request) {
 		s.badRequest(w, r, msg)
 		return
 	}
+	// A moderator signed in to this channel (the session cookie of the
+	// !web sign-in) gets the hidden lines too, marked hidden; PMs are never
+	// chat lines, so nobody gets those.
+	q.Moderator = s.moderatorOf(r, c.Name) != nil
 	lines, more, err := s.cfg.Store.Messages(r.Context(), q)
 	if err != nil {
 		s.storeError(w, r, err)
@@ -222,7 +226,7 @@ func (s *Server) apiUser(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r, "no such user")
 		return
 	}
-	u, err := s.cfg.Store.User(r.Context(), c.Name, name, false)
+	u, err := s.cfg.Store.User(r.Context(), c.Name, name, s.moderatorOf(r, c.Name) != nil)
 	if err != nil {
 		s.storeError(w, r, err)
 		return

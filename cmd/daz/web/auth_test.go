@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -283,5 +284,79 @@ func TestAPISayNeedsATokenForTheChannel(t *testing.T) {
 	list, err := web.ListTokens(t.Context(), admin)
 	if err != nil || len(list) != 3 || list[0].RevokedAt.IsZero() || !list[1].RevokedAt.IsZero() {
 		t.Fatalf("list %+v %v", list, err)
+	}
+}
+
+// The API gives a moderator signed in to the channel the hidden lines,
+// marked hidden, and nobody else: not the public, not a moderator of
+// another channel. PMs reach no one.
+func TestAPIHiddenLinesForSignedInModerators(t *testing.T) {
+	a := newAuthFixture(t, nil)
+	seed(t, a.pool)
+	day := now.Format(time.DateOnly)
+	mod, other := client(t), client(t)
+	a.signIn(t, mod, "Mod", channel)
+	a.signIn(t, other, "Mod", "staffonly")
+	hiddenOf := func(c *http.Client, path string) map[string]bool {
+		t.Helper()
+		res, body := do(t, c, http.MethodGet, a.http.URL+path, nil)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, res.StatusCode, body)
+		}
+		if strings.Contains(body, "my secret pm") {
+			t.Fatalf("%s returned a PM", path)
+		}
+		var page struct {
+			Messages json.RawMessage `json:"messages"` // the user API's is a count
+			Recent   []web.Line      `json:"recent"`
+		}
+		if err := json.Unmarshal([]byte(body), &page); err != nil {
+			t.Fatal(err)
+		}
+		lines := page.Recent
+		if strings.HasPrefix(string(page.Messages), "[") {
+			if err := json.Unmarshal(page.Messages, &lines); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out := map[string]bool{}
+		for _, l := range lines {
+			out[l.Text] = l.Hidden
+		}
+		return out
+	}
+	for _, path := range []string{"/api/v1/channels/testchan/messages?limit=500&since=" + day, "/api/v1/channels/testchan/messages?q=words"} {
+		got := hiddenOf(mod, path)
+		if hidden, ok := got["shadow-muted words"]; !ok || !hidden {
+			t.Errorf("%s for the moderator: shadow-muted line present %v, hidden %v", path, ok, hidden)
+		}
+		for _, c := range []*http.Client{client(t), other} {
+			if _, ok := hiddenOf(c, path)["shadow-muted words"]; ok {
+				t.Errorf("%s: a hidden line reached someone not signed in to the channel", path)
+			}
+		}
+	}
+	whispers := 0
+	for text, hidden := range hiddenOf(mod, "/api/v1/channels/testchan/messages?limit=500&since="+day) {
+		if strings.Contains(text, "joined (aliases") {
+			whispers++
+			if !hidden {
+				t.Errorf("[server] whisper %q not marked hidden", text)
+			}
+		} else if hidden && text != "shadow-muted words" {
+			t.Errorf("public line %q marked hidden", text)
+		}
+	}
+	if whispers == 0 {
+		t.Error("the moderator did not get the [server] whisper")
+	}
+	if got := hiddenOf(mod, "/api/v1/channels/testchan/users/ghost"); !got["shadow-muted words"] {
+		t.Errorf("user API for the moderator: %v", got)
+	}
+	if res, _ := do(t, client(t), http.MethodGet, a.http.URL+"/api/v1/channels/testchan/users/ghost", nil); res.StatusCode == 200 {
+		// ghost only ever spoke while shadow-muted: their recent lines stay empty for the public.
+		if got := hiddenOf(client(t), "/api/v1/channels/testchan/users/ghost"); len(got) != 0 {
+			t.Errorf("user API for the public: %v", got)
+		}
 	}
 }
