@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -358,5 +359,86 @@ func TestAPIHiddenLinesForSignedInModerators(t *testing.T) {
 		if got := hiddenOf(client(t), "/api/v1/channels/testchan/users/ghost"); len(got) != 0 {
 			t.Errorf("user API for the public: %v", got)
 		}
+	}
+}
+
+// restart starts another web server on the same database, hub and clock,
+// as the daemon after a restart: nothing of the first one's memory.
+func (a *authFixture) restart(t *testing.T) string {
+	t.Helper()
+	pool, err := web.OpenPool(t.Context(), a.pool.Config().ConnString(), 2, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	clock := func() time.Time { return time.Unix(0, a.clock.Load()).UTC() }
+	srv, err := web.New(web.Config{Channels: []web.ChannelConfig{{Name: channel, Public: true}}, Store: web.NewStore(pool, clock),
+		Hub: a.hub, Now: clock, RatePerSecond: 1000, Burst: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// A session is stored (hashed) and outlives a restart, CSRF token and all;
+// a sign-out or its expiry ends it for every later server too, and expired
+// sessions are deleted at the next sign-in.
+func TestSessionsSurviveARestart(t *testing.T) {
+	a := newAuthFixture(t, nil)
+	stays, leaves := client(t), client(t)
+	a.signIn(t, stays, "Mod", channel)
+	a.signIn(t, leaves, "Mod", channel)
+	_, page := do(t, leaves, http.MethodGet, a.http.URL+"/c/"+channel, nil)
+	if res, _ := do(t, leaves, http.MethodPost, a.http.URL+"/logout", url.Values{"csrf": {csrfOf(t, page)}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", res.StatusCode)
+	}
+	u, _ := url.Parse(a.http.URL)
+	var cookie string
+	for _, c := range stays.Jar.Cookies(u) {
+		if c.Name == "daz_session" {
+			cookie = c.Value
+		}
+	}
+	var rows int
+	var user, ch string
+	var rank float64
+	err := a.pool.QueryRow(t.Context(), `SELECT count(*) OVER (), username, channel, rank FROM daz_web_sessions
+		WHERE hash = sha256(convert_to($1, 'UTF8'))`, cookie).Scan(&rows, &user, &ch, &rank)
+	if err != nil || rows != 1 || user != "Mod" || ch != channel || rank != 2 {
+		t.Fatalf("stored session: %d %q %q %v %v", rows, user, ch, rank, err)
+	}
+	var total int
+	if err := a.pool.QueryRow(t.Context(), `SELECT count(*) FROM daz_web_sessions`).Scan(&total); err != nil || total != 1 {
+		t.Fatalf("%d sessions stored after one sign-out, %v", total, err)
+	}
+
+	second := a.restart(t)
+	_, page = do(t, stays, http.MethodGet, second+"/c/"+channel+"/live", nil)
+	if !strings.Contains(page, `id="signed-in">Mod`) {
+		t.Fatal("signed out by the restart")
+	}
+	if res, _ := do(t, stays, http.MethodPost, second+"/c/"+channel+"/say", url.Values{"text": {"after restart"}, "csrf": {csrfOf(t, page)}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("say with the CSRF token after the restart: %d", res.StatusCode)
+	}
+	if _, page := do(t, leaves, http.MethodGet, second+"/c/"+channel, nil); strings.Contains(page, `id="signed-in"`) {
+		t.Fatal("a signed-out session came back after the restart")
+	}
+
+	a.advance(12*time.Hour + time.Second)
+	for _, base := range []string{second, a.restart(t)} {
+		if _, page := do(t, stays, http.MethodGet, base+"/c/"+channel, nil); strings.Contains(page, `id="signed-in"`) {
+			t.Fatalf("%s: an expired session still signed in", base)
+		}
+	}
+	// The newest server issues links now; a sign-in there clears the expired.
+	third := a.restart(t)
+	link, _ := a.hub.IssueLogin(channel, "Mod")
+	if res, _ := do(t, client(t), http.MethodPost, third+"/login", url.Values{"t": {link[strings.Index(link, "t=")+2:]}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", res.StatusCode)
+	}
+	if err := a.pool.QueryRow(t.Context(), `SELECT count(*) FROM daz_web_sessions`).Scan(&total); err != nil || total != 1 {
+		t.Fatalf("%d sessions stored after the expired one, %v", total, err)
 	}
 }
