@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
 	// The zone database in the binary: ?tz= must not depend on the host
 	// having /usr/share/zoneinfo (containers often do not).
 	_ "time/tzdata"
