@@ -45,6 +45,7 @@ func TestSchemaHasTablesAndIndexes(t *testing.T) {
 		"daz_tell_messages",
 		"daz_web_chat_hourly",
 		"daz_web_rollup_state",
+		"daz_web_sessions",
 		"daz_web_tokens",
 	}
 	rows, err := conn.Query(t.Context(),
@@ -90,6 +91,8 @@ func TestSchemaHasTablesAndIndexes(t *testing.T) {
 		{"daz_analytics_media", "daz_analytics_media_item_idx", []string{"(media_id, media_type, channel)"}},
 		{"daz_web_tokens", "daz_web_tokens_hash_key", []string{"UNIQUE", "(hash)"}},
 		{"daz_channels", "daz_channels_pkey", []string{"UNIQUE", "(name)"}},
+		{"daz_web_sessions", "daz_web_sessions_pkey", []string{"UNIQUE", "(hash)"}},
+		{"daz_web_sessions", "daz_web_sessions_expires_idx", []string{"(expires_at)"}},
 	}
 	for _, want := range wantIndexes {
 		var def string
