@@ -16,6 +16,7 @@ import (
 	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/v2"
 
+	"github.com/daz-bot/daz/actors/logmaint"
 	"github.com/daz-bot/daz/actors/sqlwriter"
 
 	"github.com/daz-bot/daz/actors/eventfilter"
@@ -72,6 +73,7 @@ func defaultConfigKeys() []configKey {
 		{"shutdown.timeout", durText(app.DefaultShutdownTimeout), "how long a graceful shutdown may take"},
 		{"node.name", "", "this daemon's name in a group sharing one database; empty: host name and process id"},
 		{"cluster.failover_timeout", durText(ownership.DefaultFailoverTimeout), "how long a dead daemon's channels may stay dark before others run them"},
+		{"log.retention", "", "drop the chat log's months older than this (e.g. 400d, at least 31d); empty keeps everything"},
 		{"log.format", "auto", "json, text, or auto (text on a terminal)"},
 		{"log.level", "info", "debug, info, warn or error"},
 	}
@@ -187,6 +189,29 @@ func memoryLimit(v string, budget int64, errs *[]error) int64 {
 	return n
 }
 
+// retention reads log.retention: empty keeps everything; otherwise a Go
+// duration or a whole number of days ("400d"), at least a month.
+func retention(v string, errs *[]error) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		var n int
+		n, err = strconv.Atoi(days)
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		d, err = time.ParseDuration(v)
+	}
+	if err != nil || d < logmaint.MinRetention {
+		*errs = append(*errs, &configError{Key: "log.retention", Msg: fmt.Sprintf("%q is not a duration of at least a month like 400d or 9600h (empty keeps everything)", v)})
+		return 0
+	}
+	return d
+}
+
 func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 	var errs []error
 	dur := func(key string) time.Duration {
@@ -237,6 +262,7 @@ func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 	} else {
 		opts.Servers = servers
 	}
+	opts.LogRetention = retention(k.String("log.retention"), &errs)
 	opts.MemoryLimit = memoryLimit(k.String("writer.memory_limit"), opts.Writer.MaxBufferedBytes, &errs)
 	opts.Web = app.WebOptions{Addr: k.String("web.addr"), PublicURL: k.String("web.public_url")}
 	if a := opts.Web.Addr; a != "" {

@@ -98,6 +98,31 @@ database:
 	}
 }
 
+// log.retention: empty keeps everything; days or a Go duration otherwise.
+func TestConfigLogRetention(t *testing.T) {
+	base := []string{"DAZ_CYTUBE_CHANNEL=testchan", "DAZ_DATABASE_URL=postgres://u@h/db"}
+	cases := []struct {
+		name    string
+		environ []string
+		want    time.Duration
+	}{
+		{"default keeps everything", base, 0},
+		{"days", append(base, "DAZ_LOG_RETENTION=400d"), 400 * 24 * time.Hour},
+		{"hours", append(base, "DAZ_LOG_RETENTION=9600h"), 9600 * time.Hour},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := load(t, nil, tc.environ)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Options.LogRetention != tc.want {
+				t.Errorf("retention = %s, want %s", cfg.Options.LogRetention, tc.want)
+			}
+		})
+	}
+}
+
 // writer.memory_limit: auto follows the writer's byte budget unless
 // GOMEMLIMIT already set one; off and a number are taken as they are.
 func TestConfigMemoryLimit(t *testing.T) {
@@ -148,6 +173,9 @@ func TestInvalidConfigExitsTwoNamingTheKey(t *testing.T) {
 		{"bad database scheme", []string{"DAZ_CYTUBE_CHANNEL=testchan", "DAZ_DATABASE_URL=mysql://u:pw@h/db"}, nil, "database.url"},
 		{"bad log format", base, []string{"-log.format", "xml"}, "log.format"},
 		{"bad memory limit", base, []string{"-writer.memory_limit", "lots"}, "writer.memory_limit"},
+		{"bad retention", append(base, "DAZ_LOG_RETENTION=forever"), nil, "log.retention"},
+		{"retention in minutes", base, []string{"-log.retention", "30m"}, "log.retention"},
+		{"retention of days shorter than a month", base, []string{"-log.retention", "7d"}, "log.retention"},
 		{"unknown flag", base, []string{"-nope"}, "nope"},
 		{"missing file", base, []string{"-config", "/does/not/exist.yaml"}, "config"},
 		{"public debug without token", append(base, "DAZ_DEBUG_ADDR=0.0.0.0:6060"), nil, "debug.token"},

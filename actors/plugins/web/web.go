@@ -59,11 +59,10 @@ func (p *plugin) declare() pluginkit.Registration {
 }
 
 func (p *plugin) Receive(ctx actor.Context) {
+	// The hub's connection state comes from the daemon's own observer,
+	// which hears every state from the first: a plugin only hears those
+	// published after it subscribed.
 	if p.kit.Handle(ctx) {
-		if st, ok := ctx.Message().(*messages.ConnectionState); ok && p.hub != nil {
-			p.hub.SetRetry(p.kit.Deps.Channel, hub.Retry{Attempt: st.Attempt, Until: st.Until, LastError: st.LastError, Reason: st.Reason})
-			p.hub.SetState(p.kit.Deps.Channel, string(st.State), p.at(st.At))
-		}
 		return
 	}
 	if p.hub == nil {

@@ -42,6 +42,7 @@ func TestNewRejectsBadSettings(t *testing.T) {
 			o.Servers = []ServerOptions{{URL: "https://a.example", ServerLimitOptions: ServerLimitOptions{ConnectBurst: -2}}}
 		}, "cytube.servers[0].connect_burst"},
 		{"local address not an IP", func(o *Options) { o.LocalAddr = "eth0" }, "cytube.local_addr"},
+		{"retention shorter than a month", func(o *Options) { o.LogRetention = 7 * 24 * time.Hour }, "log.retention"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

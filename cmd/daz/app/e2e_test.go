@@ -162,7 +162,7 @@ func TestEndToEndPingIsAnsweredLoggedAndVisible(t *testing.T) {
 	if state["state"] != "online" {
 		t.Fatalf("connection state on /debug/actors = %v", conn.State)
 	}
-	for _, id := range []string{"daz/sqlwriter", "daz/channels/e2e/eventfilter", "daz/channels/e2e/outbound", "daz/channels/e2e/plugins/ping"} {
+	for _, id := range []string{"daz/sqlwriter", "daz/logmaint", "daz/channels/e2e/eventfilter", "daz/channels/e2e/outbound", "daz/channels/e2e/plugins/ping"} {
 		if _, ok := findNode(rep.Actors, id); !ok {
 			t.Errorf("%s missing from the tree", id)
 		}

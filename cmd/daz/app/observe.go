@@ -3,6 +3,7 @@ package app
 import (
 	"strings"
 
+	"github.com/daz-bot/daz/actors/plugins/web/hub"
 	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/supervision"
 )
@@ -14,6 +15,7 @@ import (
 func (a *App) observe(msg any) {
 	switch m := msg.(type) {
 	case *messages.ConnectionState:
+		a.showState(m)
 		switch m.State {
 		case messages.StateBackingOff, messages.StateCoolingDown, messages.StateStopped:
 			a.metrics.Reconnect(m.Channel, failureKind(m.LastError))
@@ -35,6 +37,21 @@ func (a *App) observe(msg any) {
 			s.DatabaseBack()
 		}
 	}
+}
+
+// showState keeps the web pages' view of a channel's connection. The app
+// subscribes before the tree exists, so no state can be published before
+// it listens, unlike a plugin that subscribes when it starts.
+func (a *App) showState(m *messages.ConnectionState) {
+	if a.webHub == nil {
+		return
+	}
+	at := m.At
+	if at.IsZero() {
+		at = a.opts.Clock.Now()
+	}
+	a.webHub.SetRetry(m.Channel, hub.Retry{Attempt: m.Attempt, Until: m.Until, LastError: m.LastError, Reason: m.Reason})
+	a.webHub.SetState(m.Channel, string(m.State), at)
 }
 
 // failureKind takes the failure kind ("kicked", "rate-limited", ...) that

@@ -17,6 +17,7 @@ import (
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/actors/connection/servergate"
+	"github.com/daz-bot/daz/actors/logmaint"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
 	"github.com/daz-bot/daz/actors/sqlwriter"
 	"github.com/daz-bot/daz/supervision"
@@ -141,6 +142,9 @@ type Options struct {
 	Web             WebOptions
 	ShutdownTimeout time.Duration
 	Cluster         ClusterOptions
+	// LogRetention drops the chat log's months older than now − LogRetention
+	// (actors/logmaint); zero keeps everything.
+	LogRetention time.Duration
 
 	// ServerLimits bound this daemon's sockets and connects to each CyTube
 	// server (zero: CyTube's, DefaultServerLimits); Servers overrides them
@@ -306,6 +310,9 @@ func (o Options) Validate() error {
 	}
 	if err := o.Cluster.validate(); err != nil {
 		return err
+	}
+	if o.LogRetention != 0 && o.LogRetention < logmaint.MinRetention {
+		return &ConfigError{Key: "log.retention", Err: fmt.Errorf("%s is shorter than a month (31d), the unit the log is dropped in; empty keeps everything", o.LogRetention)}
 	}
 	if err := validateChannels(o.Channels); err != nil {
 		return err

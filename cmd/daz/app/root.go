@@ -10,6 +10,7 @@ import (
 
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/channel"
+	"github.com/daz-bot/daz/actors/logmaint"
 	"github.com/daz-bot/daz/actors/ownership"
 	"github.com/daz-bot/daz/actors/sqlwriter"
 	"github.com/daz-bot/daz/messages"
@@ -19,9 +20,10 @@ import (
 const OwnershipName = "ownership"
 
 // root is the top of the tree. Children, in spawn order: the shared
-// sqlwriter, "ownership" (the channel locks), then "channels". Shutdown
-// stops the channels first, then the writer flushes, and only then does the
-// ownership actor end its lock session, handing the channels over.
+// sqlwriter, the chat log's partition maintainer "logmaint", "ownership"
+// (the channel locks), then "channels". Shutdown stops the channels first,
+// then the writer flushes, and only then does the ownership actor end its
+// lock session, handing the channels over.
 type root struct{ app *App }
 
 func (a *App) rootProps() *actor.Props {
@@ -52,6 +54,16 @@ func (r *root) Receive(ctx actor.Context) {
 		Logger:            a.log,
 	}), "sqlwriter")
 	if err != nil {
+		panic(err)
+	}
+	// After the writer, which brings the schema up when the database was
+	// away at start (and publishes that it is back, which retries a round).
+	if _, err := ctx.SpawnNamed(logmaint.Props(a.sys, logmaint.Config{
+		DatabaseURL: a.opts.DatabaseURL.Reveal(),
+		Retention:   a.opts.LogRetention,
+		Clock:       a.opts.Clock,
+		Logger:      a.log,
+	}), "logmaint"); err != nil {
 		panic(err)
 	}
 	guardian := actorkit.RestartStrategy{Clock: a.opts.Clock, Logger: a.log}

@@ -80,7 +80,11 @@ func (s *Server) apiStats(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	st, err := s.cfg.Store.Stats(r.Context(), c.Name, c.Bot)
+	loc, _, ok := s.zone(w, r)
+	if !ok {
+		return
+	}
+	st, err := s.cfg.Store.Stats(r.Context(), c.Name, c.Bot, loc)
 	if err != nil {
 		s.storeError(w, r, err)
 		return
@@ -105,11 +109,19 @@ func (s *Server) apiMessages(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q, msg := parseMessageQuery(r, c.Name)
+	loc, _, ok := s.zone(w, r)
+	if !ok {
+		return
+	}
+	q, msg := parseMessageQuery(r, c.Name, loc)
 	if msg != "" {
 		s.badRequest(w, r, msg)
 		return
 	}
+	// A moderator signed in to this channel (the session cookie of the
+	// !web sign-in) gets the hidden lines too, marked hidden; PMs are never
+	// chat lines, so nobody gets those.
+	q.Moderator = s.moderatorOf(r, c.Name) != nil
 	lines, more, err := s.cfg.Store.Messages(r.Context(), q)
 	if err != nil {
 		s.storeError(w, r, err)
@@ -125,16 +137,16 @@ func (s *Server) apiMessages(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// parseMessageQuery reads since, until, q, user, limit and cursor; msg says
-// what is wrong with them.
-func parseMessageQuery(r *http.Request, channel string) (q MessageQuery, msg string) {
+// parseMessageQuery reads since, until (dates in loc), q, user, limit and
+// cursor; msg says what is wrong with them.
+func parseMessageQuery(r *http.Request, channel string, loc *time.Location) (q MessageQuery, msg string) {
 	v := r.URL.Query()
 	q = MessageQuery{Channel: channel, Limit: defaultLimit}
 	var ok bool
-	if q.Since, ok = parseMoment(v.Get("since")); !ok {
+	if q.Since, ok = parseMoment(v.Get("since"), loc); !ok {
 		return q, "since must be a date (2026-12-01) or an RFC 3339 time"
 	}
-	if q.Until, ok = parseMoment(v.Get("until")); !ok {
+	if q.Until, ok = parseMoment(v.Get("until"), loc); !ok {
 		return q, "until must be a date (2026-12-01) or an RFC 3339 time"
 	}
 	if q.Q = strings.TrimSpace(v.Get("q")); len(q.Q) > 200 {
@@ -164,14 +176,16 @@ func parseMessageQuery(r *http.Request, channel string) (q MessageQuery, msg str
 	return q, ""
 }
 
-func parseMoment(raw string) (time.Time, bool) {
+// parseMoment reads an RFC 3339 time, or a date, which starts at midnight
+// in loc.
+func parseMoment(raw string, loc *time.Location) (time.Time, bool) {
 	if raw == "" {
 		return time.Time{}, true
 	}
 	if t, err := time.Parse(time.RFC3339, raw); err == nil {
 		return t, true
 	}
-	if t, err := time.Parse(time.DateOnly, raw); err == nil {
+	if t, err := time.ParseInLocation(time.DateOnly, raw, loc); err == nil {
 		return t, true
 	}
 	return time.Time{}, false
@@ -212,7 +226,7 @@ func (s *Server) apiUser(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r, "no such user")
 		return
 	}
-	u, err := s.cfg.Store.User(r.Context(), c.Name, name, false)
+	u, err := s.cfg.Store.User(r.Context(), c.Name, name, s.moderatorOf(r, c.Name) != nil)
 	if err != nil {
 		s.storeError(w, r, err)
 		return

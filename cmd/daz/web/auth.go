@@ -25,8 +25,9 @@ import (
 // navigation that started on another site (CyTube) is not sent on that
 // navigation's redirect, so the first page would look signed out.
 //
-// Links and sessions live in memory: a restart signs everyone out, which is
-// cheaper than a table written on every sign-in through a read-only pool.
+// Links live in memory (a restart makes a moderator ask for a new one);
+// sessions are stored in PostgreSQL (see sessions.go), so a restart signs
+// nobody out.
 const (
 	loginTTL      = 5 * time.Minute
 	sessionTTL    = 12 * time.Hour
@@ -37,19 +38,23 @@ const (
 
 type loginLink struct {
 	channel, user string
+	rank          float64
 	expires       time.Time
 }
 
 type session struct {
 	channel, user string
+	rank          float64 // at sign-in
 	csrf          string
 	expires       time.Time
 }
 
 type authStore struct {
-	mu       sync.Mutex
-	logins   map[string]loginLink // by hex hash of the link's secret
-	sessions map[string]*session  // by hex hash of the cookie
+	mu     sync.Mutex
+	logins map[string]loginLink // by hex hash of the link's secret
+	// sessions caches the stored sessions this process has seen, by hex
+	// hash of the cookie.
+	sessions map[string]*session
 }
 
 func newAuthStore() *authStore {
@@ -71,22 +76,42 @@ func (s *Server) issueLogin(channel, user string) (string, bool) {
 			delete(s.auth.logins, k)
 		}
 	}
-	s.auth.logins[key(secret)] = loginLink{channel: channel, user: user, expires: now.Add(loginTTL)}
+	rank, here := s.cfg.Hub.Rank(channel, user)
+	if !here {
+		rank = minWebRank // !web itself asks for it
+	}
+	s.auth.logins[key(secret)] = loginLink{channel: channel, user: user, rank: rank, expires: now.Add(loginTTL)}
 	s.auth.mu.Unlock()
 	s.log.Info("web sign-in link issued", slog.String("channel", channel), slog.String("user", user))
 	return s.URL() + "/login?t=" + secret, true
 }
 
-// session returns the request's live session, if any.
+// session returns the request's live session, if any: from memory, or
+// from the database after a restart. A database that is away makes the
+// request signed out, never an error page.
 func (s *Server) session(r *http.Request) *session {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" || len(c.Value) > 100 {
 		return nil
 	}
 	now := s.cfg.Now()
+	k := key(c.Value)
 	s.auth.mu.Lock()
-	defer s.auth.mu.Unlock()
-	sess := s.auth.sessions[key(c.Value)]
+	sess := s.auth.sessions[k]
+	s.auth.mu.Unlock()
+	if sess == nil && s.cfg.Store != nil {
+		sess, err = s.cfg.Store.loadSession(r.Context(), hashSecret(c.Value), now)
+		if err != nil {
+			s.log.Warn("web session lookup failed", slog.Any("error", err))
+			return nil
+		}
+		if sess != nil {
+			sess.csrf = csrfFor(c.Value)
+			s.auth.mu.Lock()
+			s.auth.sessions[k] = sess
+			s.auth.mu.Unlock()
+		}
+	}
 	if sess == nil || now.After(sess.expires) {
 		return nil
 	}
@@ -135,11 +160,13 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	l, ok := s.auth.logins[key(secret)]
 	delete(s.auth.logins, key(secret))
 	var cookie string
+	var sess *session
 	if ok && secret != "" && !now.After(l.expires) {
 		cookie = newSecret()
-		s.auth.sessions[key(cookie)] = &session{channel: l.channel, user: l.user, csrf: newSecret(), expires: now.Add(sessionTTL)}
-		for k, sess := range s.auth.sessions {
-			if now.After(sess.expires) {
+		sess = &session{channel: l.channel, user: l.user, rank: l.rank, csrf: csrfFor(cookie), expires: now.Add(sessionTTL)}
+		s.auth.sessions[key(cookie)] = sess
+		for k, old := range s.auth.sessions {
+			if now.After(old.expires) {
 				delete(s.auth.sessions, k)
 			}
 		}
@@ -149,6 +176,13 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("web sign-in refused", slog.String("remote", r.RemoteAddr))
 		s.unauthorized(w, r)
 		return
+	}
+	if s.cfg.Store != nil {
+		if err := s.cfg.Store.saveSession(r.Context(), hashSecret(cookie), sess, now); err != nil {
+			// Signed in all the same, until the daemon restarts.
+			s.log.Warn("web session not stored: it ends with this process", slog.String("channel", l.channel),
+				slog.String("user", l.user), slog.Any("error", err))
+		}
 	}
 	s.log.Info("web sign-in", slog.String("channel", l.channel), slog.String("user", l.user))
 	http.SetCookie(w, &http.Cookie{
@@ -174,6 +208,11 @@ func (s *Server) postLogout(w http.ResponseWriter, r *http.Request) {
 		s.auth.mu.Lock()
 		delete(s.auth.sessions, key(c.Value))
 		s.auth.mu.Unlock()
+		if s.cfg.Store != nil {
+			if err := s.cfg.Store.deleteSession(r.Context(), hashSecret(c.Value)); err != nil {
+				s.log.Warn("web sign-out not stored", slog.String("channel", sess.channel), slog.String("user", sess.user), slog.Any("error", err))
+			}
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/", http.StatusSeeOther)

@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -283,5 +285,160 @@ func TestAPISayNeedsATokenForTheChannel(t *testing.T) {
 	list, err := web.ListTokens(t.Context(), admin)
 	if err != nil || len(list) != 3 || list[0].RevokedAt.IsZero() || !list[1].RevokedAt.IsZero() {
 		t.Fatalf("list %+v %v", list, err)
+	}
+}
+
+// The API gives a moderator signed in to the channel the hidden lines,
+// marked hidden, and nobody else: not the public, not a moderator of
+// another channel. PMs reach no one.
+func TestAPIHiddenLinesForSignedInModerators(t *testing.T) {
+	a := newAuthFixture(t, nil)
+	seed(t, a.pool)
+	day := now.Format(time.DateOnly)
+	mod, other := client(t), client(t)
+	a.signIn(t, mod, "Mod", channel)
+	a.signIn(t, other, "Mod", "staffonly")
+	hiddenOf := func(c *http.Client, path string) map[string]bool {
+		t.Helper()
+		res, body := do(t, c, http.MethodGet, a.http.URL+path, nil)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, res.StatusCode, body)
+		}
+		if strings.Contains(body, "my secret pm") {
+			t.Fatalf("%s returned a PM", path)
+		}
+		var page struct {
+			Messages json.RawMessage `json:"messages"` // the user API's is a count
+			Recent   []web.Line      `json:"recent"`
+		}
+		if err := json.Unmarshal([]byte(body), &page); err != nil {
+			t.Fatal(err)
+		}
+		lines := page.Recent
+		if strings.HasPrefix(string(page.Messages), "[") {
+			if err := json.Unmarshal(page.Messages, &lines); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out := map[string]bool{}
+		for _, l := range lines {
+			out[l.Text] = l.Hidden
+		}
+		return out
+	}
+	for _, path := range []string{"/api/v1/channels/testchan/messages?limit=500&since=" + day, "/api/v1/channels/testchan/messages?q=words"} {
+		got := hiddenOf(mod, path)
+		if hidden, ok := got["shadow-muted words"]; !ok || !hidden {
+			t.Errorf("%s for the moderator: shadow-muted line present %v, hidden %v", path, ok, hidden)
+		}
+		for _, c := range []*http.Client{client(t), other} {
+			if _, ok := hiddenOf(c, path)["shadow-muted words"]; ok {
+				t.Errorf("%s: a hidden line reached someone not signed in to the channel", path)
+			}
+		}
+	}
+	whispers := 0
+	for text, hidden := range hiddenOf(mod, "/api/v1/channels/testchan/messages?limit=500&since="+day) {
+		if strings.Contains(text, "joined (aliases") {
+			whispers++
+			if !hidden {
+				t.Errorf("[server] whisper %q not marked hidden", text)
+			}
+		} else if hidden && text != "shadow-muted words" {
+			t.Errorf("public line %q marked hidden", text)
+		}
+	}
+	if whispers == 0 {
+		t.Error("the moderator did not get the [server] whisper")
+	}
+	if got := hiddenOf(mod, "/api/v1/channels/testchan/users/ghost"); !got["shadow-muted words"] {
+		t.Errorf("user API for the moderator: %v", got)
+	}
+	if res, _ := do(t, client(t), http.MethodGet, a.http.URL+"/api/v1/channels/testchan/users/ghost", nil); res.StatusCode == 200 {
+		// ghost only ever spoke while shadow-muted: their recent lines stay empty for the public.
+		if got := hiddenOf(client(t), "/api/v1/channels/testchan/users/ghost"); len(got) != 0 {
+			t.Errorf("user API for the public: %v", got)
+		}
+	}
+}
+
+// restart starts another web server on the same database, hub and clock,
+// as the daemon after a restart: nothing of the first one's memory.
+func (a *authFixture) restart(t *testing.T) string {
+	t.Helper()
+	pool, err := web.OpenPool(t.Context(), a.pool.Config().ConnString(), 2, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	clock := func() time.Time { return time.Unix(0, a.clock.Load()).UTC() }
+	srv, err := web.New(web.Config{Channels: []web.ChannelConfig{{Name: channel, Public: true}}, Store: web.NewStore(pool, clock),
+		Hub: a.hub, Now: clock, RatePerSecond: 1000, Burst: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// A session is stored (hashed) and outlives a restart, CSRF token and all;
+// a sign-out or its expiry ends it for every later server too, and expired
+// sessions are deleted at the next sign-in.
+func TestSessionsSurviveARestart(t *testing.T) {
+	a := newAuthFixture(t, nil)
+	stays, leaves := client(t), client(t)
+	a.signIn(t, stays, "Mod", channel)
+	a.signIn(t, leaves, "Mod", channel)
+	_, page := do(t, leaves, http.MethodGet, a.http.URL+"/c/"+channel, nil)
+	if res, _ := do(t, leaves, http.MethodPost, a.http.URL+"/logout", url.Values{"csrf": {csrfOf(t, page)}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", res.StatusCode)
+	}
+	u, _ := url.Parse(a.http.URL)
+	var cookie string
+	for _, c := range stays.Jar.Cookies(u) {
+		if c.Name == "daz_session" {
+			cookie = c.Value
+		}
+	}
+	var rows int
+	var user, ch string
+	var rank float64
+	err := a.pool.QueryRow(t.Context(), `SELECT count(*) OVER (), username, channel, rank FROM daz_web_sessions
+		WHERE hash = sha256(convert_to($1, 'UTF8'))`, cookie).Scan(&rows, &user, &ch, &rank)
+	if err != nil || rows != 1 || user != "Mod" || ch != channel || rank != 2 {
+		t.Fatalf("stored session: %d %q %q %v %v", rows, user, ch, rank, err)
+	}
+	var total int
+	if err := a.pool.QueryRow(t.Context(), `SELECT count(*) FROM daz_web_sessions`).Scan(&total); err != nil || total != 1 {
+		t.Fatalf("%d sessions stored after one sign-out, %v", total, err)
+	}
+
+	second := a.restart(t)
+	_, page = do(t, stays, http.MethodGet, second+"/c/"+channel+"/live", nil)
+	if !strings.Contains(page, `id="signed-in">Mod`) {
+		t.Fatal("signed out by the restart")
+	}
+	if res, _ := do(t, stays, http.MethodPost, second+"/c/"+channel+"/say", url.Values{"text": {"after restart"}, "csrf": {csrfOf(t, page)}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("say with the CSRF token after the restart: %d", res.StatusCode)
+	}
+	if _, page := do(t, leaves, http.MethodGet, second+"/c/"+channel, nil); strings.Contains(page, `id="signed-in"`) {
+		t.Fatal("a signed-out session came back after the restart")
+	}
+
+	a.advance(12*time.Hour + time.Second)
+	for _, base := range []string{second, a.restart(t)} {
+		if _, page := do(t, stays, http.MethodGet, base+"/c/"+channel, nil); strings.Contains(page, `id="signed-in"`) {
+			t.Fatalf("%s: an expired session still signed in", base)
+		}
+	}
+	// The newest server issues links now; a sign-in there clears the expired.
+	third := a.restart(t)
+	link, _ := a.hub.IssueLogin(channel, "Mod")
+	if res, _ := do(t, client(t), http.MethodPost, third+"/login", url.Values{"t": {link[strings.Index(link, "t=")+2:]}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", res.StatusCode)
+	}
+	if err := a.pool.QueryRow(t.Context(), `SELECT count(*) FROM daz_web_sessions`).Scan(&total); err != nil || total != 1 {
+		t.Fatalf("%d sessions stored after the expired one, %v", total, err)
 	}
 }

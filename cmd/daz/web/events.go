@@ -1,9 +1,7 @@
 package web
 
 import (
-	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/daz-bot/daz/actors/plugins/web/hub"
@@ -11,7 +9,7 @@ import (
 
 // streamBuffer is how many events a stream may fall behind before the hub
 // drops it; the browser's EventSource then reconnects by itself.
-const streamBuffer = 256
+const streamBuffer = hub.Backlog
 
 // heartbeat keeps idle streams open through proxies.
 const heartbeat = 20 * time.Second
@@ -44,6 +42,14 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
 	moderator := s.moderatorOf(r, c.Name) != nil
+	// A stream wakes when a line comes, lets more gather for flushDelay,
+	// then takes them all and writes them at once: at 1 000 lines a second
+	// that is ~20 wake-ups and writes a second per stream instead of a
+	// thousand, and nobody notices 50 ms.
+	gather := time.NewTimer(time.Hour)
+	gather.Stop()
+	defer gather.Stop()
+	var batch []*hub.Event
 	for {
 		select {
 		case <-r.Context().Done():
@@ -56,30 +62,35 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 			if _, err := w.Write([]byte(": ping\n\n")); err != nil || rc.Flush() != nil {
 				return
 			}
-		case ev := <-sub.Events():
+			continue
+		case <-sub.Ready():
+		}
+		gather.Reset(flushDelay)
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.closing:
+			return
+		case <-gather.C:
+		}
+		var ok bool
+		if batch, ok = sub.Take(batch[:0]); !ok {
+			return
+		}
+		for _, ev := range batch {
 			if ev.Hidden && !moderator {
 				continue
 			}
-			if writeEvent(w, ev) != nil || rc.Flush() != nil {
+			if _, err := w.Write(ev.Frame); err != nil {
 				return
 			}
+		}
+		clear(batch) // let the backlog's events go
+		if rc.Flush() != nil {
+			return
 		}
 	}
 }
 
-func writeEvent(w http.ResponseWriter, ev hub.Event) error {
-	data, err := json.Marshal(ev)
-	if err != nil {
-		return err
-	}
-	buf := make([]byte, 0, len(data)+64)
-	buf = append(buf, "id: "...)
-	buf = strconv.AppendUint(buf, ev.Seq, 10)
-	buf = append(buf, "\nevent: "...)
-	buf = append(buf, ev.Kind...)
-	buf = append(buf, "\ndata: "...)
-	buf = append(buf, data...)
-	buf = append(buf, "\n\n"...)
-	_, err = w.Write(buf)
-	return err
-}
+// flushDelay is how long a stream lets lines gather before it writes them.
+const flushDelay = 50 * time.Millisecond

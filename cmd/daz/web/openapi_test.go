@@ -130,7 +130,9 @@ func TestOpenAPIDocumentIsTrue(t *testing.T) {
 	errSchema := &schema{Ref: "#/components/schemas/Error"}
 	fill := strings.NewReplacer("{channel}", channel, "{user}", "alice")
 	requests := map[string][]string{ // documented path -> concrete requests
-		"/api/v1/channels/{channel}/messages": {"", "?limit=2", "?q=everyone", "?user=alice&limit=1", "?since=2026-12-01&until=2026-12-02"},
+		"/api/v1/channels/{channel}/messages": {"", "?limit=2", "?q=everyone", "?user=alice&limit=1", "?since=2026-12-01&until=2026-12-02",
+			"?since=2026-12-01&tz=Asia/Tokyo"},
+		"/api/v1/channels/{channel}/stats": {"", "?tz=Europe/Berlin"},
 	}
 	documented := []string{}
 	for path, ops := range doc.Paths {
@@ -169,7 +171,8 @@ func TestOpenAPIDocumentIsTrue(t *testing.T) {
 		}
 	}
 	// Errors too: a bad request and an unknown channel.
-	for _, url := range []string{"/api/v1/channels/testchan/messages?limit=0", "/api/v1/channels/nosuch/stats"} {
+	for _, url := range []string{"/api/v1/channels/testchan/messages?limit=0", "/api/v1/channels/nosuch/stats",
+		"/api/v1/channels/testchan/stats?tz=Mars/Base"} {
 		_, body, _ := get(t, f, url)
 		var v any
 		_ = json.Unmarshal([]byte(body), &v)

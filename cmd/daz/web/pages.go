@@ -23,8 +23,6 @@ var pageNames = []string{"index", "channel", "log", "user", "live", "error", "lo
 func loadPages(a *assets) (*pageSet, error) {
 	funcs := template.FuncMap{
 		"asset":     a.URL,
-		"timeTag":   timeTag,
-		"dayTag":    func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 		"highlight": highlight,
 		"rank":      rankName,
 		"duration":  mediaDuration,
@@ -56,6 +54,10 @@ type basePage struct {
 	SignedFor string
 	Moderator bool
 	CSRF      string
+	// Loc is the zone times and days are shown in; TZParam is its name
+	// when the request gave it as ?tz=, for links that keep it.
+	Loc     *time.Location
+	TZParam string
 }
 
 type errorPage struct {
@@ -73,6 +75,21 @@ func (s *Server) base(r *http.Request, title string) basePage {
 	return b
 }
 
+// zonedBase is base with the request's time zone; a bad ?tz= is answered
+// with 400 and ok false.
+func (s *Server) zonedBase(w http.ResponseWriter, r *http.Request, title string) (basePage, bool) {
+	loc, explicit, ok := s.zone(w, r)
+	if !ok {
+		return basePage{}, false
+	}
+	b := s.base(r, title)
+	b.Loc = loc
+	if explicit {
+		b.TZParam = loc.String()
+	}
+	return b, true
+}
+
 // render executes a page into a buffer first, so a template error becomes
 // a clean 500 instead of half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name string, data any) {
@@ -86,16 +103,6 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(code)
 	_, _ = w.Write(buf.Bytes())
-}
-
-// timeTag renders a moment as UTC in a <time> element; the page's script
-// rewrites the text into the viewer's own time zone.
-func timeTag(t time.Time) template.HTML {
-	if t.IsZero() {
-		return "never"
-	}
-	u := t.UTC()
-	return template.HTML(`<time datetime="` + u.Format(time.RFC3339) + `">` + u.Format("2006-01-02 15:04 UTC") + `</time>`)
 }
 
 // highlight escapes text and marks every case-insensitive occurrence of the
@@ -205,12 +212,16 @@ func (s *Server) pageChannel(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	st, err := s.cfg.Store.Stats(r.Context(), c.Name, c.Bot)
+	b, ok := s.zonedBase(w, r, c.Name)
+	if !ok {
+		return
+	}
+	st, err := s.cfg.Store.Stats(r.Context(), c.Name, c.Bot, b.Loc)
 	if err != nil {
 		s.storeError(w, r, err)
 		return
 	}
-	p := channelPage{basePage: s.base(r, c.Name), Stats: st}
+	p := channelPage{basePage: b, Stats: st}
 	p.Live = s.cfg.Hub.Snapshot(c.Name, p.Moderator)
 	p.Nav = "overview"
 	s.render(w, r, http.StatusOK, "channel", p)
@@ -235,7 +246,11 @@ func (s *Server) pageLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := r.URL.Query()
-	p := logPage{basePage: s.base(r, c.Name+" log")}
+	b, ok := s.zonedBase(w, r, c.Name+" log")
+	if !ok {
+		return
+	}
+	p := logPage{basePage: b}
 	q := MessageQuery{Channel: c.Name, Limit: pageSize, Moderator: p.Moderator}
 	p.Nav = "log"
 	if p.Q = strings.TrimSpace(v.Get("q")); p.Q != "" {
@@ -262,9 +277,10 @@ func (s *Server) pageLog(w http.ResponseWriter, r *http.Request) {
 		q.After = id
 	}
 	if !p.Search {
-		day := s.cfg.Now().UTC().Truncate(24 * time.Hour)
+		y, m, d := s.cfg.Now().In(p.Loc).Date()
+		day := time.Date(y, m, d, 0, 0, 0, 0, p.Loc)
 		if raw := v.Get("date"); raw != "" {
-			d, err := time.Parse(time.DateOnly, raw)
+			d, err := time.ParseInLocation(time.DateOnly, raw, p.Loc)
 			if err != nil {
 				s.badRequest(w, r, "date must look like 2026-12-01.")
 				return
@@ -291,6 +307,9 @@ func (s *Server) pageLog(w http.ResponseWriter, r *http.Request) {
 			next.Set("date", p.Date)
 			next.Set("after", strconv.FormatInt(last, 10))
 		}
+		if p.TZParam != "" {
+			next.Set("tz", p.TZParam)
+		}
 		p.More = next.Encode()
 	}
 	s.render(w, r, http.StatusOK, "log", p)
@@ -311,7 +330,10 @@ func (s *Server) pageUser(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r, "That is not a CyTube user name.")
 		return
 	}
-	b := s.base(r, name+" in "+c.Name)
+	b, ok := s.zonedBase(w, r, name+" in "+c.Name)
+	if !ok {
+		return
+	}
 	u, err := s.cfg.Store.User(r.Context(), c.Name, name, b.Moderator)
 	if err != nil {
 		s.storeError(w, r, err)
@@ -331,7 +353,11 @@ func (s *Server) pageLive(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := livePage{basePage: s.base(r, c.Name+" live")}
+	b, ok := s.zonedBase(w, r, c.Name+" live")
+	if !ok {
+		return
+	}
+	p := livePage{basePage: b}
 	p.Live = s.cfg.Hub.Snapshot(c.Name, p.Moderator)
 	p.Nav = "live"
 	s.render(w, r, http.StatusOK, "live", p)

@@ -44,11 +44,39 @@ func OpenPool(ctx context.Context, databaseURL string, maxConns int32, timeout t
 	// them ~50 ms (measured), more than it saves, and the workers would
 	// compete with the writer for the database's cores.
 	cfg.ConnConfig.RuntimeParams["max_parallel_workers_per_gather"] = "0"
+	// JIT compiling a query costs 50-200 ms; the planner turns it on for
+	// anything it guesses to cost much, such as a search over the whole
+	// log, which is exactly the query that cannot afford it.
+	cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("web read pool: %w", err)
 	}
+	warm(ctx, pool)
 	return pool, nil
+}
+
+// warm opens every connection of the pool now, at once, so that the first
+// page after a start does not wait for connections to be set up one after
+// the other. A database that is away is no error here: the pool connects
+// when it is back.
+func warm(ctx context.Context, pool *pgxpool.Pool) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conns := make(chan *pgxpool.Conn, pool.Config().MaxConns)
+	var wg sync.WaitGroup
+	for range pool.Config().MaxConns {
+		wg.Go(func() {
+			if c, err := pool.Acquire(ctx); err == nil {
+				conns <- c
+			}
+		})
+	}
+	wg.Wait()
+	close(conns)
+	for c := range conns {
+		c.Release()
+	}
 }
 
 // ErrUnavailable wraps every database failure a page reports as
@@ -94,10 +122,12 @@ type MediaPlay struct {
 	Plays      int64     `json:"plays"`
 }
 
-// Stats are the numbers of a channel page.
+// Stats are the numbers of a channel page. The hours are instants; the
+// heatmap's weekdays and hours are those of TZ.
 type Stats struct {
-	Hourly  []HourCount  `json:"hourly"`  // 168 hours, oldest first, UTC
-	Heatmap [7][24]int64 `json:"heatmap"` // [ISO weekday-1][hour], UTC, 30 days
+	Hourly  []HourCount  `json:"hourly"`  // 168 hours, oldest first
+	Heatmap [7][24]int64 `json:"heatmap"` // [ISO weekday-1][hour] in TZ, 30 days
+	TZ      string       `json:"tz"`
 	Top     []Chatter    `json:"top"`
 	Media   []MediaPlay  `json:"media"`
 	AsOf    time.Time    `json:"as_of"`
@@ -160,19 +190,27 @@ type Store struct {
 	pool *pgxpool.Pool
 	// Channel stats are aggregates over days; they are recomputed at most
 	// once per StatsTTL per channel, so a busy page costs the database one
-	// query round a minute, not one per view.
+	// query round per TTL, not one per view.
 	StatsTTL time.Duration
-	// SearchWindow and SearchProbe tune the search strategy (see Messages).
-	SearchWindow, SearchProbe int
-	now                       func() time.Time
+	// SearchWalk is how many of the newest ids a search walks first (see
+	// search); SearchForce, for tests, makes the rest of it "walk" or use
+	// the "index" regardless of cost.
+	SearchWalk  int
+	SearchForce string
+	now         func() time.Time
 
 	mu    sync.Mutex
-	stats map[string]cachedStats
+	stats map[string]statsData
 }
 
-type cachedStats struct {
+// statsData is what a channel's numbers are computed from: the hourly
+// counts of 30 days (by UTC hour) and the two lists. It does not depend on
+// the viewer's time zone, so one cached copy serves every zone.
+type statsData struct {
 	at    time.Time
-	stats Stats
+	hours map[time.Time]int64
+	top   []Chatter
+	media []MediaPlay
 }
 
 // NewStore reads through pool.
@@ -180,46 +218,66 @@ func NewStore(pool *pgxpool.Pool, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{pool: pool, StatsTTL: time.Minute, SearchWindow: searchWindow, SearchProbe: searchProbe,
-		now: now, stats: map[string]cachedStats{}}
+	return &Store{pool: pool, StatsTTL: DefaultStatsTTL, SearchWalk: searchWalk,
+		now: now, stats: map[string]statsData{}}
 }
 
-// Stats returns a channel's numbers; bot is left out of the top chatters.
-func (s *Store) Stats(ctx context.Context, channel, bot string) (Stats, error) {
+// DefaultStatsTTL is how long a channel's numbers are reused. The hourly
+// roll-up behind them moves every 30 s anyway.
+const DefaultStatsTTL = 10 * time.Second
+
+// Stats returns a channel's numbers with the heatmap in loc; bot is left
+// out of the top chatters.
+func (s *Store) Stats(ctx context.Context, channel, bot string, loc *time.Location) (Stats, error) {
 	now := s.now().UTC()
 	s.mu.Lock()
-	c, ok := s.stats[channel]
+	d, ok := s.stats[channel]
 	s.mu.Unlock()
-	if ok && now.Sub(c.at) < s.StatsTTL {
-		return c.stats, nil
+	if !ok || now.Sub(d.at) >= s.StatsTTL {
+		var err error
+		if d, err = s.loadStats(ctx, channel, bot, now); err != nil {
+			return Stats{}, err
+		}
+		s.mu.Lock()
+		s.stats[channel] = d
+		s.mu.Unlock()
 	}
-	st, err := s.loadStats(ctx, channel, bot, now)
-	if err != nil {
-		return Stats{}, err
+	return d.in(loc), nil
+}
+
+// in lays the counts out for a viewer in loc: the last 168 hours, and the
+// weekday x hour heatmap of 30 days by loc's calendar. In a zone whose
+// offset is not whole hours each UTC hour counts for the local hour it
+// starts in.
+func (d statsData) in(loc *time.Location) Stats {
+	if loc == nil {
+		loc = time.UTC
 	}
-	s.mu.Lock()
-	s.stats[channel] = cachedStats{at: now, stats: st}
-	s.mu.Unlock()
-	return st, nil
+	st := Stats{AsOf: d.at, TZ: loc.String(), Top: d.top, Media: d.media}
+	first := d.at.Truncate(time.Hour).Add(-167 * time.Hour)
+	st.Hourly = make([]HourCount, 0, 168)
+	for i := range 168 {
+		h := first.Add(time.Duration(i) * time.Hour)
+		st.Hourly = append(st.Hourly, HourCount{Hour: h, Messages: d.hours[h]})
+	}
+	for h, n := range d.hours {
+		lt := h.In(loc)
+		st.Heatmap[(int(lt.Weekday())+6)%7][lt.Hour()] += n
+	}
+	return st
 }
 
 // ForgetStats drops the cached numbers (tests, and after new data).
 func (s *Store) ForgetStats() {
 	s.mu.Lock()
-	s.stats = map[string]cachedStats{}
+	s.stats = map[string]statsData{}
 	s.mu.Unlock()
 }
 
-// hourlySQL and heatmapSQL read the web plugin's hourly roll-up
-// (migration 00022), at most 720 rows however busy the channel is.
+// hourlySQL reads the web plugin's hourly roll-up (migration 00022): at
+// most 720 rows off its primary key however busy the channel is.
 const hourlySQL = `SELECT hour, messages FROM daz_web_chat_hourly
 WHERE channel = $1 AND hour >= $2`
-
-const heatmapSQL = `SELECT extract(isodow FROM hour AT TIME ZONE 'UTC')::int,
-       extract(hour FROM hour AT TIME ZONE 'UTC')::int, sum(messages)::bigint
-FROM daz_web_chat_hourly
-WHERE channel = $1 AND hour >= $2
-GROUP BY 1, 2`
 
 const mediaSQL = `SELECT m.media_id, m.media_type, m.title, m.duration_seconds, m.started_at,
        (SELECT count(*) FROM daz_analytics_media c
@@ -229,118 +287,245 @@ WHERE m.channel = $1
 ORDER BY m.started_at DESC
 LIMIT $2`
 
-func (s *Store) loadStats(ctx context.Context, channel, bot string, now time.Time) (Stats, error) {
-	st := Stats{AsOf: now}
-	first := now.Truncate(time.Hour).Add(-167 * time.Hour)
-	byHour := map[time.Time]int64{}
-	rows, err := s.pool.Query(ctx, hourlySQL, channel, first)
-	if err != nil {
-		return st, unavailable("messages per hour", err)
-	}
-	for rows.Next() {
+// loadStats runs the three queries at once, each on its own connection of
+// the pool: a cold page costs the slowest of them, not their sum.
+func (s *Store) loadStats(ctx context.Context, channel, bot string, now time.Time) (statsData, error) {
+	d := statsData{at: now, hours: map[time.Time]int64{}}
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	wg.Go(func() {
+		rows, err := s.pool.Query(ctx, hourlySQL, channel, now.Truncate(time.Hour).AddDate(0, 0, -30))
+		if err != nil {
+			errs[0] = unavailable("messages per hour", err)
+			return
+		}
 		var h time.Time
 		var n int64
-		if err := rows.Scan(&h, &n); err != nil {
-			rows.Close()
-			return st, unavailable("messages per hour", err)
+		_, err = pgx.ForEachRow(rows, []any{&h, &n}, func() error {
+			d.hours[h.UTC()] = n
+			return nil
+		})
+		if err != nil {
+			errs[0] = unavailable("messages per hour", err)
 		}
-		byHour[h.UTC()] = n
-	}
-	if err := rows.Err(); err != nil {
-		return st, unavailable("messages per hour", err)
-	}
-	for i := range 168 {
-		h := first.Add(time.Duration(i) * time.Hour)
-		st.Hourly = append(st.Hourly, HourCount{Hour: h, Messages: byHour[h]})
-	}
-
-	rows, err = s.pool.Query(ctx, heatmapSQL, channel, now.Truncate(time.Hour).AddDate(0, 0, -30))
-	if err != nil {
-		return st, unavailable("heatmap", err)
-	}
-	for rows.Next() {
-		var dow, hour int
-		var n int64
-		if err := rows.Scan(&dow, &hour, &n); err != nil {
-			rows.Close()
-			return st, unavailable("heatmap", err)
-		}
-		if dow >= 1 && dow <= 7 && hour >= 0 && hour < 24 {
-			st.Heatmap[dow-1][hour] = n
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return st, unavailable("heatmap", err)
-	}
-
-	day := now.AddDate(0, 0, -29).Format(time.DateOnly)
-	rows, err = s.pool.Query(ctx, analytics.TopSQL, channel, day, bot, 10)
-	if err != nil {
-		return st, unavailable("top chatters", err)
-	}
-	st.Top, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Chatter, error) {
-		var c Chatter
-		var name *string
-		err := r.Scan(&name, &c.Messages)
-		if name != nil {
-			c.User = *name
-		}
-		return c, err
 	})
-	if err != nil {
-		return st, unavailable("top chatters", err)
-	}
-
-	rows, err = s.pool.Query(ctx, mediaSQL, channel, 15)
-	if err != nil {
-		return st, unavailable("recent media", err)
-	}
-	st.Media, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (MediaPlay, error) {
-		var m MediaPlay
-		err := r.Scan(&m.ID, &m.Type, &m.Title, &m.Seconds, &m.LastPlayed, &m.Plays)
-		return m, err
+	wg.Go(func() {
+		day := now.AddDate(0, 0, -29).Format(time.DateOnly)
+		rows, err := s.pool.Query(ctx, analytics.TopSQL, channel, day, bot, 10)
+		if err != nil {
+			errs[1] = unavailable("top chatters", err)
+			return
+		}
+		d.top, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Chatter, error) {
+			var c Chatter
+			var name *string
+			err := r.Scan(&name, &c.Messages)
+			if name != nil {
+				c.User = *name
+			}
+			return c, err
+		})
+		if err != nil {
+			errs[1] = unavailable("top chatters", err)
+		}
 	})
-	if err != nil {
-		return st, unavailable("recent media", err)
-	}
-	return st, nil
+	wg.Go(func() {
+		rows, err := s.pool.Query(ctx, mediaSQL, channel, 15)
+		if err != nil {
+			errs[2] = unavailable("recent media", err)
+			return
+		}
+		d.media, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (MediaPlay, error) {
+			var m MediaPlay
+			err := r.Scan(&m.ID, &m.Type, &m.Title, &m.Seconds, &m.LastPlayed, &m.Plays)
+			return m, err
+		})
+		if err != nil {
+			errs[2] = unavailable("recent media", err)
+		}
+	})
+	wg.Wait()
+	return d, errors.Join(errs...)
 }
 
 // Messages returns the lines q selects (at most q.Limit) and whether more
 // follow in the same direction.
 func (s *Store) Messages(ctx context.Context, q MessageQuery) ([]Line, bool, error) {
 	if q.Q == "" || !q.Newest() {
-		return s.messages(ctx, q, nil)
+		return s.messages(ctx, s.pool, q, 0, 0, nil)
 	}
-	// A common word is found fastest by walking back from the newest line
-	// until a page is full, a rare one through the full-text index; the
-	// planner cannot tell them apart (it has no statistics for a word it
-	// has not sampled). So: walk the newest searchWindow lines first; if
-	// that fills a page, done. Otherwise look the word up in the index, for
-	// at most searchProbe lines: if that is all of them, page through
-	// exactly those; if not, walk back through the whole log.
-	lines, more, err := s.messages(ctx, q, func(arg func(any) string) string {
-		upper := "(SELECT max(id) + 1 FROM daz_core_chat_log)"
-		if q.Before > 0 {
-			upper = arg(q.Before)
-		}
-		return " AND id >= " + upper + " - " + strconv.Itoa(s.SearchWindow)
-	})
-	if err != nil || more {
-		return lines, more, err
+	return s.search(ctx, q)
+}
+
+// querier is the pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// search pages newest first through the lines matching q.Q. Ordering the
+// full-text index's matches by id costs a heap visit per match (the index
+// knows no order) after reading every posting of every word of the query,
+// so a word in half a million lines must never go through it; walking the
+// log back for a word in one line of a thousand visits a hundred thousand
+// lines. The planner cannot tell the words apart (it keeps no statistics
+// for the partial index's expression), so search decides itself:
+//
+//  1. Walk back over the newest SearchWalk ids below the cursor, testing
+//     each line with a cheap substring check before the full-text one. A
+//     word in more than ~1 % of the lines fills its page here.
+//  2. Otherwise count, over those same ids, how many lines hold each word
+//     and how many hold them all: that estimates both ways' cost for the
+//     rest of the log (walk: the lines to visit until the page is full;
+//     index: its postings, plus a heap visit per line holding every word),
+//     and the cheaper one runs to the end.
+//
+// Each step forces its plan (enable_bitmapscan or enable_indexscan off)
+// inside a read-only transaction. There is no total count: the page says
+// whether more lines follow, which costs one extra row.
+func (s *Store) search(ctx context.Context, q MessageQuery) ([]Line, bool, error) {
+	need := q.Limit + 1
+	var top int64
+	var words []string
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) + 1,
+       tsvector_to_array(to_tsvector('simple', translate($1, '<>', '  ')))
+FROM daz_core_chat_log`, q.Q).Scan(&top, &words)
+	if err != nil {
+		return nil, false, unavailable("search", err)
 	}
-	ids, err := s.probe(ctx, q.Channel, q.Q)
+	required := allRequired(q.Q)
+	var prefilter []string
+	if required {
+		prefilter = words
+	}
+	hi := top
+	if q.Before > 0 {
+		hi = min(q.Before, top)
+	}
+	lo := max(hi-int64(max(s.SearchWalk, 1)), 0)
+	if s.SearchForce == "index" {
+		lo = hi
+	}
+	lines, err := s.searchStep(ctx, q, "enable_bitmapscan", lo, hi, need, prefilter)
 	if err != nil {
 		return nil, false, err
 	}
-	if len(ids) < s.SearchProbe {
-		return s.messages(ctx, q, func(arg func(any) string) string { return " AND id = ANY(" + arg(ids) + ")" })
+	if len(lines) < need && lo > 0 {
+		off := "enable_bitmapscan"
+		if s.SearchForce == "index" || (s.SearchForce == "" && len(words) > 0) {
+			useIndex, err := s.indexCheaper(ctx, words, required, len(lines), need, lo, hi)
+			if err != nil {
+				return nil, false, err
+			}
+			if useIndex || s.SearchForce == "index" {
+				off = "enable_indexscan"
+			}
+		}
+		rest, err := s.searchStep(ctx, q, off, 0, lo, need-len(lines), prefilter)
+		if err != nil {
+			return nil, false, err
+		}
+		lines = append(lines, rest...)
 	}
-	return s.messages(ctx, q, nil)
+	more := len(lines) > q.Limit
+	if more {
+		lines = lines[:q.Limit]
+	}
+	return lines, more, nil
 }
 
-// messages runs one chat-line query; narrow, when set, adds a condition.
-func (s *Store) messages(ctx context.Context, q MessageQuery, narrow func(arg func(any) string) string) ([]Line, bool, error) {
+// Costs per unit in µs, measured on 5 M lines: a line walked, a posting
+// read from the full-text index, a line fetched for a posting (a heap page
+// visit and the full-text recheck).
+const (
+	costWalk    = 0.65
+	costPosting = 0.15
+	costFetch   = 4.0
+)
+
+// indexCheaper estimates, from the ids [lo, hi) just walked, whether the
+// full-text index finds the remaining need-found lines below lo faster than
+// walking on.
+func (s *Store) indexCheaper(ctx context.Context, words []string, required bool, found, need int, lo, hi int64) (bool, error) {
+	// The index holds every channel's chat lines, so the sample does too.
+	var b strings.Builder
+	args := []any{lo, hi}
+	all := make([]string, len(words))
+	b.WriteString("SELECT count(*)")
+	for i, w := range words {
+		args = append(args, w)
+		all[i] = "strpos(lower(message), $" + strconv.Itoa(len(args)) + ") > 0"
+		b.WriteString(", count(*) FILTER (WHERE " + all[i] + ")")
+	}
+	b.WriteString(", count(*) FILTER (WHERE " + strings.Join(all, " AND ") + ")")
+	b.WriteString(" FROM daz_core_chat_log WHERE event_type = 'chatMsg' AND id >= $1 AND id < $2")
+	counts := make([]int64, len(words)+2)
+	dest := make([]any, len(counts))
+	for i := range counts {
+		dest[i] = &counts[i]
+	}
+	if err := s.pool.QueryRow(ctx, b.String(), args...).Scan(dest...); err != nil {
+		return false, unavailable("search", err)
+	}
+	span := float64(hi - lo)
+	var postings float64
+	for _, n := range counts[1 : len(words)+1] {
+		postings += float64(n) / span
+	}
+	candidates := float64(counts[len(words)+1]) / span
+	if !required {
+		candidates = postings // any word may make a match
+	}
+	rest := float64(lo)
+	// One more than found, so a word not seen yet still has a finite density.
+	density := float64(found+1) / span
+	walk := min(float64(need-found)/density, rest) * costWalk
+	index := rest * (postings*costPosting + candidates*costFetch)
+	return index < walk, nil
+}
+
+// searchStep finds up to limit matching lines with ids in [lo, hi), newest
+// first, with the named planner method switched off.
+func (s *Store) searchStep(ctx context.Context, q MessageQuery, off string, lo, hi int64, limit int, prefilter []string) ([]Line, error) {
+	if hi <= lo {
+		return nil, nil
+	}
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, unavailable("search", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	// off is one of two constants, never user input. A sequential scan is
+	// never the plan: it reads the whole log in id order, oldest first. And
+	// each search is planned for its own bounds: a generic plan, which
+	// PostgreSQL switches to after five runs of a prepared statement,
+	// cannot tell a range of ten thousand ids from one of millions.
+	if _, err := tx.Exec(ctx, "SET LOCAL "+off+" = off; SET LOCAL enable_seqscan = off; "+
+		"SET LOCAL plan_cache_mode = force_custom_plan"); err != nil {
+		return nil, unavailable("search", err)
+	}
+	q.Limit = limit
+	lines, _, err := s.messages(ctx, tx, q, lo, hi, prefilter)
+	return lines, err
+}
+
+// allRequired tells whether every word of a web search must occur in a
+// matching line: no "or" and no -word, the two operators that make a word
+// optional or unwanted. Only then may the words prefilter the lines.
+func allRequired(q string) bool {
+	for _, f := range strings.Fields(strings.ToLower(q)) {
+		if f == "or" || strings.HasPrefix(strings.TrimLeft(f, `"`), "-") {
+			return false
+		}
+	}
+	return true
+}
+
+// messages runs one chat-line query. lo and hi, when hi > 0, bound the ids
+// to [lo, hi); each of lexemes must occur in the line's lower-cased text,
+// a substring test far cheaper than the full-text match it precedes (every
+// word the 'simple' configuration finds is a lower-cased piece of the text,
+// so the test never drops a match).
+func (s *Store) messages(ctx context.Context, db querier, q MessageQuery, lo, hi int64, lexemes []string) ([]Line, bool, error) {
 	var b strings.Builder
 	args := []any{q.Channel}
 	arg := func(v any) string {
@@ -361,11 +546,14 @@ FROM daz_core_chat_log WHERE channel = $1 AND event_type = 'chatMsg'`)
 	if q.User != "" {
 		b.WriteString(" AND lower(username) = lower(" + arg(q.User) + ")")
 	}
+	for _, l := range lexemes {
+		b.WriteString(" AND strpos(lower(message), " + arg(l) + ") > 0")
+	}
 	if q.Q != "" {
 		b.WriteString(" AND " + matchSQL(arg(q.Q)))
 	}
-	if narrow != nil {
-		b.WriteString(narrow(arg))
+	if hi > 0 {
+		b.WriteString(" AND id >= " + arg(lo) + " AND id < " + arg(hi))
 	}
 	// Oldest first pages in time order, which the (channel, timestamp)
 	// index of chat lines delivers without sorting a whole day; the cursor
@@ -384,7 +572,7 @@ FROM daz_core_chat_log WHERE channel = $1 AND event_type = 'chatMsg'`)
 		b.WriteString(" ORDER BY timestamp, id")
 	}
 	b.WriteString(" LIMIT " + arg(q.Limit+1))
-	rows, err := s.pool.Query(ctx, b.String(), args...)
+	rows, err := db.Query(ctx, b.String(), args...)
 	if err != nil {
 		return nil, false, unavailable("chat lines", err)
 	}
@@ -403,29 +591,11 @@ FROM daz_core_chat_log WHERE channel = $1 AND event_type = 'chatMsg'`)
 	return lines, more, nil
 }
 
-// searchProbe is how many matching lines the index lookup of a search
-// collects before the search walks the log instead.
-const searchProbe = 20_000
-
-// searchWindow is how many of the newest log ids a search walks first.
-const searchWindow = 20_000
+// searchWalk is how many of the newest ids a search walks first.
+const searchWalk = 10_000
 
 func matchSQL(param string) string {
 	return "to_tsvector('simple', translate(message, '<>', '  ')) @@ websearch_to_tsquery('simple', " + param + ")"
-}
-
-// probe returns the ids of up to searchProbe chat lines matching words.
-func (s *Store) probe(ctx context.Context, channel, words string) ([]int64, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id FROM daz_core_chat_log
-WHERE channel = $1 AND event_type = 'chatMsg' AND `+matchSQL("$2")+` LIMIT $3`, channel, words, s.SearchProbe)
-	if err != nil {
-		return nil, unavailable("search", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, unavailable("search", err)
-	}
-	return ids, nil
 }
 
 const userFallbackSQL = `SELECT max(username), count(*), min(timestamp), max(timestamp)

@@ -2,12 +2,14 @@ package web_test
 
 import (
 	"bufio"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -506,30 +508,118 @@ func TestStatsCountFromTheHourlyRollup(t *testing.T) {
 	}
 }
 
-// Each way a search can run (the newest lines, the index probe, the whole
-// log) pages through the same lines, newest first, as plain SQL finds them.
+// Days of the log, the heatmap and the times follow ?tz= or the zone the
+// page script remembers in a cookie; a zone that does not exist is a 400.
+// The seeded lines are at 10:00 UTC on 2026-12-01, which is midnight
+// starting 2026-12-02 at UTC+14.
+func TestTimeZones(t *testing.T) {
+	f := newFixture(t, migrated(t), nil)
+	seed(t, f.pool)
+	const kiri = "Pacific/Kiritimati"
+	for _, tc := range []struct {
+		path       string
+		want, lack []string
+	}{
+		{"/c/testchan/log?date=2026-12-02&tz=" + kiri, []string{"hello everyone", "Day (Pacific/Kiritimati)",
+			`href="/c/testchan/log?date=2026-12-02&amp;tz=Pacific%2FKiritimati#`, ">2026-12-02 00:00 +14</time>",
+			`?date=2026-12-03&amp;tz=Pacific%2fKiritimati`}, nil},
+		{"/c/testchan/log?date=2026-12-01&tz=" + kiri, nil, []string{"hello everyone"}},
+		{"/c/testchan/log?date=2026-12-01", []string{"hello everyone", "Day (UTC)", ">2026-12-01 10:00 UTC</time>"}, nil},
+		{"/c/testchan?tz=Asia/Tokyo", []string{"last 30 days (Asia/Tokyo)", "Tue 19:00 Asia/Tokyo: "}, nil},
+		{"/c/testchan/log?q=everyone&tz=Asia/Tokyo", []string{`name="tz" value="Asia/Tokyo"`, ">2026-12-01 19:00 JST</time>"}, nil},
+	} {
+		code, body, _ := get(t, f, tc.path)
+		if code != 200 {
+			t.Errorf("%s: %d", tc.path, code)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s lacks %q", tc.path, w)
+			}
+		}
+		for _, w := range tc.lack {
+			if strings.Contains(body, w) {
+				t.Errorf("%s shows %q", tc.path, w)
+			}
+		}
+	}
+	// The heatmap in the API, by the zone's weekday and hour.
+	for _, tc := range []struct {
+		tz        string
+		dow, hour int
+	}{{"", 1, 10}, {"Asia/Tokyo", 1, 19}, {"America/Los_Angeles", 1, 2}, {kiri, 2, 0}} {
+		path := "/api/v1/channels/testchan/stats"
+		if tc.tz != "" {
+			path += "?tz=" + tc.tz
+		}
+		_, body, _ := get(t, f, path)
+		var st web.Stats
+		if err := json.Unmarshal([]byte(body), &st); err != nil {
+			t.Fatal(err)
+		}
+		if want := cmp.Or(tc.tz, "UTC"); st.TZ != want || st.Heatmap[tc.dow][tc.hour] == 0 {
+			t.Errorf("tz %q: zone %q, heatmap %v", tc.tz, st.TZ, st.Heatmap)
+		}
+	}
+	// Dates of the API are midnight in tz.
+	_, body, _ := get(t, f, "/api/v1/channels/testchan/messages?since=2026-12-02&until=2026-12-03&tz="+kiri)
+	if !strings.Contains(body, "hello everyone") {
+		t.Errorf("API day in %s lacks the lines: %.300s", kiri, body)
+	}
+	// The cookie the page script sets; one naming no zone is ignored.
+	for cookie, want := range map[string]string{"Asia%2FTokyo": "(Asia/Tokyo)", "Nowhere%2FAtAll": "(UTC)"} {
+		req, _ := http.NewRequest(http.MethodGet, f.http.URL+"/c/testchan", nil)
+		req.Header.Set("Cookie", "daz_tz="+cookie)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(b), "last 30 days "+want) {
+			t.Errorf("cookie %s: %d, want heatmap %s", cookie, res.StatusCode, want)
+		}
+	}
+	for _, bad := range []string{"Mars/Base", "Local", "../../../etc/passwd", "", strings.Repeat("A", 100)} {
+		for _, p := range []string{"/c/testchan?tz=", "/c/testchan/log?tz=", "/api/v1/channels/testchan/stats?tz=", "/api/v1/channels/testchan/messages?tz="} {
+			if code, _, _ := get(t, f, p+url.QueryEscape(bad)); code != http.StatusBadRequest {
+				t.Errorf("%s%q: %d, want 400", p, bad, code)
+			}
+		}
+	}
+}
+
+// Each way a search can run (the newest lines walked, then the rest walked
+// or looked up in the full-text index) pages through the same lines, newest first, as
+// plain SQL finds them, for single words and for the operators that turn
+// the substring prefilter off (or, -word) or keep it on (phrases, AND).
 func TestSearchStrategiesAgree(t *testing.T) {
 	f := newFixture(t, migrated(t), nil)
 	admin := pgtest.Pool(t, f.pool.Config().ConnString())
 	_, err := admin.Exec(t.Context(), `INSERT INTO daz_core_chat_log (timestamp, channel, username, message, event_type)
 		SELECT $1::timestamptz + g * interval '1 minute', $2, 'user' || (g % 7),
-		       CASE WHEN g % 3 = 0 THEN 'common words' ELSE 'other' END || CASE WHEN g % 17 = 0 THEN ' rare' ELSE '' END ||
-		       CASE WHEN g < 30 THEN ' early' ELSE '' END,
+		       CASE WHEN g % 3 = 0 THEN 'Common words' ELSE 'other' END || CASE WHEN g % 17 = 0 THEN ' rare' ELSE '' END ||
+		       CASE WHEN g < 30 THEN ' early<b>' ELSE '' END,
 		       'chatMsg' FROM generate_series(1, 300) g`, now.Add(-10*time.Hour), channel)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, word := range []string{"common", "rare", "early", "missing"} {
-		var want []int64
-		rows, _ := admin.Query(t.Context(), `SELECT id FROM daz_core_chat_log WHERE message ~ ('\m' || $1 || '\M') ORDER BY id DESC`, word)
+	for _, query := range []string{"common", "rare", "early", "missing", "COMMON rare", `"common words"`, `"words common"`,
+		"rare or early", "common -rare", "b", "other early"} {
+		rows, _ := admin.Query(t.Context(), `SELECT id FROM daz_core_chat_log
+			WHERE to_tsvector('simple', translate(message, '<>', '  ')) @@ websearch_to_tsquery('simple', $1) ORDER BY id DESC`, query)
 		want, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, tune := range []struct{ window, probe int }{{20000, 20000}, {5, 1000}, {5, 3}} {
-			f.store.SearchWindow, f.store.SearchProbe = tune.window, tune.probe
+		for _, tune := range []struct {
+			walk  int
+			force string
+		}{{10000, ""}, {5, ""}, {5, "walk"}, {5, "index"}, {1, "index"}, {40, "index"}} {
+			f.store.SearchWalk, f.store.SearchForce = tune.walk, tune.force
 			var got []int64
-			q := web.MessageQuery{Channel: channel, Q: word, Limit: 4}
+			q := web.MessageQuery{Channel: channel, Q: query, Limit: 4}
 			for range 200 {
 				lines, more, err := f.store.Messages(t.Context(), q)
 				if err != nil {
@@ -544,7 +634,7 @@ func TestSearchStrategiesAgree(t *testing.T) {
 				q.Before = lines[len(lines)-1].ID
 			}
 			if !slices.Equal(got, want) {
-				t.Errorf("%q with window %d, probe %d: %d lines %v, want %d %v", word, tune.window, tune.probe, len(got), got, len(want), want)
+				t.Errorf("%q with walk %d, %q: %d lines %v, want %d %v", query, tune.walk, tune.force, len(got), got, len(want), want)
 			}
 		}
 	}

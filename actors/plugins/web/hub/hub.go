@@ -1,16 +1,19 @@
 // Package hub is the in-process meeting point between the web plugin of each
 // channel (which sees the channel's live events) and the web server (which
 // streams them to browsers and shows who is online). It keeps, per channel,
-// the roster, what is playing and the connection state, and fans every live
-// event out to subscribers without ever blocking the publisher: a subscriber
-// whose buffer is full is dropped, not waited for.
+// the roster, what is playing and the connection state, and a backlog of
+// the latest live events that subscribers take at their own pace, so the
+// publisher never waits: a subscriber that falls too far behind is
+// dropped.
 //
 // PMs never enter the hub: the web plugin does not subscribe to them and the
 // hub has no kind for them.
 package hub
 
 import (
+	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +43,27 @@ type Event struct {
 	Hidden bool        `json:"hidden,omitempty"`
 	Media  *NowPlaying `json:"media,omitempty"`
 	State  string      `json:"state,omitempty"`
+
+	// Frame is the event as one server-sent event ("id:", "event:",
+	// "data:" and the blank line), encoded once when it is published,
+	// however many streams send it. Shared: never modify it.
+	Frame []byte `json:"-"`
+}
+
+// encodeFrame builds ev's server-sent event.
+func encodeFrame(ev *Event) []byte {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return nil // the fields are plain strings and numbers; cannot happen
+	}
+	buf := make([]byte, 0, len(data)+len(ev.Kind)+32)
+	buf = append(buf, "id: "...)
+	buf = strconv.AppendUint(buf, ev.Seq, 10)
+	buf = append(buf, "\nevent: "...)
+	buf = append(buf, ev.Kind...)
+	buf = append(buf, "\ndata: "...)
+	buf = append(buf, data...)
+	return append(buf, "\n\n"...)
 }
 
 // Member is one person in a channel's roster.
@@ -84,22 +108,72 @@ type Retry struct {
 // by names who asked (for the log).
 type Sayer func(text, by string) bool
 
-// Sub is one subscriber of a channel's events.
+// Sub is one subscriber of a channel's events. It reads them from the
+// channel's backlog at its own pace (Ready, Take): publishing a line does no
+// work per subscriber, so a busy channel with many live streams costs each
+// stream one wake-up per batch it takes, not one per line.
 type Sub struct {
+	hub     *Hub
 	channel string
-	c       chan Event
+	next    uint64 // the channel's count of the next event to take; under hub.mu
+	behind  uint64 // how far behind it may fall
 	gone    chan struct{}
 	once    sync.Once
 }
-
-// Events delivers the channel's events in order.
-func (s *Sub) Events() <-chan Event { return s.c }
 
 // Dropped is closed when the hub dropped this subscriber for being too slow
 // (or it unsubscribed).
 func (s *Sub) Dropped() <-chan struct{} { return s.gone }
 
 func (s *Sub) drop() { s.once.Do(func() { close(s.gone) }) }
+
+// closed is a channel that is always ready.
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// Ready is closed (now, or when it comes) once there is an event to take.
+func (s *Sub) Ready() <-chan struct{} {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	c := s.hub.ch(s.channel)
+	if c.count > s.next {
+		return closed
+	}
+	if c.wake == nil {
+		c.wake = make(chan struct{})
+	}
+	return c.wake
+}
+
+// Take appends the events published since the last Take to dst, oldest
+// first, and returns it. Every subscriber gets the same *Event; it must not
+// be modified. ok is false when the subscriber fell more than its backlog
+// behind: it is dropped and missed events.
+func (s *Sub) Take(dst []*Event) (events []*Event, ok bool) {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	c := s.hub.ch(s.channel)
+	select {
+	case <-s.gone:
+		return dst, false
+	default:
+	}
+	if c.count-s.next > s.behind {
+		// Never wait for a slow reader: it is dropped and its browser
+		// reconnects (EventSource does so by itself).
+		delete(c.subs, s)
+		s.drop()
+		s.hub.dropped++
+		return dst, false
+	}
+	for ; s.next < c.count; s.next++ {
+		dst = append(dst, c.ring[s.next%uint64(len(c.ring))])
+	}
+	return dst, true
+}
+
+// Backlog is how many of a channel's latest events the hub keeps for its
+// subscribers, and so the most one may fall behind.
+const Backlog = 1024
 
 type channelState struct {
 	known      bool
@@ -110,6 +184,11 @@ type channelState struct {
 	retry      Retry
 	sayer      Sayer
 	subs       map[*Sub]struct{}
+	// The latest Backlog events (once there are subscribers), by count
+	// modulo Backlog; count is how many were published.
+	ring  []*Event
+	count uint64
+	wake  chan struct{} // closed at the next event; nil when nobody waits
 }
 
 // Hub is safe for concurrent use.
@@ -134,14 +213,19 @@ func (h *Hub) ch(channel string) *channelState {
 	return c
 }
 
-// Subscribe starts delivering channel's events; buf is how many may wait
-// unread before the subscriber is dropped.
-func (h *Hub) Subscribe(channel string, buf int) *Sub {
+// Subscribe starts delivering channel's events from the next one on;
+// behind is how many may wait untaken before the subscriber is dropped (at
+// most Backlog).
+func (h *Hub) Subscribe(channel string, behind int) *Sub {
 	channel = strings.ToLower(channel)
-	s := &Sub{channel: channel, c: make(chan Event, buf), gone: make(chan struct{})}
 	h.mu.Lock()
-	h.ch(channel).subs[s] = struct{}{}
-	h.mu.Unlock()
+	defer h.mu.Unlock()
+	c := h.ch(channel)
+	if c.ring == nil {
+		c.ring = make([]*Event, Backlog)
+	}
+	s := &Sub{hub: h, channel: channel, next: c.count, behind: uint64(min(max(behind, 1), Backlog)), gone: make(chan struct{})}
+	c.subs[s] = struct{}{}
 	return s
 }
 
@@ -172,20 +256,22 @@ func (h *Hub) DroppedTotal() uint64 {
 	return h.dropped
 }
 
-// publish stamps ev and offers it to every subscriber; the caller holds mu.
+// publish stamps ev and puts it in the channel's backlog for the
+// subscribers to take; the caller holds mu. The event is encoded once
+// here, so a line costs the same JSON whatever the number of streams, and
+// publishing never waits for any of them.
 func (h *Hub) publish(c *channelState, ev Event) {
 	h.seq++
 	ev.Seq = h.seq
-	for s := range c.subs {
-		select {
-		case s.c <- ev:
-		default:
-			// Never wait for a slow reader: it is dropped and its
-			// browser reconnects (EventSource does so by itself).
-			delete(c.subs, s)
-			s.drop()
-			h.dropped++
-		}
+	if len(c.subs) == 0 {
+		return // a subscriber starts at the next event
+	}
+	ev.Frame = encodeFrame(&ev)
+	c.ring[c.count%uint64(len(c.ring))] = &ev
+	c.count++
+	if c.wake != nil {
+		close(c.wake)
+		c.wake = nil
 	}
 }
 
