@@ -41,6 +41,7 @@ func TestSchemaHasTablesAndIndexes(t *testing.T) {
 		"daz_eventfilter_user_limits",
 		"daz_moderation_actions",
 		"daz_moderation_rules",
+		"daz_nodes",
 		"daz_remind_reminders",
 		"daz_tell_messages",
 		"daz_web_chat_hourly",

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/daz-bot/daz/actors/internal/testpg"
+	"github.com/daz-bot/daz/migrations/pgtest"
 )
 
 // TestDatabaseCutDuringFloodLosesNothing simulates a 30 s outage while
@@ -18,7 +19,7 @@ func TestDatabaseCutDuringFloodLosesNothing(t *testing.T) {
 	t.Parallel()
 	dbURL := testpg.NewMigrated(t)
 	pool := testpg.Pool(t, dbURL)
-	proxy := newFaultProxy(t, dbURL)
+	proxy := pgtest.NewFaultProxy(t, dbURL)
 	dataDir := t.TempDir()
 	metrics := &Metrics{}
 	h := startWriter(t, Config{

@@ -13,6 +13,7 @@ import (
 	"github.com/daz-bot/daz/actors/internal/testpg"
 	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/migrations"
+	"github.com/daz-bot/daz/migrations/pgtest"
 )
 
 // A daemon that starts while PostgreSQL is down hands the writer its
@@ -22,7 +23,7 @@ import (
 func TestPrepareRunsOnTheProbeBeforeAnyWrite(t *testing.T) {
 	t.Parallel()
 	dbURL := testpg.New(t) // no schema yet
-	proxy := newFaultProxy(t, dbURL)
+	proxy := pgtest.NewFaultProxy(t, dbURL)
 	proxy.Cut()
 	var prepared atomic.Int32
 	metrics := &Metrics{}

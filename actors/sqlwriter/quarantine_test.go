@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/daz-bot/daz/actors/actorkit/actortest"
+	"github.com/daz-bot/daz/migrations/pgtest"
 
 	"github.com/daz-bot/daz/actors/internal/testpg"
 )
@@ -74,7 +75,7 @@ func TestSpillLimitKeepsEventsInMemory(t *testing.T) {
 	t.Parallel()
 	dbURL := testpg.NewMigrated(t)
 	pool := testpg.Pool(t, dbURL)
-	proxy := newFaultProxy(t, dbURL)
+	proxy := pgtest.NewFaultProxy(t, dbURL)
 	dataDir := t.TempDir()
 	metrics := &Metrics{}
 	h := startWriter(t, Config{

@@ -10,6 +10,7 @@ import (
 
 	"github.com/daz-bot/daz/actors/internal/testpg"
 	"github.com/daz-bot/daz/messages"
+	"github.com/daz-bot/daz/migrations/pgtest"
 )
 
 func TestSQLRequestRoundTrips(t *testing.T) {
@@ -96,7 +97,7 @@ func TestSQLRequestRoundTrips(t *testing.T) {
 func TestSQLRequestAnswersUnavailableWhileDatabaseIsCut(t *testing.T) {
 	t.Parallel()
 	dbURL := testpg.NewMigrated(t)
-	proxy := newFaultProxy(t, dbURL)
+	proxy := pgtest.NewFaultProxy(t, dbURL)
 	h := startWriter(t, Config{DatabaseURL: proxy.URL(t, dbURL), RetryBase: time.Second, RetryMax: time.Second}, true)
 	ping := &messages.SQLRequest{ID: 1, Kind: messages.SQLQuery, Query: `SELECT 1`}
 

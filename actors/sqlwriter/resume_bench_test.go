@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/daz-bot/daz/actors/internal/testpg"
+	"github.com/daz-bot/daz/migrations/pgtest"
 )
 
 // BenchmarkResumeAfterOutage cuts the database away for 60 s of the
@@ -21,7 +22,7 @@ func BenchmarkResumeAfterOutage(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		dbURL := testpg.NewMigrated(b)
 		pool := testpg.Pool(b, dbURL)
-		proxy := newFaultProxy(b, dbURL)
+		proxy := pgtest.NewFaultProxy(b, dbURL)
 		metrics := &Metrics{}
 		h := startWriter(b, Config{DatabaseURL: proxy.URL(b, dbURL), Metrics: metrics}, true)
 		var seq uint64

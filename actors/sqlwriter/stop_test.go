@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/daz-bot/daz/actors/internal/testpg"
+	"github.com/daz-bot/daz/migrations/pgtest"
 )
 
 func TestStopDuringFloodWritesEverything(t *testing.T) {
@@ -31,7 +32,7 @@ func TestSpillFileSurvivesRestart(t *testing.T) {
 	t.Parallel()
 	dbURL := testpg.NewMigrated(t)
 	pool := testpg.Pool(t, dbURL)
-	proxy := newFaultProxy(t, dbURL)
+	proxy := pgtest.NewFaultProxy(t, dbURL)
 	dataDir := t.TempDir()
 
 	// First process: some events get through, then the database goes away

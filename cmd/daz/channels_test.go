@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -150,5 +151,26 @@ func TestChannelsAddUsesTheConfiguredServer(t *testing.T) {
 		[]string{"DAZ_DATABASE_URL=" + dbURL}, &out, &errOut)
 	if code != exitOK || !strings.Contains(out.String(), "added on http://127.0.0.1:8080") {
 		t.Fatalf("exit %d, %q %q", code, out.String(), errOut.String())
+	}
+}
+
+// A database that refuses the daemon's login stops `daz run` with exit 2
+// before it takes any channel.
+func TestRunWithARefusedDatabaseLoginExits2(t *testing.T) {
+	t.Parallel()
+	u, err := url.Parse(pgtest.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword("daz_no_such_role", "wrong-secret")
+	var out, errOut bytes.Buffer
+	code := runCommand(t.Context(), []string{"run"}, []string{"DAZ_DATABASE_URL=" + u.String(),
+		"DAZ_CYTUBE_CHANNEL=x", "DAZ_CYTUBE_SERVER_URL=http://127.0.0.1:1", "DAZ_DEBUG_ADDR=127.0.0.1:0",
+		"DAZ_WEB_ADDR=", "DAZ_DATA_DIR=" + t.TempDir()}, &out, &errOut)
+	if code != exitConfig {
+		t.Fatalf("exit %d, want %d: %s", code, exitConfig, errOut.String())
+	}
+	if strings.Contains(errOut.String(), "wrong-secret") {
+		t.Fatalf("the password was printed: %s", errOut.String())
 	}
 }

@@ -126,6 +126,7 @@ func cmdRun(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	opts := cfg.Options
 	opts.Logger = newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	opts.Version, opts.Commit = buildInfo()
+	opts.Environ = environ // env: password references of daz_channels rows
 	a, err := app.New(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "daz run: %v\n", err)
@@ -137,6 +138,10 @@ func cmdRun(ctx context.Context, args, environ []string, stderr io.Writer) int {
 	}
 	if err := a.Run(ctx); err != nil {
 		opts.Logger.Error("daz stopped with an error", slog.Any("error", err))
+		var cfgErr *app.ConfigError
+		if errors.As(err, &cfgErr) {
+			return exitConfig // e.g. a database password the server refuses
+		}
 		return exitFailed
 	}
 	return exitOK

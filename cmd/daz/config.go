@@ -20,6 +20,7 @@ import (
 	"github.com/daz-bot/daz/actors/sqlwriter"
 
 	"github.com/daz-bot/daz/actors/eventfilter"
+	"github.com/daz-bot/daz/actors/ownership"
 	"github.com/daz-bot/daz/cmd/daz/app"
 	"github.com/daz-bot/daz/cmd/daz/channelreg"
 )
@@ -70,6 +71,8 @@ func defaultConfigKeys() []configKey {
 		{"writer.memory_limit", "auto", "soft memory limit of the process in bytes; auto: 1.5 × writer.max_buffered_bytes unless GOMEMLIMIT is set; off: none"},
 		{"data.dir", app.DefaultDataDir, "directory for the spill file and text logs"},
 		{"shutdown.timeout", durText(app.DefaultShutdownTimeout), "how long a graceful shutdown may take"},
+		{"node.name", "", "this daemon's name in a group sharing one database; empty: host name and process id"},
+		{"cluster.failover_timeout", durText(ownership.DefaultFailoverTimeout), "how long a dead daemon's channels may stay dark before others run them"},
 		{"log.retention", "", "drop the chat log's months older than this (e.g. 400d, at least 31d); empty keeps everything"},
 		{"log.format", "auto", "json, text, or auto (text on a terminal)"},
 		{"log.level", "info", "debug, info, warn or error"},
@@ -247,6 +250,12 @@ func buildOptions(k *koanf.Koanf, requireChannel bool) (loadedConfig, error) {
 			ConnectInterval: dur("cytube.connect_interval"),
 		},
 		LocalAddr: strings.TrimSpace(k.String("cytube.local_addr")),
+		Cluster: app.ClusterOptions{
+			NodeName: k.String("node.name"), FailoverTimeout: dur("cluster.failover_timeout"),
+		},
+	}
+	if opts.Cluster.NodeName == "" {
+		opts.Cluster.NodeName = app.DefaultNodeName()
 	}
 	if servers, err := serverList(k); err != nil {
 		errs = append(errs, err)

@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -20,13 +22,14 @@ import (
 
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/clock"
-	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/actors/connection/servergate"
+	"github.com/daz-bot/daz/actors/ownership"
 	"github.com/daz-bot/daz/actors/plugins/web/hub"
 	"github.com/daz-bot/daz/actors/sqlwriter"
 	"github.com/daz-bot/daz/cmd/daz/debugserver"
 	"github.com/daz-bot/daz/cmd/daz/metrics"
 	"github.com/daz-bot/daz/cmd/daz/web"
+	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/migrations"
 	"github.com/daz-bot/daz/supervision"
 )
@@ -59,7 +62,7 @@ type App struct {
 	ready   chan struct{}
 
 	startedAt     time.Time
-	connCounters  map[string]*connection.Counters // by lower-case channel name
+	connCounters  *counterSet
 	writerMetrics *sqlwriter.Metrics
 	intake        *sqlwriter.Intake // the writer's back-pressure on the readers
 	gate          *servergate.Gate  // every channel's per-server limits
@@ -67,6 +70,13 @@ type App struct {
 	retryPool     *pgxpool.Pool
 	migrated      bool // at start-up; otherwise the writer applies them
 	retryStore    supervision.RetryStore
+
+	cluster *ownership.Counters
+	// channelSet is what the group serves: the config's channels, then
+	// daz_channels as the registry listener reads it. By lower-case name.
+	channelMu  sync.RWMutex
+	channelSet map[string]ChannelOptions
+	duplicates atomic.Int64 // "Duplicate login" kicks: two sessions of the bot in one channel
 
 	webHub  *hub.Hub
 	web     *web.Server
@@ -124,6 +134,12 @@ func New(opts Options) (*App, error) {
 	if opts.DataDir == "" {
 		opts.DataDir = DefaultDataDir
 	}
+	if opts.Cluster.NodeName == "" {
+		opts.Cluster.NodeName = DefaultNodeName()
+	}
+	if opts.Cluster.FailoverTimeout == 0 {
+		opts.Cluster.FailoverTimeout = ownership.DefaultFailoverTimeout
+	}
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
@@ -140,11 +156,15 @@ func New(opts Options) (*App, error) {
 		a.dialer = &ws
 	}
 	a.metrics.Registry.MustRegister(newWriterCollector(a.writerMetrics))
-	a.connCounters = map[string]*connection.Counters{}
+	a.connCounters = &counterSet{}
+	a.channelSet = map[string]ChannelOptions{}
 	for _, ch := range opts.Channels {
-		a.connCounters[strings.ToLower(ch.Name)] = &connection.Counters{}
+		a.connCounters.get(strings.ToLower(ch.Name))
+		a.channelSet[strings.ToLower(ch.Name)] = ch
 	}
 	a.metrics.Registry.MustRegister(newConnectionCollector(a.connCounters))
+	a.cluster = &ownership.Counters{}
+	a.metrics.Registry.MustRegister(newClusterCollectors(a.cluster, &a.duplicates)...)
 	return a, nil
 }
 
@@ -206,6 +226,9 @@ func (a *App) Run(ctx context.Context) error {
 		defer debug.SetMemoryLimit(prev)
 		a.log.Info("soft memory limit set", slog.Int64("bytes", limit))
 	}
+	if err := a.probeDatabase(ctx); err != nil {
+		return err
+	}
 	a.migrated = a.migrate(ctx)
 	if err := a.openRetryStore(); err != nil {
 		return err
@@ -244,10 +267,13 @@ func (a *App) Run(ctx context.Context) error {
 		_ = a.shutdownTree() // the listen error is the one to report
 		return err
 	}
+	stopFollowing := a.followGroup(ctx)
 	close(a.ready)
 
 	<-ctx.Done()
+	stopFollowing()
 	a.log.Info("daz shutting down", slog.String("timeout", a.opts.ShutdownTimeout.String()))
+	a.sys.Send(a.sys.PIDOf(RootID+"/"+OwnershipName), messages.OwnershipDraining{})
 	a.stopWeb()
 	if a.debug != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -273,6 +299,25 @@ func (a *App) shutdownTree() error {
 	wErr := a.sys.Shutdown(ctx, RootID+"/sqlwriter")
 	if err := errors.Join(chErr, wErr, a.sys.Shutdown(ctx, RootID)); err != nil {
 		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	return nil
+}
+
+// probeDatabase refuses to start on credentials or a database name the
+// server rejects (exit 2, nothing taken); a database that is merely down is
+// waited for by the ownership actor, which then takes nothing until it
+// answers.
+func (a *App) probeDatabase(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err := ownership.Probe(pctx, a.opts.DatabaseURL.Reveal())
+	var authErr *ownership.AuthError
+	if errors.As(err, &authErr) {
+		return &ConfigError{Key: "database.url", Err: errors.New(a.opts.DatabaseURL.Redact(err.Error()))}
+	}
+	if err != nil {
+		a.log.Warn("database not reachable at start-up; no channel is taken until it is",
+			slog.String("error", a.opts.DatabaseURL.Redact(err.Error())))
 	}
 	return nil
 }

@@ -19,6 +19,12 @@ func (a *App) observe(msg any) {
 		switch m.State {
 		case messages.StateBackingOff, messages.StateCoolingDown, messages.StateStopped:
 			a.metrics.Reconnect(m.Channel, failureKind(m.LastError))
+			if m.State == messages.StateCoolingDown && strings.Contains(m.LastError, "Duplicate login") {
+				// CyTube kicked one of two sessions of the bot in one
+				// channel: a double connection, which ownership exists
+				// to prevent.
+				a.duplicates.Add(1)
+			}
 		}
 	case *messages.Route:
 		a.metrics.Routed(m.Channel, string(m.Decision))

@@ -6,6 +6,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,6 +141,7 @@ type Options struct {
 	MemoryLimit     int64
 	Web             WebOptions
 	ShutdownTimeout time.Duration
+	Cluster         ClusterOptions
 	// LogRetention drops the chat log's months older than now − LogRetention
 	// (actors/logmaint); zero keeps everything.
 	LogRetention time.Duration
@@ -156,6 +160,10 @@ type Options struct {
 	Version string
 	Commit  string
 
+	// Environ answers env: password references of daz_channels rows;
+	// nil: the process environment.
+	Environ []string
+
 	Logger     *slog.Logger
 	Clock      clock.Clock
 	HTTPClient *http.Client
@@ -163,6 +171,51 @@ type Options struct {
 	// ExtraPlugins adds plugins next to the standard ones in every channel
 	// (embedding programs add their own; tests add misbehaving ones).
 	ExtraPlugins func(pluginkit.Deps) []pluginkit.Spec
+}
+
+// ClusterOptions place this daemon in a group sharing one database: each
+// channel is run by exactly one daemon of the group (actors/ownership).
+type ClusterOptions struct {
+	// NodeName names this daemon in the group (node.name); empty:
+	// DefaultNodeName(), the host name and process id.
+	NodeName string
+	// FailoverTimeout bounds how long a dead daemon's channels stay dark
+	// (cluster.failover_timeout); every cluster schedule derives from it.
+	// Zero: ownership.DefaultFailoverTimeout.
+	FailoverTimeout time.Duration
+}
+
+// nodeNamePattern keeps node names printable and short enough that
+// "daz:" + name fits PostgreSQL's 63-byte application_name unchanged.
+var nodeNamePattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,59}$`)
+
+// DefaultNodeName is the host name and process id, cut to a valid name.
+func DefaultNodeName() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "daz"
+	}
+	host = strings.Map(func(r rune) rune {
+		if r < 128 && (r == '.' || r == '_' || r == '-' || (r >= '0' && r <= '9') || (r|0x20 >= 'a' && r|0x20 <= 'z')) {
+			return r
+		}
+		return '-'
+	}, host)
+	pid := "-" + strconv.Itoa(os.Getpid())
+	if len(host)+len(pid) > 59 {
+		host = host[:59-len(pid)]
+	}
+	return host + pid
+}
+
+func (c ClusterOptions) validate() error {
+	if !nodeNamePattern.MatchString(c.NodeName) {
+		return &ConfigError{Key: "node.name", Err: fmt.Errorf("%q is not 1-59 of A-Z, a-z, 0-9, '.', '_' and '-'", c.NodeName)}
+	}
+	if c.FailoverTimeout < time.Second {
+		return &ConfigError{Key: "cluster.failover_timeout", Err: fmt.Errorf("must be at least 1s, got %s", c.FailoverTimeout)}
+	}
+	return nil
 }
 
 // Defaults of the settings the app itself owns; the retry schedule's come
@@ -253,6 +306,9 @@ func (o Options) Validate() error {
 		return &ConfigError{Key: "shutdown.timeout", Err: fmt.Errorf("must be positive, got %s", o.ShutdownTimeout)}
 	}
 	if err := o.validateServers(); err != nil {
+		return err
+	}
+	if err := o.Cluster.validate(); err != nil {
 		return err
 	}
 	if o.LogRetention != 0 && o.LogRetention < logmaint.MinRetention {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"time"
 
@@ -40,18 +41,89 @@ func (a *App) ChannelState(name string) (messages.ConnectionState, bool) {
 	return messages.ConnectionState{}, false
 }
 
+// clusterStatus is the ownership actor's last view, from the tree.
+func (a *App) clusterStatus() (messages.ClusterStatus, bool) {
+	v, ok := a.sys.Tree().State(RootID + "/" + OwnershipName)
+	st, isStatus := v.(messages.ClusterStatus)
+	return st, ok && isStatus
+}
+
+// Ready: the database answers, the lock session is confirmed, this daemon
+// owns its share (or no channel is left unowned), and every channel it owns
+// is online or deliberately stopped. Channels owned by others are not its
+// business.
 func (r reports) Ready(ctx context.Context) debugserver.Readiness {
-	rep := debugserver.Readiness{Ready: true, Database: r.databaseCheck(ctx)}
+	rep := debugserver.Readiness{Ready: true, Database: r.databaseCheck(ctx), Owned: []string{}}
 	if !rep.Database.OK {
 		rep.Ready = false
 	}
-	for _, ch := range r.a.opts.Channels {
-		st, ok := r.a.ChannelState(ch.Name)
-		cr := channelReadiness(ch.Name, st, ok)
+	cl, ok := r.a.clusterStatus()
+	rep.Node, rep.Share = r.a.opts.Cluster.NodeName, cl.Share
+	if !ok || !cl.Connected {
+		rep.Ready = false
+	}
+	rep.Owned = append(rep.Owned, cl.Owned...)
+	if len(cl.Owned) < cl.Share {
+		for _, owner := range cl.Owners {
+			if owner == "" {
+				rep.Ready = false // below its share while a channel is free
+				break
+			}
+		}
+	}
+	for _, name := range cl.Owned {
+		st, ok := r.a.ChannelState(name)
+		cr := channelReadiness(name, st, ok)
 		if !cr.Ready {
 			rep.Ready = false
 		}
 		rep.Channels = append(rep.Channels, cr)
+	}
+	return rep
+}
+
+// Cluster lists the group as the ownership actor last read it.
+func (r reports) Cluster() debugserver.ClusterReport {
+	cl, _ := r.a.clusterStatus()
+	rep := debugserver.ClusterReport{
+		GeneratedAt: r.a.opts.Clock.Now(), Node: r.a.opts.Cluster.NodeName, Connected: cl.Connected,
+		Share: cl.Share, Fences: cl.Fences, DuplicateLogins: r.a.duplicates.Load(), LastError: cl.LastError,
+		Nodes: []debugserver.ClusterNode{}, Channels: []debugserver.ChannelOwner{},
+	}
+	if !cl.LastFence.IsZero() {
+		rep.LastFence = &cl.LastFence
+	}
+	if !cl.CheckedAt.IsZero() {
+		rep.CheckedAt = &cl.CheckedAt
+	}
+	byNode := map[string][]string{}
+	names := make([]string, 0, len(cl.Owners))
+	for name := range cl.Owners {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		owner := cl.Owners[name]
+		if owner == "" {
+			owner = "unowned"
+		} else {
+			byNode[owner] = append(byNode[owner], name)
+		}
+		co := debugserver.ChannelOwner{Channel: name, Owner: owner}
+		if owner == r.a.opts.Cluster.NodeName {
+			if st, ok := r.a.ChannelState(name); ok {
+				co.State = string(st.State)
+			}
+		}
+		rep.Channels = append(rep.Channels, co)
+	}
+	for _, n := range cl.Nodes {
+		chs := byNode[n.Name]
+		if chs == nil {
+			chs = []string{}
+		}
+		rep.Nodes = append(rep.Nodes, debugserver.ClusterNode{Name: n.Name, StartedAt: n.StartedAt,
+			HeartbeatAt: n.HeartbeatAt, Live: n.Live, Channels: chs})
 	}
 	return rep
 }
@@ -97,3 +169,6 @@ func (r reports) databaseCheck(ctx context.Context) debugserver.CheckResult {
 	}
 	return debugserver.CheckResult{OK: true}
 }
+
+// Cluster is /debug/cluster's report (tests and embedding programs read it).
+func (a *App) Cluster() debugserver.ClusterReport { return reports{a}.Cluster() }

@@ -43,11 +43,17 @@ const (
 // ctx ends, after onChange has returned, and an error only for a database
 // URL it cannot parse.
 func Watch(ctx context.Context, databaseURL string, clk clock.Clock, logger *slog.Logger, onChange func()) error {
+	return WatchNotify(ctx, databaseURL, NotifyChannel, ListenerApplicationName, clk, logger, onChange)
+}
+
+// WatchNotify is Watch for any notification channel, on a connection named
+// appName: the ownership of channels (daz_cluster) is followed the same way.
+func WatchNotify(ctx context.Context, databaseURL, notifyChannel, appName string, clk clock.Clock, logger *slog.Logger, onChange func()) error {
 	cfg, err := pgx.ParseConfig(databaseURL)
 	if err != nil {
-		return fmt.Errorf("channel listener: %w", err)
+		return fmt.Errorf("%s listener: %w", notifyChannel, err)
 	}
-	cfg.RuntimeParams["application_name"] = ListenerApplicationName
+	cfg.RuntimeParams["application_name"] = appName
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = connectLimit
 	}
@@ -77,7 +83,7 @@ func Watch(ctx context.Context, databaseURL string, clk clock.Clock, logger *slo
 
 	failures := 0
 	for {
-		connected, err := listen(ctx, cfg, logger, failures, signal)
+		connected, err := listen(ctx, cfg, notifyChannel, logger, failures, signal)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -97,7 +103,7 @@ func Watch(ctx context.Context, databaseURL string, clk clock.Clock, logger *slo
 
 // listen runs one connection's life: it reports whether LISTEN succeeded
 // and why the connection ended.
-func listen(ctx context.Context, cfg *pgx.ConnConfig, logger *slog.Logger, attempt int, signal func()) (bool, error) {
+func listen(ctx context.Context, cfg *pgx.ConnConfig, notifyChannel string, logger *slog.Logger, attempt int, signal func()) (bool, error) {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return false, fmt.Errorf("connect: %w", err)
@@ -107,7 +113,7 @@ func listen(ctx context.Context, cfg *pgx.ConnConfig, logger *slog.Logger, attem
 		defer cancel()
 		_ = conn.Close(cctx)
 	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{NotifyChannel}.Sanitize()); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{notifyChannel}.Sanitize()); err != nil {
 		return false, fmt.Errorf("listen: %w", err)
 	}
 	logger.Info("channel listener connected", slog.String("event", "listener_connected"), slog.Int("attempt", attempt))

@@ -26,6 +26,44 @@ import (
 type Introspector interface {
 	Actors() ActorsReport
 	Ready(ctx context.Context) Readiness
+	Cluster() ClusterReport
+}
+
+// ClusterReport is /debug/cluster: the daemons sharing the database and
+// the owner of each channel, as this daemon last read them from the locks.
+type ClusterReport struct {
+	GeneratedAt time.Time `json:"generated_at"`
+	Node        string    `json:"node"`
+	// Connected: this daemon's lock session was confirmed at its last round.
+	Connected bool `json:"connected"`
+	// Share is ⌈channels / live daemons⌉.
+	Share           int            `json:"share"`
+	Fences          int64          `json:"fences"`
+	LastFence       *time.Time     `json:"last_fence,omitempty"`
+	DuplicateLogins int64          `json:"duplicate_logins"`
+	LastError       string         `json:"last_error,omitempty"`
+	CheckedAt       *time.Time     `json:"checked_at,omitempty"`
+	Nodes           []ClusterNode  `json:"nodes"`
+	Channels        []ChannelOwner `json:"channels"`
+}
+
+// ClusterNode is one daemon of the group.
+type ClusterNode struct {
+	Name        string    `json:"name"`
+	StartedAt   time.Time `json:"started_at"`
+	HeartbeatAt time.Time `json:"heartbeat_at"`
+	// Live: its lock session is connected now.
+	Live     bool     `json:"live"`
+	Channels []string `json:"channels"`
+}
+
+// ChannelOwner names the daemon holding a channel's lock, or "unowned".
+type ChannelOwner struct {
+	Channel string `json:"channel"`
+	Owner   string `json:"owner"`
+	// State is the connection state of a channel this daemon owns (online,
+	// waiting for a connection slot, ...); others' channels have none here.
+	State string `json:"state,omitempty"`
 }
 
 // ActorsReport is the body of /debug/actors.
@@ -37,7 +75,13 @@ type ActorsReport struct {
 
 // Readiness is the body of /readyz.
 type Readiness struct {
-	Ready    bool               `json:"ready"`
+	Ready bool `json:"ready"`
+	// Node, Share and Owned place the daemon in its group: it is ready once
+	// it owns its share (or nothing is left to take) and each channel it
+	// owns is online or deliberately stopped.
+	Node     string             `json:"node,omitempty"`
+	Share    int                `json:"share"`
+	Owned    []string           `json:"owned"`
 	Database CheckResult        `json:"database"`
 	Channels []ChannelReadiness `json:"channels"`
 }
@@ -113,6 +157,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /debug/actors", s.handleActors)
 	mux.HandleFunc("GET /debug/actors.html", s.handleActorsPage)
+	mux.HandleFunc("GET /debug/cluster", s.handleCluster)
 	mux.HandleFunc("GET /debug/{$}", s.handleIndex)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /readyz", s.handleReady)

@@ -21,6 +21,10 @@ func (f fakeReports) Actors() ActorsReport {
 	return ActorsReport{Version: "test", Actors: []actorkit.NodeInfo{{ID: "daz", Name: "daz", Kind: "root", Children: []actorkit.NodeInfo{}}}}
 }
 
+func (f fakeReports) Cluster() ClusterReport {
+	return ClusterReport{Node: "n1", Channels: []ChannelOwner{{Channel: "a", Owner: "n1"}}}
+}
+
 func (f fakeReports) Ready(context.Context) Readiness {
 	return Readiness{Ready: f.ready, Database: CheckResult{OK: f.ready}}
 }
@@ -68,7 +72,7 @@ func TestTokenIsRequiredOnEveryRoute(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	s := start(t, Config{Addr: "127.0.0.1:0", Token: "s3cret", Reports: fakeReports{ready: true}, Registry: reg})
 	base := "http://" + s.Addr()
-	for _, path := range []string{"/debug/actors", "/healthz", "/readyz", "/metrics", "/debug/pprof/", "/debug/pprof/goroutine"} {
+	for _, path := range []string{"/debug/actors", "/debug/cluster", "/healthz", "/readyz", "/metrics", "/debug/pprof/", "/debug/pprof/goroutine"} {
 		if code, _ := get(t, base+path, ""); code != http.StatusUnauthorized {
 			t.Errorf("%s without token: %d, want 401", path, code)
 		}
@@ -100,10 +104,16 @@ func TestRoutesServeTypedReports(t *testing.T) {
 	if code != 200 || json.Unmarshal([]byte(body), &rep) != nil || rep.Actors[0].ID != "daz" {
 		t.Fatalf("/debug/actors = %d %s", code, body)
 	}
+	code, body = get(t, base+"/debug/cluster", "")
+	var cl ClusterReport
+	if code != 200 || json.Unmarshal([]byte(body), &cl) != nil || cl.Channels[0].Owner != "n1" {
+		t.Fatalf("/debug/cluster = %d %s", code, body)
+	}
 	if code, _ := get(t, base+"/readyz", ""); code != http.StatusServiceUnavailable {
 		t.Fatalf("/readyz when not ready = %d", code)
 	}
-	if code, body := get(t, base+"/debug/actors.html", ""); code != 200 || !strings.Contains(body, "actor tree") {
+	if code, body := get(t, base+"/debug/actors.html", ""); code != 200 || !strings.Contains(body, "actor tree") ||
+		!strings.Contains(body, `fetch("/debug/cluster"`) {
 		t.Fatalf("/debug/actors.html = %d", code)
 	}
 	if code, _ := get(t, base+"/metrics", ""); code != http.StatusNotFound {

@@ -198,6 +198,7 @@ func (ch *channel) sendUserCount() { ch.broadcast("usercount", len(ch.members)) 
 func (ch *channel) kickDuplicates(u *conn) {
 	for _, old := range slices.Clone(ch.users) {
 		if old != u && strings.EqualFold(old.ident.name, u.ident.name) {
+			u.srv.duplicateLogins++
 			old.kick("Duplicate login")
 		}
 	}

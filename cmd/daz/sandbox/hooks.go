@@ -94,6 +94,15 @@ func (s *Server) Messages(channel string) []ChatMessage {
 	return out
 }
 
+// DuplicateLogins is how many times an account joined a channel it was
+// already in (the older socket is kicked with "Duplicate login"): the
+// number of moments two sessions of one account shared a channel.
+func (s *Server) DuplicateLogins() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.duplicateLogins
+}
+
 // ConnectionCount is the number of open websockets.
 func (s *Server) ConnectionCount() int {
 	s.mu.Lock()

@@ -262,3 +262,28 @@ func countEvents(frames []string, name string) int {
 	}
 	return n
 }
+
+// DuplicateLogins counts each join that found the account already in the
+// channel (the moment two sessions shared it), not the other joins.
+func TestDuplicateLoginsAreCounted(t *testing.T) {
+	s := startServer(t, Options{})
+	first := dial(t, s)
+	first.join("sandbox")
+	first.login("dazbot", "dazbot")
+	other := dial(t, s)
+	other.join("sandbox")
+	other.login("alice", "alice")
+	if n := s.DuplicateLogins(); n != 0 {
+		t.Fatalf("%d duplicate logins before any", n)
+	}
+	second := dial(t, s)
+	second.handshake()
+	second.emit("login", map[string]string{"name": "dazbot", "pw": "dazbot"})
+	second.takeEvent("login")
+	second.emit("joinChannel", map[string]string{"name": "sandbox"})
+	second.takeEvent("userlist")
+	first.takeEvent("kick")
+	if n := s.DuplicateLogins(); n != 1 {
+		t.Fatalf("%d duplicate logins, want 1", n)
+	}
+}

@@ -146,6 +146,9 @@ type Server struct {
 	listener    net.Listener
 	accepted    []*conn // every socket in accept order, when recorded
 	faults      faults  // set by tests through the hooks
+	// duplicateLogins counts joins that found the same account already in
+	// the channel: two sessions of one account at once.
+	duplicateLogins int
 
 	wg      sync.WaitGroup // connection goroutines
 	stopped chan struct{}  // closed by Close

@@ -1,4 +1,4 @@
-package sqlwriter
+package pgtest
 
 import (
 	"io"
@@ -8,11 +8,13 @@ import (
 	"testing"
 )
 
-// faultProxy sits between the writer and PostgreSQL so a test can take the
-// database away without touching the machine's server. Cut closes every
+// FaultProxy sits between a client under test and PostgreSQL so a test can
+// take the database away from that client alone, without touching the
+// machine's server (the writer's outage tests, a daemon losing its lock
+// session). Cut closes every
 // open connection and makes new ones fail at once (accepted, then closed);
 // Restore lets them through again.
-type faultProxy struct {
+type FaultProxy struct {
 	ln     net.Listener
 	target string
 
@@ -22,8 +24,8 @@ type faultProxy struct {
 	wg    sync.WaitGroup
 }
 
-// newFaultProxy forwards a loopback port to the host:port of databaseURL.
-func newFaultProxy(t testing.TB, databaseURL string) *faultProxy {
+// NewFaultProxy forwards a loopback port to the host:port of databaseURL.
+func NewFaultProxy(t testing.TB, databaseURL string) *FaultProxy {
 	t.Helper()
 	u, err := url.Parse(databaseURL)
 	if err != nil {
@@ -33,7 +35,7 @@ func newFaultProxy(t testing.TB, databaseURL string) *faultProxy {
 	if err != nil {
 		t.Fatalf("proxy: listen: %v", err)
 	}
-	p := &faultProxy{ln: ln, target: u.Host, conns: map[net.Conn]struct{}{}}
+	p := &FaultProxy{ln: ln, target: u.Host, conns: map[net.Conn]struct{}{}}
 	p.wg.Add(1)
 	go p.accept()
 	t.Cleanup(p.close)
@@ -41,7 +43,7 @@ func newFaultProxy(t testing.TB, databaseURL string) *faultProxy {
 }
 
 // URL returns databaseURL with its host pointed at the proxy.
-func (p *faultProxy) URL(t testing.TB, databaseURL string) string {
+func (p *FaultProxy) URL(t testing.TB, databaseURL string) string {
 	t.Helper()
 	u, err := url.Parse(databaseURL)
 	if err != nil {
@@ -52,7 +54,7 @@ func (p *faultProxy) URL(t testing.TB, databaseURL string) string {
 }
 
 // Cut drops every connection and refuses new ones until Restore.
-func (p *faultProxy) Cut() {
+func (p *FaultProxy) Cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cut = true
@@ -62,13 +64,13 @@ func (p *faultProxy) Cut() {
 }
 
 // Restore lets connections through again.
-func (p *faultProxy) Restore() {
+func (p *FaultProxy) Restore() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cut = false
 }
 
-func (p *faultProxy) accept() {
+func (p *FaultProxy) accept() {
 	defer p.wg.Done()
 	for {
 		client, err := p.ln.Accept()
@@ -97,7 +99,7 @@ func (p *faultProxy) accept() {
 }
 
 // track registers a connection pair unless the proxy was cut meanwhile.
-func (p *faultProxy) track(a, b net.Conn) bool {
+func (p *FaultProxy) track(a, b net.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cut {
@@ -110,7 +112,7 @@ func (p *faultProxy) track(a, b net.Conn) bool {
 	return true
 }
 
-func (p *faultProxy) pipe(dst, src net.Conn) {
+func (p *FaultProxy) pipe(dst, src net.Conn) {
 	defer p.wg.Done()
 	_, _ = io.Copy(dst, src)
 	// Either side ending ends the pair, like a network cut would.
@@ -122,7 +124,7 @@ func (p *faultProxy) pipe(dst, src net.Conn) {
 	p.mu.Unlock()
 }
 
-func (p *faultProxy) close() {
+func (p *FaultProxy) close() {
 	_ = p.ln.Close()
 	p.Cut()
 	p.wg.Wait()
