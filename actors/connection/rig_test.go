@@ -3,8 +3,9 @@ package connection_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
-	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -180,7 +181,7 @@ func (r *Rig) CountStates(phase messages.ConnState) int {
 func (r *Rig) WaitState(t testing.TB, phase messages.ConnState, n int) messages.ConnectionState {
 	t.Helper()
 	var found messages.ConnectionState
-	actortest.CheckFor(t, 10*time.Second, "state "+string(phase)+" #"+strconv.Itoa(n), func() bool {
+	ok := actortest.WaitFor(10*time.Second, func() bool {
 		seen := 0
 		for _, st := range r.States() {
 			if st.State == phase {
@@ -193,6 +194,15 @@ func (r *Rig) WaitState(t testing.TB, phase messages.ConnState, n int) messages.
 		}
 		return false
 	})
+	if !ok {
+		// The path taken is what a failure needs explained.
+		var path []string
+		for _, st := range r.States() {
+			path = append(path, fmt.Sprintf("%s #%d at %s (%s)", st.State, st.Attempt, st.At.Format("15:04:05.000"), st.LastError))
+		}
+		t.Fatalf("timed out after 10s waiting for state %s #%d; states seen: %s; clock at %s, timers pending at %v",
+			phase, n, strings.Join(path, " → "), r.Clock.Now().Format("15:04:05.000"), r.Clock.Pending())
+	}
 	return found
 }
 

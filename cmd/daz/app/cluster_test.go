@@ -42,6 +42,8 @@ type group struct {
 	dbURL    string
 	pool     *pgxpool.Pool
 	channels []string
+	// webNodes are the daemons started with their web server on.
+	webNodes map[string]bool
 }
 
 // member is one in-process daz of a group; every database connection it
@@ -87,7 +89,7 @@ func (g *group) options(t *testing.T, node, dbURL string) app.Options {
 		DataDir:     t.TempDir(),
 		Logger:      actortest.Logger(t, slog.LevelInfo).With(slog.String("node", node)),
 		Version:     "cluster",
-		Web:         app.WebOptions{Addr: ""},
+		Web:         app.WebOptions{Addr: webAddr(g.webNodes[node])},
 		Cluster:     app.ClusterOptions{NodeName: node, FailoverTimeout: testFailover},
 		Environ:     []string{"DAZ_TEST_BOT_PASSWORD=dazbot"},
 		// Room for every channel of the group on each daemon: the per-server
@@ -99,6 +101,13 @@ func (g *group) options(t *testing.T, node, dbURL string) app.Options {
 		opts.Channels = append(opts.Channels, app.ChannelOptions{Name: name, ServerURL: g.sb.URL(), Username: "dazbot", Password: "dazbot"})
 	}
 	return opts
+}
+
+func webAddr(on bool) string {
+	if on {
+		return "127.0.0.1:0"
+	}
+	return ""
 }
 
 func (g *group) start(t *testing.T, node string) *member {
@@ -718,8 +727,29 @@ func getJSON(t *testing.T, url string, v any) int {
 // takes it.
 func TestGroupFollowsTheChannelRegistry(t *testing.T) {
 	g := newGroup(t, 4)
+	g.webNodes = map[string]bool{"node-a": true}
 	daemons := []*member{g.start(t, "node-a"), g.start(t, "node-b")}
 	stopWatch := watchDoubles(g, daemons, "grpnew")
+	// The web pages list the group's channels as the registry has them.
+	webLists := func(name string) bool {
+		var list struct {
+			Channels []struct {
+				Name string `json:"name"`
+			} `json:"channels"`
+		}
+		if err := json.Unmarshal([]byte(fetch(t, daemons[0].app.WebURL()+"/api/v1/channels")), &list); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range list.Channels {
+			if c.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	if webLists("grpnew") {
+		t.Fatal("the web lists grpnew before it was added")
+	}
 	spread(t, g, daemons, 60*time.Second)
 	store := channelreg.NewStore(g.pool)
 	added := time.Now()
@@ -730,6 +760,7 @@ func TestGroupFollowsTheChannelRegistry(t *testing.T) {
 	g.channels = append(g.channels, "grpnew")
 	spread(t, g, daemons, 60*time.Second)
 	t.Logf("the added channel was online %s after the insert", time.Since(added))
+	actortest.CheckFor(t, 10*time.Second, "the web listing the added channel", func() bool { return webLists("grpnew") })
 	if _, err := store.SetEnabled(context.Background(), "grpnew", false); err != nil {
 		t.Fatal(err)
 	}
@@ -741,5 +772,6 @@ func TestGroupFollowsTheChannelRegistry(t *testing.T) {
 		}
 		return g.lockOwners(t)["grpnew"] == ""
 	})
+	actortest.CheckFor(t, 10*time.Second, "the web no longer listing the disabled channel", func() bool { return !webLists("grpnew") })
 	noDuplicateLogins(t, g, daemons, stopWatch())
 }

@@ -143,6 +143,7 @@ func (r *registryFollower) read() error {
 	a.channelMu.Lock()
 	a.channelSet = set
 	a.channelMu.Unlock()
+	a.showChannels(set)
 	for name := range set {
 		a.connCounters.get(name)
 	}

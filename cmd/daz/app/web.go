@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,17 +57,8 @@ func (a *App) startWeb() error {
 	if err != nil {
 		return &ConfigError{Key: "database.url", Err: fmt.Errorf("%s", a.opts.DatabaseURL.Redact(err.Error()))}
 	}
-	var chans []web.ChannelConfig
-	for _, ch := range a.opts.Channels {
-		name := strings.ToLower(ch.Name)
-		c := web.ChannelConfig{Name: name, Public: true, Bot: ch.Username}
-		if o, ok := a.opts.Web.Channels[name]; ok {
-			c.Public = o.Public
-		}
-		chans = append(chans, c)
-	}
 	srv, err := web.New(web.Config{
-		Addr: a.opts.Web.Addr, PublicURL: a.opts.Web.PublicURL, Channels: chans,
+		Addr: a.opts.Web.Addr, PublicURL: a.opts.Web.PublicURL, Channels: a.webChannels(a.opts.Channels),
 		Store: web.NewStore(pool, a.opts.Clock.Now), Hub: a.webHub, Logger: a.log,
 		Now: a.opts.Clock.Now, Version: a.opts.Version,
 	})
@@ -85,6 +77,51 @@ func (a *App) startWeb() error {
 	}()
 	a.log.Info("web server listening", slog.String("url", srv.URL()+"/"))
 	return nil
+}
+
+// webChannels is what the pages show for a set of channels: the group's,
+// since every daemon reads the one shared log (the live view has events
+// only where this daemon runs the channel).
+func (a *App) webChannels(chs []ChannelOptions) []web.ChannelConfig {
+	out := make([]web.ChannelConfig, 0, len(chs))
+	for _, ch := range chs {
+		name := strings.ToLower(ch.Name)
+		c := web.ChannelConfig{Name: name, Public: true, Bot: ch.Username}
+		if o, ok := a.opts.Web.Channels[name]; ok {
+			c.Public = o.Public
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// showChannels tells the web server the group's channels after the
+// registry changed: the config's first, in their order, then the others
+// by name.
+func (a *App) showChannels(set map[string]ChannelOptions) {
+	if a.web == nil {
+		return
+	}
+	chs := make([]ChannelOptions, 0, len(set))
+	listed := map[string]bool{}
+	for _, ch := range a.opts.Channels {
+		name := strings.ToLower(ch.Name)
+		if c, ok := set[name]; ok && !listed[name] {
+			chs = append(chs, c)
+			listed[name] = true
+		}
+	}
+	var rest []string
+	for name := range set {
+		if !listed[name] {
+			rest = append(rest, name)
+		}
+	}
+	slices.Sort(rest)
+	for _, name := range rest {
+		chs = append(chs, set[name])
+	}
+	a.web.SetChannels(a.webChannels(chs))
 }
 
 // stopWeb ends the live streams, lets running requests finish (briefly)

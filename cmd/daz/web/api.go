@@ -56,8 +56,8 @@ type APIChannel struct {
 
 func (s *Server) apiChannels(w http.ResponseWriter, r *http.Request) {
 	out := []APIChannel{}
-	for _, name := range s.order {
-		c := s.channels[name]
+	for _, c := range s.shown() {
+		name := c.Name
 		ac := APIChannel{Name: name, Public: c.Public, State: "hidden", Users: []hub.Member{}}
 		if c.Public {
 			snap := s.cfg.Hub.Snapshot(name, false)

@@ -65,7 +65,7 @@ func key(secret string) string { return hex.EncodeToString(hashSecret(secret)) }
 
 // issueLogin is the hub's LoginIssuer.
 func (s *Server) issueLogin(channel, user string) (string, bool) {
-	if _, ok := s.channels[channel]; !ok {
+	if _, ok := s.lookup(channel); !ok {
 		return "", false
 	}
 	secret := newSecret()

@@ -190,8 +190,8 @@ type indexPage struct {
 
 func (s *Server) pageIndex(w http.ResponseWriter, r *http.Request) {
 	p := indexPage{basePage: s.base(r, "Channels")}
-	for _, name := range s.order {
-		c := s.channels[name]
+	for _, c := range s.shown() {
+		name := c.Name
 		ic := indexChannel{Name: name, Public: c.Public}
 		if c.Public {
 			ic.Live = s.cfg.Hub.Snapshot(name, false)

@@ -58,8 +58,11 @@ type Config struct {
 
 // Server is the running web server.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
+	cfg Config
+	log *slog.Logger
+	// The channels follow the group's registry while the server runs
+	// (SetChannels), hence the lock.
+	chMu     sync.RWMutex
 	channels map[string]ChannelConfig
 	order    []string
 	limiter  *ipLimiter
@@ -91,11 +94,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger.With(slog.String("actor", "web")), channels: map[string]ChannelConfig{},
 		closing: make(chan struct{})}
-	for _, c := range cfg.Channels {
-		c.Name = strings.ToLower(c.Name)
-		s.channels[c.Name] = c
-		s.order = append(s.order, c.Name)
-	}
+	s.SetChannels(cfg.Channels)
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, err
@@ -107,6 +106,44 @@ func New(cfg Config) (*Server, error) {
 	s.auth = newAuthStore()
 	cfg.Hub.SetLoginIssuer(s.issueLogin)
 	return s, nil
+}
+
+// SetChannels replaces the channels the pages and the API show, in the
+// order given: channels added to or removed from the group's registry
+// appear and disappear without a restart.
+func (s *Server) SetChannels(cs []ChannelConfig) {
+	channels := make(map[string]ChannelConfig, len(cs))
+	order := make([]string, 0, len(cs))
+	for _, c := range cs {
+		c.Name = strings.ToLower(c.Name)
+		if _, dup := channels[c.Name]; dup {
+			continue
+		}
+		channels[c.Name] = c
+		order = append(order, c.Name)
+	}
+	s.chMu.Lock()
+	s.channels, s.order = channels, order
+	s.chMu.Unlock()
+}
+
+// lookup is the configuration of one channel shown here.
+func (s *Server) lookup(name string) (ChannelConfig, bool) {
+	s.chMu.RLock()
+	defer s.chMu.RUnlock()
+	c, ok := s.channels[name]
+	return c, ok
+}
+
+// shown lists the channels shown here, in order.
+func (s *Server) shown() []ChannelConfig {
+	s.chMu.RLock()
+	defer s.chMu.RUnlock()
+	out := make([]ChannelConfig, 0, len(s.order))
+	for _, name := range s.order {
+		out = append(out, s.channels[name])
+	}
+	return out
 }
 
 // Listen binds cfg.Addr; Serve then serves until Shutdown.
@@ -243,7 +280,7 @@ func (s *Server) limit(next http.Handler) http.Handler {
 // A channel that is not public is shown to its moderators only.
 func (s *Server) channel(w http.ResponseWriter, r *http.Request) (ChannelConfig, bool) {
 	name := strings.ToLower(r.PathValue("channel"))
-	c, ok := s.channels[name]
+	c, ok := s.lookup(name)
 	if !channelPattern.MatchString(name) || !ok {
 		s.notFound(w, r, "This daemon serves no channel of that name.")
 		return ChannelConfig{}, false
