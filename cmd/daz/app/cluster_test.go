@@ -44,6 +44,8 @@ type group struct {
 	channels []string
 	// webNodes are the daemons started with their web server on.
 	webNodes map[string]bool
+	// mutate, when set, adjusts every daemon's options (after the group's).
+	mutate func(node string, o *app.Options)
 }
 
 // member is one in-process daz of a group; every database connection it
@@ -99,6 +101,9 @@ func (g *group) options(t *testing.T, node, dbURL string) app.Options {
 	}
 	for _, name := range g.channels {
 		opts.Channels = append(opts.Channels, app.ChannelOptions{Name: name, ServerURL: g.sb.URL(), Username: "dazbot", Password: "dazbot"})
+	}
+	if g.mutate != nil {
+		g.mutate(node, &opts)
 	}
 	return opts
 }

@@ -420,7 +420,7 @@ FROM daz_core_chat_log`, q.Q).Scan(&top, &words)
 				off = "enable_indexscan"
 			}
 		}
-		rest, err := s.searchStep(ctx, q, off, 0, lo, need-len(lines), prefilter)
+		rest, err := s.searchRest(ctx, q, off, lo, need-len(lines), prefilter)
 		if err != nil {
 			return nil, false, err
 		}
@@ -431,6 +431,30 @@ FROM daz_core_chat_log`, q.Q).Scan(&top, &words)
 		lines = lines[:q.Limit]
 	}
 	return lines, more, nil
+}
+
+// searchRest finds up to limit matching lines below id lo. The index way
+// is one step. The walk goes back in id windows growing fourfold: the log
+// is partitioned by month, and across partitions PostgreSQL returns the
+// lines of an id range in id order only by sorting every match of the
+// range, so one step over all of [0, lo) would read the whole log even
+// when the next match is a few lines down.
+func (s *Store) searchRest(ctx context.Context, q MessageQuery, off string, lo int64, limit int, prefilter []string) ([]Line, error) {
+	if off == "enable_indexscan" {
+		return s.searchStep(ctx, q, off, 0, lo, limit, prefilter)
+	}
+	var lines []Line
+	window := 4 * int64(max(s.SearchWalk, 1))
+	for hi := lo; hi > 0 && len(lines) < limit; window *= 4 {
+		from := max(hi-window, 0)
+		part, err := s.searchStep(ctx, q, off, from, hi, limit-len(lines), prefilter)
+		if err != nil {
+			return nil, err
+		}
+		lines = append(lines, part...)
+		hi = from
+	}
+	return lines, nil
 }
 
 // Costs per unit in µs, measured on 5 M lines: a line walked, a posting
