@@ -15,11 +15,15 @@ import (
 	"github.com/daz-bot/daz/migrations/pgtest"
 )
 
-// One group, one CyTube server enforcing its per-address limits, 25
-// channels: a lone daemon runs 10 and leaves 15 waiting for a slot without
-// ever being refused; a second daemon on another source address joins the
-// group and the two end with 20 online, 5 waiting, no socket refused, no
-// channel run twice.
+// One group, one CyTube server pacing connects per address, 25 channels,
+// 10 sockets per daemon and server: a lone daemon runs 10 and leaves 15
+// waiting for a slot without ever being refused; a second daemon on another
+// source address joins the group and the two end with 20 online, 5
+// waiting, no socket refused, no channel run twice. The sandbox's own
+// per-address cap is off here: a hand-over frees a slot that the daemon's
+// next waiter takes at once, and the sandbox counts the closed socket until
+// its reader goroutine runs, which on a loaded machine can come after the
+// new connect (TestOneDaemonKeepsWithinTheServersLimits runs against the cap).
 func TestGroupSharesChannelsBeyondOneAddressLimit(t *testing.T) {
 	const channels, perAddress = 25, 10
 	interval := 300 * time.Millisecond
@@ -29,7 +33,7 @@ func TestGroupSharesChannelsBeyondOneAddressLimit(t *testing.T) {
 	}
 	sb, err := sandbox.New(sandbox.Options{
 		Addr: "127.0.0.1:0", Channels: names, Logger: slog.New(slog.DiscardHandler),
-		MaxSocketsPerIP: perAddress, ConnectBurst: sandbox.CyTubeConnectBurst, ConnectInterval: interval,
+		ConnectBurst: sandbox.CyTubeConnectBurst, ConnectInterval: interval,
 	})
 	if err != nil {
 		t.Fatal(err)
