@@ -1,7 +1,6 @@
 package connection_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -221,20 +220,4 @@ func (r *Rig) NodeState() (messages.ConnectionState, bool) {
 func (r *Rig) AdvanceTo(t time.Time) { r.Clock.Set(t) }
 
 // LogBuffer collects log output for assertions.
-type LogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *LogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns everything logged so far.
-func (b *LogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type LogBuffer = actortest.LogBuffer

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
-	"github.com/daz-bot/daz/migrations/pgtest"
 )
 
 // BenchmarkFootprint runs the real binary against the sandbox and reports
@@ -60,45 +59,14 @@ func BenchmarkFootprint(b *testing.B) {
 // is online, lets it settle and returns its median VmRSS in KiB.
 func idleRSS(b *testing.B, bin, serverURL string, channels []string) float64 {
 	b.Helper()
-	dbURL := pgtest.New(b)
-	dir := b.TempDir()
-	var cfg strings.Builder
-	cfg.WriteString("cytube:\n  channels:\n")
-	for _, c := range channels {
-		fmt.Fprintf(&cfg, "    - {name: %s, username: dazbot, password: dazbot}\n", c)
-	}
-	cfgPath := filepath.Join(dir, "daz.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	debugAddr := freeLoopbackAddr(b)
-	cmd := exec.Command(bin, "run", "-config", cfgPath)
-	cmd.Env = []string{
-		"DAZ_CYTUBE_SERVER_URL=" + serverURL, "DAZ_DATABASE_URL=" + dbURL,
-		// The sandbox has no per-address limits here; neither has the daemon.
-		"DAZ_CYTUBE_MAX_CONNECTIONS_PER_SERVER=" + strconv.Itoa(len(channels)), "DAZ_CYTUBE_CONNECT_BURST=" + strconv.Itoa(len(channels)),
-		"DAZ_DEBUG_ADDR=" + debugAddr, "DAZ_WEB_ADDR=127.0.0.1:0", "DAZ_DATA_DIR=" + dir, "DAZ_LOG_FORMAT=json", "DAZ_LOG_LEVEL=warn",
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-	}()
-	deadline := time.Now().Add(60 * time.Second)
-	for !ready("http://" + debugAddr + "/readyz") {
-		if time.Now().After(deadline) {
-			b.Fatalf("daemon with %d channels not ready within 60 s", len(channels))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	d := startDaemonProcess(b, bin, serverURL, channels, 60*time.Second)
+	defer d.stop()
 	// Start-up garbage is collected within a couple of GC cycles; sample a
 	// few seconds of idle and take the median so one GC does not decide.
 	time.Sleep(3 * time.Second)
 	var samples []float64
 	for range 10 {
-		samples = append(samples, vmRSS(b, cmd.Process.Pid))
+		samples = append(samples, vmRSS(b, d.pid))
 		time.Sleep(200 * time.Millisecond)
 	}
 	slices.Sort(samples)

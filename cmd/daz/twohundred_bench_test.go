@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/daz-bot/daz/actors/actorkit/actortest"
+
 	"github.com/daz-bot/daz/cmd/daz/sandbox"
 	"github.com/daz-bot/daz/cmd/daz/sandbox/chatclient"
 	"github.com/daz-bot/daz/migrations/pgtest"
@@ -166,12 +168,8 @@ func startDaemonProcess(b *testing.B, bin, serverURL string, channels []string, 
 		}
 	}
 	b.Cleanup(stop)
-	deadline := time.Now().Add(within)
-	for !ready("http://" + debugAddr + "/readyz") {
-		if time.Now().After(deadline) {
-			b.Fatalf("daemon with %d channels not ready within %s", len(channels), within)
-		}
-		time.Sleep(200 * time.Millisecond)
+	if !actortest.WaitFor(within, func() bool { return ready("http://" + debugAddr + "/readyz") }) {
+		b.Fatalf("daemon with %d channels not ready within %s", len(channels), within)
 	}
 	return daemonProcess{pid: cmd.Process.Pid, debugAddr: debugAddr, stop: stop}
 }

@@ -440,7 +440,7 @@ func TestGroupFailoverWhenADaemonIsKilled(t *testing.T) {
 		"DAZ_NODE_NAME=node-k", "DAZ_CLUSTER_FAILOVER_TIMEOUT=" + testFailover.String(),
 		"DAZ_CYTUBE_MAX_CONNECTIONS_PER_SERVER=100", "DAZ_CYTUBE_CONNECT_BURST=100", "DAZ_CYTUBE_CONNECT_INTERVAL=10ms",
 	}
-	var logs syncBuffer
+	var logs actortest.LogBuffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,12 +1,10 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,24 +15,6 @@ import (
 	"github.com/daz-bot/daz/messages"
 	"github.com/daz-bot/daz/migrations/pgtest"
 )
-
-// syncBuffer collects log output from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // Fifty channels starting together: every plugin's start-up SQL waits its
 // turn at the writer instead of being refused as "overloaded", so every
@@ -56,7 +36,7 @@ func TestFiftyChannelsStartCleanly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = sb.Close() }()
-	logs := &syncBuffer{}
+	logs := &actortest.LogBuffer{}
 	opts := app.Options{
 		DatabaseURL: app.Secret(pgtest.New(t)), DebugAddr: "127.0.0.1:0", DataDir: t.TempDir(), Version: "many",
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
