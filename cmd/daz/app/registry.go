@@ -14,36 +14,30 @@ import (
 	"github.com/daz-bot/daz/messages"
 )
 
-// ClusterListenerApplicationName names the connection that LISTENs on
-// daz_cluster, where daemons announce taking and handing over channels.
-const ClusterListenerApplicationName = "daz-cluster-listener"
-
 // registryRetry is how soon a failed read of daz_channels is tried again
 // when no notification comes to trigger it (the table may not exist yet
 // while the writer waits to apply the migrations).
 const registryRetry = 2 * time.Second
 
-// followGroup starts the two listeners of a running daemon and returns a
-// function that stops them: daz_channels (the channels the group serves:
-// seeded from the config, then re-read on every change) and daz_cluster
-// (another daemon took or handed over a channel: the ownership actor runs
-// a round at once instead of at its next tick).
+// followGroup starts the daemon's listener and returns a function that
+// stops it. It follows two notification channels on one connection:
+// daz_channels (the channels the group serves: seeded from the config, then
+// re-read on every change) and daz_cluster (another daemon took or handed
+// over a channel: the ownership actor runs a round at once instead of at
+// its next tick).
 func (a *App) followGroup(ctx context.Context) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	r := &registryFollower{a: a, ctx: ctx}
 	url := a.opts.DatabaseURL.Reveal()
-	wg.Go(func() {
-		if err := channelreg.Watch(ctx, url, a.opts.Clock, a.log, r.refresh); err != nil {
-			a.log.Error("channel registry not followed", slog.String("error", a.opts.DatabaseURL.Redact(err.Error())))
-		}
-	})
 	own := a.sys.PIDOf(RootID + "/" + OwnershipName)
 	wg.Go(func() {
-		err := channelreg.WatchNotify(ctx, url, ownership.NotifyChannel, ClusterListenerApplicationName, a.opts.Clock, a.log,
-			func() { a.sys.Send(own, ownership.Wake{}) })
+		err := channelreg.Follow(ctx, url, a.opts.Clock, a.log, map[string]func(){
+			channelreg.NotifyChannel: r.refresh,
+			ownership.NotifyChannel:  func() { a.sys.Send(own, ownership.Wake{}) },
+		})
 		if err != nil {
-			a.log.Error("group changes not followed", slog.String("error", a.opts.DatabaseURL.Redact(err.Error())))
+			a.log.Error("channel registry and group changes not followed", slog.String("error", a.opts.DatabaseURL.Redact(err.Error())))
 		}
 	})
 	return func() {

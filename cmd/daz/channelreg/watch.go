@@ -14,9 +14,10 @@ import (
 	"github.com/daz-bot/daz/actors/clock"
 )
 
-// ListenerApplicationName is the application_name of Watch's connection,
-// so an operator (or a test) can find it in pg_stat_activity.
-const ListenerApplicationName = "daz-channels-listener"
+// ListenerApplicationName is the application_name of the daemon's one
+// LISTEN connection, so an operator (or a test) can find it in
+// pg_stat_activity.
+const ListenerApplicationName = "daz-listener"
 
 // NotifyChannel is the PostgreSQL notification channel of daz_channels.
 const NotifyChannel = "daz_channels"
@@ -31,29 +32,36 @@ const (
 	probeTimeout = 10 * time.Second
 	closeTimeout = 5 * time.Second
 	connectLimit = 10 * time.Second
+	// The connection runs a handful of fixed statements; pgx's default
+	// caches (512 entries each) would cost ~56 KB of heap for nothing.
+	listenerCacheCapacity = 8
 )
 
-// Watch follows daz_channels until ctx ends: on its own connection it
-// LISTENs for the table's notifications and calls onChange after each,
-// and once after every (re)connect, since a change may have been missed
-// while it was away. onChange runs on one goroutine, never twice at once;
-// notifications that arrive while it runs are folded into one more call, so
-// a burst (a seed of many rows) costs at most two. When the connection
-// drops, Watch reconnects on the clock.Backoff schedule. It returns nil when
-// ctx ends, after onChange has returned, and an error only for a database
-// URL it cannot parse.
+// Watch follows daz_channels alone; see Follow.
 func Watch(ctx context.Context, databaseURL string, clk clock.Clock, logger *slog.Logger, onChange func()) error {
-	return WatchNotify(ctx, databaseURL, NotifyChannel, ListenerApplicationName, clk, logger, onChange)
+	return Follow(ctx, databaseURL, clk, logger, map[string]func(){NotifyChannel: onChange})
 }
 
-// WatchNotify is Watch for any notification channel, on a connection named
-// appName: the ownership of channels (daz_cluster) is followed the same way.
-func WatchNotify(ctx context.Context, databaseURL, notifyChannel, appName string, clk clock.Clock, logger *slog.Logger, onChange func()) error {
+// Follow LISTENs, on one connection for all of them, to every notification
+// channel in handlers until ctx ends, and calls a channel's handler after
+// each of its notifications and once after every (re)connect, since a
+// change may have been missed while it was away. One connection, because a
+// daemon follows several tables (daz_channels, daz_cluster) and every
+// connection costs PostgreSQL a backend and the daemon its buffers. Each
+// handler runs on its own goroutine, never twice at once, so a slow one
+// does not hold up another; notifications that arrive while it runs are
+// folded into one more call, so a burst (a seed of many rows) costs at
+// most two. When the connection drops, Follow reconnects on the
+// clock.Backoff schedule. It returns nil when ctx ends, after the handlers
+// have returned, and an error only for a database URL it cannot parse.
+func Follow(ctx context.Context, databaseURL string, clk clock.Clock, logger *slog.Logger, handlers map[string]func()) error {
 	cfg, err := pgx.ParseConfig(databaseURL)
 	if err != nil {
-		return fmt.Errorf("%s listener: %w", notifyChannel, err)
+		return fmt.Errorf("listener: %w", err)
 	}
-	cfg.RuntimeParams["application_name"] = appName
+	cfg.RuntimeParams["application_name"] = ListenerApplicationName
+	cfg.StatementCacheCapacity = listenerCacheCapacity
+	cfg.DescriptionCacheCapacity = listenerCacheCapacity
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = connectLimit
 	}
@@ -61,29 +69,32 @@ func WatchNotify(ctx context.Context, databaseURL, notifyChannel, appName string
 		logger = slog.New(slog.DiscardHandler)
 	}
 
-	pending := make(chan struct{}, 1)
-	signal := func() {
-		select {
-		case pending <- struct{}{}:
-		default: // a call is already due; it reads the table after this change
-		}
-	}
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
+	defer wg.Wait()
+	signals := make(map[string]func(), len(handlers))
+	for name, onChange := range handlers {
+		pending := make(chan struct{}, 1)
+		signals[name] = func() {
 			select {
-			case <-ctx.Done():
-				return
-			case <-pending:
-				onChange()
+			case pending <- struct{}{}:
+			default: // a call is already due; it reads the table after this change
 			}
 		}
-	})
-	defer wg.Wait()
+		wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-pending:
+					onChange()
+				}
+			}
+		})
+	}
 
 	failures := 0
 	for {
-		connected, err := listen(ctx, cfg, notifyChannel, logger, failures, signal)
+		connected, err := listen(ctx, cfg, logger, failures, signals)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -92,7 +103,7 @@ func WatchNotify(ctx context.Context, databaseURL, notifyChannel, appName string
 		}
 		failures++
 		delay := clock.Backoff(reconnectBase, reconnectMax, failures)
-		logger.Warn("channel listener lost the database; reconnecting",
+		logger.Warn("listener lost the database; reconnecting",
 			slog.String("event", "listener_lost"), slog.Int("attempt", failures),
 			slog.Duration("delay", delay), slog.Any("error", err))
 		if !sleep(ctx, clk, delay) {
@@ -103,7 +114,7 @@ func WatchNotify(ctx context.Context, databaseURL, notifyChannel, appName string
 
 // listen runs one connection's life: it reports whether LISTEN succeeded
 // and why the connection ended.
-func listen(ctx context.Context, cfg *pgx.ConnConfig, notifyChannel string, logger *slog.Logger, attempt int, signal func()) (bool, error) {
+func listen(ctx context.Context, cfg *pgx.ConnConfig, logger *slog.Logger, attempt int, signals map[string]func()) (bool, error) {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return false, fmt.Errorf("connect: %w", err)
@@ -113,18 +124,24 @@ func listen(ctx context.Context, cfg *pgx.ConnConfig, notifyChannel string, logg
 		defer cancel()
 		_ = conn.Close(cctx)
 	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{notifyChannel}.Sanitize()); err != nil {
-		return false, fmt.Errorf("listen: %w", err)
+	for name := range signals {
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{name}.Sanitize()); err != nil {
+			return false, fmt.Errorf("listen %s: %w", name, err)
+		}
 	}
-	logger.Info("channel listener connected", slog.String("event", "listener_connected"), slog.Int("attempt", attempt))
-	signal()
+	logger.Info("listener connected", slog.String("event", "listener_connected"), slog.Int("attempt", attempt))
+	for _, signal := range signals {
+		signal()
+	}
 	for {
 		wctx, cancel := context.WithTimeout(ctx, probeEvery)
-		_, err := conn.WaitForNotification(wctx)
+		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		switch {
 		case err == nil:
-			signal()
+			if signal, ok := signals[n.Channel]; ok {
+				signal()
+			}
 			continue
 		case ctx.Err() != nil:
 			return true, nil

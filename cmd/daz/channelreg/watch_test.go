@@ -161,3 +161,54 @@ func TestWatchRetriesAnAbsentDatabase(t *testing.T) {
 		t.Fatal("Watch with an unparseable URL returned nil")
 	}
 }
+
+// Two notification channels share the one listener connection, and each
+// notification reaches only its own channel's handler.
+func TestFollowServesSeveralChannelsOnOneConnection(t *testing.T) {
+	t.Parallel()
+	dbURL, pool := migrated(t)
+	store := NewStore(pool)
+	var mu sync.Mutex
+	calls := map[string]int{}
+	count := func(name string) func() {
+		return func() { mu.Lock(); calls[name]++; mu.Unlock() }
+	}
+	got := func(name string) int { mu.Lock(); defer mu.Unlock(); return calls[name] }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Follow(ctx, dbURL, clock.Real(), actortest.Logger(t, slog.LevelDebug), map[string]func(){
+			NotifyChannel: count(NotifyChannel), "daz_test_other": count("daz_test_other"),
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Follow: %v", err)
+		}
+	})
+	// Each handler is called once after connecting.
+	actortest.CheckFor(t, 30*time.Second, "both handlers called after connecting", func() bool {
+		return got(NotifyChannel) == 1 && got("daz_test_other") == 1
+	})
+	var conns int
+	if err := pool.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
+		WHERE application_name = $1 AND datname = current_database()`, ListenerApplicationName).Scan(&conns); err != nil {
+		t.Fatal(err)
+	}
+	if conns != 1 {
+		t.Fatalf("%d listener connections, want 1", conns)
+	}
+
+	if _, err := pool.Exec(t.Context(), `SELECT pg_notify('daz_test_other', 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	actortest.CheckFor(t, 30*time.Second, "the other channel's notification handled", func() bool { return got("daz_test_other") == 2 })
+	if err := store.Add(t.Context(), Channel{Name: "one", ServerURL: "https://cytu.be"}); err != nil {
+		t.Fatal(err)
+	}
+	actortest.CheckFor(t, 30*time.Second, "the registry's notification handled", func() bool { return got(NotifyChannel) == 2 })
+	if n := got("daz_test_other"); n != 2 {
+		t.Fatalf("the registry's notification also called the other handler (%d calls)", n)
+	}
+}
