@@ -155,6 +155,11 @@ func (m *maint) start(ctx actor.Context) {
 		m.log.Error("chat log maintenance has no database", slog.String("error", err.Error()))
 	} else {
 		pcfg.MaxConns = 1 // one round at a time
+		// Rounds are hours apart: no backend held in between, and the
+		// few statements a round runs need no big cache.
+		pcfg.MaxConnIdleTime = time.Minute
+		pcfg.ConnConfig.StatementCacheCapacity = 16
+		pcfg.ConnConfig.DescriptionCacheCapacity = 16
 		if m.pool, err = pgxpool.NewWithConfig(m.ctx, pcfg); err != nil {
 			m.log.Error("chat log maintenance has no database", slog.String("error", err.Error()))
 		}

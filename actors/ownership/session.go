@@ -98,6 +98,10 @@ func (s *session) open(ctx context.Context) error {
 		return &AuthError{Err: err}
 	}
 	cfg.RuntimeParams["application_name"] = AppNamePrefix + s.cfg.Node
+	// A handful of fixed statements; pgx's default caches (512 entries
+	// each) would cost ~56 KB for nothing.
+	cfg.StatementCacheCapacity = 16
+	cfg.DescriptionCacheCapacity = 16
 	// The server-side keepalives make the server end this session, and so
 	// free its locks, soon after the network to this daemon is gone.
 	ka := s.cfg.Timings.keepalive()

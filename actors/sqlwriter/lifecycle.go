@@ -119,6 +119,10 @@ func (w *writer) start(ctx actor.Context) {
 	}
 }
 
+// idleConnLifetime is how long a request connection may sit unused before
+// the pool closes it.
+const idleConnLifetime = 3 * time.Minute
+
 // openPools opens two pools on the same database: one connection for the
 // batch writer (which owns the staging table) and RequestWorkers for
 // requests, so a request never waits for a batch.
@@ -133,9 +137,20 @@ func (w *writer) openPools() (logPool, reqPool *pgxpool.Pool, err error) {
 	logCfg.MaxConns = 1
 	logCfg.ConnConfig.ConnectTimeout = w.cfg.ConnectTimeout
 	logCfg.AfterConnect = prepareLogConn
+	// The batch connection runs a dozen fixed statements; pgx's default
+	// caches (512 entries each) cost ~56 KB a connection for nothing.
+	logCfg.ConnConfig.StatementCacheCapacity = 32
+	logCfg.ConnConfig.DescriptionCacheCapacity = 32
 	reqCfg := logCfg.Copy()
 	reqCfg.MaxConns = int32(w.cfg.RequestWorkers)
 	reqCfg.AfterConnect = nil
+	// Plugins' statements: a few dozen distinct ones in all.
+	reqCfg.ConnConfig.StatementCacheCapacity = 128
+	reqCfg.ConnConfig.DescriptionCacheCapacity = 128
+	// A busy channel keeps the request connections in use; a quiet one
+	// needs none of them, so they are closed after a few idle minutes
+	// instead of holding a backend each for pgx's default 30.
+	reqCfg.MaxConnIdleTime = idleConnLifetime
 	// Neither pool connects before its first use, so this does not block.
 	if logPool, err = pgxpool.NewWithConfig(context.Background(), logCfg); err != nil {
 		return nil, nil, fmt.Errorf("open batch pool: %w", err)

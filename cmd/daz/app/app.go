@@ -358,6 +358,11 @@ func (a *App) openRetryStore() error {
 		return &ConfigError{Key: "database.url", Err: errors.New(a.opts.DatabaseURL.Redact(err.Error()))}
 	}
 	cfg.MaxConns = 2
+	// The store writes when a connection's state changes, minutes or days
+	// apart: no backend held in between, and a few statements to cache.
+	cfg.MaxConnIdleTime = time.Minute
+	cfg.ConnConfig.StatementCacheCapacity = 16
+	cfg.ConnConfig.DescriptionCacheCapacity = 16
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		return fmt.Errorf("retry-state pool: %s", a.opts.DatabaseURL.Redact(err.Error()))

@@ -36,6 +36,14 @@ func OpenPool(ctx context.Context, databaseURL string, maxConns int32, timeout t
 		timeout = DefaultStatementTimeout
 	}
 	cfg.MaxConns = maxConns
+	// One connection stays ready for the next page; the rest, opened for a
+	// busy moment, are closed after a few idle minutes instead of holding
+	// a backend each for pgx's default 30.
+	cfg.MinConns = 1
+	cfg.MaxConnIdleTime = 3 * time.Minute
+	// The pages' statements: a few dozen distinct ones in all.
+	cfg.ConnConfig.StatementCacheCapacity = 128
+	cfg.ConnConfig.DescriptionCacheCapacity = 128
 	cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(timeout.Milliseconds(), 10)
 	cfg.ConnConfig.RuntimeParams["application_name"] = "daz-web"
 	// Read only: the SQL writer stays the one door for writes.
