@@ -522,7 +522,7 @@ func TestTimeZones(t *testing.T) {
 	}{
 		{"/c/testchan/log?date=2026-12-02&tz=" + kiri, []string{"hello everyone", "Day (Pacific/Kiritimati)",
 			`href="/c/testchan/log?date=2026-12-02&amp;tz=Pacific%2FKiritimati#`, ">2026-12-02 00:00 +14</time>",
-			`?date=2026-12-03&amp;tz=Pacific%2fKiritimati`}, nil},
+			`?date=2026-12-03&amp;tz=Pacific%2FKiritimati`}, nil},
 		{"/c/testchan/log?date=2026-12-01&tz=" + kiri, nil, []string{"hello everyone"}},
 		{"/c/testchan/log?date=2026-12-01", []string{"hello everyone", "Day (UTC)", ">2026-12-01 10:00 UTC</time>"}, nil},
 		{"/c/testchan?tz=Asia/Tokyo", []string{"last 30 days (Asia/Tokyo)", "Tue 19:00 Asia/Tokyo: "}, nil},
