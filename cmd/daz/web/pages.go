@@ -78,7 +78,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
+	// A page that set its own (the sign-in form: no-store) keeps it.
+	if w.Header().Get("Cache-Control") == "" {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
 	w.WriteHeader(code)
 	_, _ = w.Write(buf.Bytes())
 }
