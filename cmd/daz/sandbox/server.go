@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"log/slog"
 	"net"
@@ -129,7 +128,6 @@ type Server struct {
 	clock    Clock
 	upgrader websocket.Upgrader
 	render   *chatRenderer
-	page     *template.Template
 	http     *http.Server
 
 	mu          sync.Mutex
@@ -219,11 +217,6 @@ func New(opts Options) (*Server, error) {
 		s.channels[key].password = opts.ChannelPasswords[key]
 	}
 	// Browsers on other local origins may talk to the sandbox too.
-	page, err := parsePage()
-	if err != nil {
-		return nil, err
-	}
-	s.page = page
 	s.upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	return s, nil

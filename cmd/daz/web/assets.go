@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-//go:embed static templates
+//go:embed static
 var files embed.FS
 
 // asset is one embedded static file with its content hash.

@@ -149,7 +149,7 @@ func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	s.render(w, r, http.StatusOK, "login", loginPage{basePage: s.base(r, "Sign in"), Secret: secret, For: l.user, InChanel: l.channel, Valid: true})
+	s.render(w, r, http.StatusOK, "login", loginView(loginPage{basePage: s.base(r, "Sign in"), Secret: secret, For: l.user, InChanel: l.channel, Valid: true}))
 }
 
 // postLogin consumes the link and starts a session.

@@ -112,8 +112,13 @@ func TestSignInLinkIsOneTimeAndShortLived(t *testing.T) {
 	if !strings.HasPrefix(link, "https://daz.example/login?t=") {
 		t.Fatalf("link %q", link)
 	}
+	// The form carries the secret: no cache may keep it.
+	res, _ := do(t, client(t), http.MethodGet, a.http.URL+"/login?t="+link[strings.Index(link, "t=")+2:], nil)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("login page: %d, Cache-Control %q", res.StatusCode, res.Header.Get("Cache-Control"))
+	}
 	c := client(t)
-	res := a.signIn(t, c, "Mod", channel)
+	res = a.signIn(t, c, "Mod", channel)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/c/"+channel {
 		t.Fatalf("sign-in: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}

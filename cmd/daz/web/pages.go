@@ -3,8 +3,6 @@ package web
 import (
 	"bytes"
 	"fmt"
-	"html"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -12,35 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/daz-bot/daz/actors/plugins/web/hub"
 )
-
-// pageSet is the parsed templates, one per page, each with the layout.
-type pageSet struct{ byName map[string]*template.Template }
-
-var pageNames = []string{"index", "channel", "log", "user", "live", "error", "login"}
-
-func loadPages(a *assets) (*pageSet, error) {
-	funcs := template.FuncMap{
-		"asset":     a.URL,
-		"highlight": highlight,
-		"rank":      rankName,
-		"duration":  mediaDuration,
-		"pathEsc":   url.PathEscape,
-		"hourChart": hourChart,
-		"heatmap":   heatmapChart,
-		"dayChart":  dayChart,
-	}
-	ps := &pageSet{byName: map[string]*template.Template{}}
-	for _, name := range pageNames {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("web template %s: %w", name, err)
-		}
-		ps.byName[name] = t
-	}
-	return ps, nil
-}
 
 // basePage is what the layout needs.
 type basePage struct {
@@ -58,6 +31,8 @@ type basePage struct {
 	// when the request gave it as ?tz=, for links that keep it.
 	Loc     *time.Location
 	TZParam string
+
+	assets *assets
 }
 
 type errorPage struct {
@@ -67,7 +42,7 @@ type errorPage struct {
 }
 
 func (s *Server) base(r *http.Request, title string) basePage {
-	b := basePage{Title: title, Channel: strings.ToLower(r.PathValue("channel")), Version: s.cfg.Version}
+	b := basePage{Title: title, Channel: strings.ToLower(r.PathValue("channel")), Version: s.cfg.Version, assets: s.assets}
 	if sess := s.session(r); sess != nil {
 		b.SignedIn, b.SignedFor, b.CSRF = sess.user, sess.channel, sess.csrf
 		b.Moderator = sess.channel == b.Channel
@@ -90,31 +65,65 @@ func (s *Server) zonedBase(w http.ResponseWriter, r *http.Request, title string)
 	return b, true
 }
 
-// render executes a page into a buffer first, so a template error becomes
-// a clean 500 instead of half a page.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name string, data any) {
+// render writes a page into a buffer first, so an error while rendering
+// becomes a clean 500 instead of half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name string, page templ.Component) {
 	var buf bytes.Buffer
-	if err := s.pages.byName[name].Execute(&buf, data); err != nil {
+	if err := page.Render(r.Context(), &buf); err != nil {
+		if r.Context().Err() != nil {
+			return // the client left; templ stops rendering then
+		}
 		s.log.Error("web template failed", slog.String("page", name), slog.Any("error", err))
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
+	// A page that set its own (the sign-in form: no-store) keeps it.
+	if w.Header().Get("Cache-Control") == "" {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
 	w.WriteHeader(code)
 	_, _ = w.Write(buf.Bytes())
 }
 
-// highlight escapes text and marks every case-insensitive occurrence of the
-// query's words. Escaping happens here, segment by segment, so the marks
-// are the only markup that can come out.
-func highlight(text, q string) template.HTML {
-	words := queryWords(q)
-	if len(words) == 0 {
-		return template.HTML(html.EscapeString(text))
+// asset is the cache-busting address of one of our static files.
+func (b basePage) asset(name string) string { return b.assets.URL(name) }
+
+// channelPath is the address of a page of channel; suffix starts with /.
+func channelPath(channel, suffix string) string { return "/c/" + url.PathEscape(channel) + suffix }
+
+// channelPath is the address of a page of this page's channel.
+func (b basePage) channelPath(suffix string) string { return channelPath(b.Channel, suffix) }
+
+// userPath is the address of a user's page in this page's channel.
+func (b basePage) userPath(user string) string { return b.channelPath("/u/" + url.PathEscape(user)) }
+
+// memberNames lists the people online, comma separated.
+func memberNames(users []hub.Member) string {
+	names := make([]string, len(users))
+	for i, u := range users {
+		names[i] = u.Name
 	}
+	return strings.Join(names, ", ")
+}
+
+// marked is a piece of a log line; Mark says it matches the search.
+type marked struct {
+	Text string
+	Mark bool
+}
+
+// highlight cuts text into pieces at every case-insensitive occurrence of
+// the query's words, which are marked. The pieces are text: the page
+// escapes each, so its marks are the only markup that can come out.
+func highlight(text, q string) []marked {
+	words := queryWords(q)
+	// Lower-casing may change byte lengths; give up marking then.
 	lower := strings.ToLower(text)
-	var b strings.Builder
+	if len(words) == 0 || len(lower) != len(text) {
+		return []marked{{Text: text}}
+	}
+	var out []marked
 	for i := 0; i < len(text); {
 		best, bestLen := -1, 0
 		for _, w := range words {
@@ -122,16 +131,17 @@ func highlight(text, q string) template.HTML {
 				best, bestLen = j, len(w)
 			}
 		}
-		// Lower-casing may change byte lengths; give up marking then.
-		if best < 0 || len(lower) != len(text) {
-			b.WriteString(html.EscapeString(text[i:]))
+		if best < 0 {
+			out = append(out, marked{Text: text[i:]})
 			break
 		}
-		b.WriteString(html.EscapeString(text[i : i+best]))
-		b.WriteString("<mark>" + html.EscapeString(text[i+best:i+best+bestLen]) + "</mark>")
+		if best > 0 {
+			out = append(out, marked{Text: text[i : i+best]})
+		}
+		out = append(out, marked{Text: text[i+best : i+best+bestLen], Mark: true})
 		i += best + bestLen
 	}
-	return template.HTML(b.String())
+	return out
 }
 
 // queryWords are the words a search looks for, lower case, without the
@@ -198,7 +208,7 @@ func (s *Server) pageIndex(w http.ResponseWriter, r *http.Request) {
 		}
 		p.Channels = append(p.Channels, ic)
 	}
-	s.render(w, r, http.StatusOK, "index", p)
+	s.render(w, r, http.StatusOK, "index", indexView(p))
 }
 
 type channelPage struct {
@@ -224,7 +234,7 @@ func (s *Server) pageChannel(w http.ResponseWriter, r *http.Request) {
 	p := channelPage{basePage: b, Stats: st}
 	p.Live = s.cfg.Hub.Snapshot(c.Name, p.Moderator)
 	p.Nav = "overview"
-	s.render(w, r, http.StatusOK, "channel", p)
+	s.render(w, r, http.StatusOK, "channel", channelView(p))
 }
 
 // pageSize is how many lines a log or search page shows.
@@ -238,6 +248,15 @@ type logPage struct {
 	Lines      []Line
 	More       string // query string of the next page, if any
 	Search     bool
+}
+
+// dayLink is the address of another day of this log, in the same zone.
+func (p logPage) dayLink(date string) string {
+	v := url.Values{"date": {date}}
+	if p.TZParam != "" {
+		v.Set("tz", p.TZParam)
+	}
+	return "?" + v.Encode()
 }
 
 func (s *Server) pageLog(w http.ResponseWriter, r *http.Request) {
@@ -312,7 +331,7 @@ func (s *Server) pageLog(w http.ResponseWriter, r *http.Request) {
 		}
 		p.More = next.Encode()
 	}
-	s.render(w, r, http.StatusOK, "log", p)
+	s.render(w, r, http.StatusOK, "log", logView(p))
 }
 
 type userPage struct {
@@ -340,7 +359,7 @@ func (s *Server) pageUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b.Title = u.Name + " in " + c.Name
-	s.render(w, r, http.StatusOK, "user", userPage{basePage: b, User: u})
+	s.render(w, r, http.StatusOK, "user", userView(userPage{basePage: b, User: u}))
 }
 
 type livePage struct {
@@ -360,5 +379,5 @@ func (s *Server) pageLive(w http.ResponseWriter, r *http.Request) {
 	p := livePage{basePage: b}
 	p.Live = s.cfg.Hub.Snapshot(c.Name, p.Moderator)
 	p.Nav = "live"
-	s.render(w, r, http.StatusOK, "live", p)
+	s.render(w, r, http.StatusOK, "live", liveView(p))
 }

@@ -68,7 +68,6 @@ type Server struct {
 	limiter  *ipLimiter
 	auth     *authStore
 	assets   *assets
-	pages    *pageSet
 	ln       net.Listener
 	srv      *http.Server
 	closing  chan struct{}
@@ -97,9 +96,6 @@ func New(cfg Config) (*Server, error) {
 	s.SetChannels(cfg.Channels)
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
-		return nil, err
-	}
-	if s.pages, err = loadPages(s.assets); err != nil {
 		return nil, err
 	}
 	s.limiter = newIPLimiter(cfg.RatePerSecond, cfg.Burst, cfg.Now)
@@ -323,5 +319,5 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, code int, title, m
 		writeJSON(w, code, apiError{Error: msg})
 		return
 	}
-	s.render(w, r, code, "error", errorPage{basePage: s.base(r, title), Code: code, Message: msg})
+	s.render(w, r, code, "error", errorView(errorPage{basePage: s.base(r, title), Code: code, Message: msg}))
 }

@@ -2,19 +2,38 @@ package web
 
 import (
 	"fmt"
-	"html"
-	"html/template"
-	"strings"
+	"strconv"
 	"time"
 )
 
 // The charts are SVG drawn on the server: readable without JavaScript,
-// nothing fetched from elsewhere, colours from the stylesheet. Every value
-// written into them is a number or escaped text.
+// nothing fetched from elsewhere, colours from the stylesheet. The
+// functions here work out the geometry and the labels; charts.templ writes
+// them, escaped, so no chart is built as a string of markup.
 
-// hourChart draws messages per hour as bars, oldest on the left, labelled
-// in loc.
-func hourChart(hours []HourCount, loc *time.Location) template.HTML {
+// barChartData is a bar chart: one bar per hour or day, each with its
+// count as a tooltip, and optionally a label under it.
+type barChartData struct {
+	ViewBox, Label string
+	AxisY          int
+	Bars           []chartBar
+}
+
+type chartBar struct {
+	X, Width  int
+	Y, Height string // one decimal
+	Title     string
+	Axis      string // the label under the bar, if any
+}
+
+func bar(x, width int, top, height float64, title string) chartBar {
+	return chartBar{X: x, Width: width, Y: strconv.FormatFloat(top, 'f', 1, 64),
+		Height: strconv.FormatFloat(height, 'f', 1, 64), Title: title}
+}
+
+// hourBars lays out messages per hour as bars, oldest on the left,
+// labelled in loc.
+func hourBars(hours []HourCount, loc *time.Location) barChartData {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -25,26 +44,68 @@ func hourChart(hours []HourCount, loc *time.Location) template.HTML {
 		peak = max(peak, c.Messages)
 		total += c.Messages
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s">`, w, h+16,
-		html.EscapeString(fmt.Sprintf("Messages per hour over the last 7 days (%s): %d in all, at most %d in one hour", loc, total, peak)))
-	for i, c := range hours {
-		bh := float64(c.Messages) / float64(peak) * h
-		fmt.Fprintf(&b, `<rect class="bar" x="%d" y="%.1f" width="%d" height="%.1f"><title>%s: %d</title></rect>`,
-			i*bw, h-bh, bw-1, bh, html.EscapeString(c.Hour.In(loc).Format("Mon 2006-01-02 15:04 MST")), c.Messages)
-		if lt := c.Hour.In(loc); lt.Hour() == 0 {
-			fmt.Fprintf(&b, `<text class="axis" x="%d" y="%d">%s</text>`, i*bw+2, h+13, lt.Format("Mon 02"))
-		}
+	c := barChartData{
+		ViewBox: fmt.Sprintf("0 0 %d %d", w, h+16),
+		Label:   fmt.Sprintf("Messages per hour over the last 7 days (%s): %d in all, at most %d in one hour", loc, total, peak),
+		AxisY:   h + 13,
+		Bars:    make([]chartBar, 0, len(hours)),
 	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
+	for i, n := range hours {
+		bh := float64(n.Messages) / float64(peak) * h
+		lt := n.Hour.In(loc)
+		b := bar(i*bw, bw-1, h-bh, bh, fmt.Sprintf("%s: %d", lt.Format("Mon 2006-01-02 15:04 MST"), n.Messages))
+		if lt.Hour() == 0 {
+			b.Axis = lt.Format("Mon 02")
+		}
+		c.Bars = append(c.Bars, b)
+	}
+	return c
+}
+
+// dayBars lays out a user's lines per day.
+func dayBars(days []DayCount) barChartData {
+	const h, bw = 80, 7
+	var peak int64 = 1
+	for _, d := range days {
+		peak = max(peak, d.Messages)
+	}
+	c := barChartData{ViewBox: fmt.Sprintf("0 0 %d %d", len(days)*bw, h), Label: "Messages per day", Bars: make([]chartBar, 0, len(days))}
+	for i, d := range days {
+		bh := float64(d.Messages) / float64(peak) * h
+		c.Bars = append(c.Bars, bar(i*bw, bw-1, h-bh, bh, fmt.Sprintf("%s: %d", d.Day, d.Messages)))
+	}
+	return c
 }
 
 var weekdays = [7]string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
 
-// heatmapChart draws weekday rows by hour columns of zone; darker is
-// busier.
-func heatmapChart(cells [7][24]int64, zone string) template.HTML {
+// heatmapData is weekday rows by hour columns; darker is busier.
+type heatmapData struct {
+	ViewBox, Label        string
+	CellWidth, CellHeight int
+	Hours                 []axisLabel
+	Rows                  []heatRow
+}
+
+type axisLabel struct {
+	X    int
+	Text string
+}
+
+type heatRow struct {
+	Y     int
+	Day   string
+	Cells []heatCell
+}
+
+type heatCell struct {
+	X       int
+	Opacity string // two decimals
+	Title   string
+}
+
+// heatmapOf lays out the heatmap of zone.
+func heatmapOf(cells [7][24]int64, zone string) heatmapData {
 	const cw, ch, left, top = 24, 18, 36, 14
 	var peak int64 = 1
 	for _, row := range cells {
@@ -52,41 +113,22 @@ func heatmapChart(cells [7][24]int64, zone string) template.HTML {
 			peak = max(peak, n)
 		}
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart heatmap" viewBox="0 0 %d %d" role="img" aria-label="Messages by weekday and hour over the last 30 days (%s)">`,
-		left+24*cw, top+7*ch, html.EscapeString(zone))
+	m := heatmapData{
+		ViewBox:   fmt.Sprintf("0 0 %d %d", left+24*cw, top+7*ch),
+		Label:     fmt.Sprintf("Messages by weekday and hour over the last 30 days (%s)", zone),
+		CellWidth: cw - 2, CellHeight: ch - 2,
+	}
 	for hr := 0; hr < 24; hr += 3 {
-		fmt.Fprintf(&b, `<text class="axis" x="%d" y="10">%02d</text>`, left+hr*cw+4, hr)
+		m.Hours = append(m.Hours, axisLabel{X: left + hr*cw + 4, Text: fmt.Sprintf("%02d", hr)})
 	}
 	for d, row := range cells {
-		fmt.Fprintf(&b, `<text class="axis" x="0" y="%d">%s</text>`, top+d*ch+13, weekdays[d])
+		r := heatRow{Y: top + d*ch, Day: weekdays[d], Cells: make([]heatCell, 0, len(row))}
 		for hr, n := range row {
 			op := 0.06 + 0.94*float64(n)/float64(peak)
-			fmt.Fprintf(&b, `<rect class="cell" x="%d" y="%d" width="%d" height="%d" fill-opacity="%.2f"><title>%s %02d:00 %s: %d</title></rect>`,
-				left+hr*cw, top+d*ch, cw-2, ch-2, op, weekdays[d], hr, html.EscapeString(zone), n)
+			r.Cells = append(r.Cells, heatCell{X: left + hr*cw, Opacity: strconv.FormatFloat(op, 'f', 2, 64),
+				Title: fmt.Sprintf("%s %02d:00 %s: %d", weekdays[d], hr, zone, n)})
 		}
+		m.Rows = append(m.Rows, r)
 	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
-}
-
-// dayChart draws a user's lines per day.
-func dayChart(days []DayCount) template.HTML {
-	if len(days) == 0 {
-		return ""
-	}
-	const h, bw = 80, 7
-	var peak int64 = 1
-	for _, d := range days {
-		peak = max(peak, d.Messages)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-label="Messages per day">`, len(days)*bw, h)
-	for i, d := range days {
-		bh := float64(d.Messages) / float64(peak) * h
-		fmt.Fprintf(&b, `<rect class="bar" x="%d" y="%.1f" width="%d" height="%.1f"><title>%s: %d</title></rect>`,
-			i*bw, h-bh, bw-1, bh, html.EscapeString(d.Day), d.Messages)
-	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String())
+	return m
 }

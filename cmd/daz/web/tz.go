@@ -1,7 +1,6 @@
 package web
 
 import (
-	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -49,18 +48,13 @@ func (s *Server) zone(w http.ResponseWriter, r *http.Request) (loc *time.Locatio
 	return time.UTC, false, true
 }
 
-// Time renders a moment in the page's zone in a <time> element whose
-// datetime is UTC; the page's script rewrites the text into the viewer's
-// own zone, so with JavaScript off the text is still right and says which
-// zone it is in.
-func (b basePage) Time(t time.Time) template.HTML {
-	if t.IsZero() {
-		return "never"
-	}
-	u := t.UTC()
-	return template.HTML(`<time datetime="` + u.Format(time.RFC3339) + `">` +
-		template.HTMLEscapeString(t.In(b.loc()).Format("2006-01-02 15:04 MST")) + `</time>`)
-}
+// datetime is t for a <time> element's datetime attribute: UTC, to the
+// second.
+func datetime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// clock is t as a reader of the page sees it without JavaScript: to the
+// minute, in the page's zone, which it names.
+func (b basePage) clock(t time.Time) string { return t.In(b.loc()).Format("2006-01-02 15:04 MST") }
 
 // Day is the date of t in the page's zone.
 func (b basePage) Day(t time.Time) string { return t.In(b.loc()).Format(time.DateOnly) }
@@ -73,7 +67,7 @@ func (b basePage) LogLink(t time.Time, id int64) string {
 	if b.loc() != time.UTC {
 		v.Set("tz", b.loc().String())
 	}
-	return "/c/" + url.PathEscape(b.Channel) + "/log?" + v.Encode() + "#" + strconv.FormatInt(id, 10)
+	return b.channelPath("/log?" + v.Encode() + "#" + strconv.FormatInt(id, 10))
 }
 
 func (b basePage) loc() *time.Location {

@@ -6,12 +6,15 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -522,7 +525,7 @@ func TestTimeZones(t *testing.T) {
 	}{
 		{"/c/testchan/log?date=2026-12-02&tz=" + kiri, []string{"hello everyone", "Day (Pacific/Kiritimati)",
 			`href="/c/testchan/log?date=2026-12-02&amp;tz=Pacific%2FKiritimati#`, ">2026-12-02 00:00 +14</time>",
-			`?date=2026-12-03&amp;tz=Pacific%2fKiritimati`}, nil},
+			`?date=2026-12-03&amp;tz=Pacific%2FKiritimati`}, nil},
 		{"/c/testchan/log?date=2026-12-01&tz=" + kiri, nil, []string{"hello everyone"}},
 		{"/c/testchan/log?date=2026-12-01", []string{"hello everyone", "Day (UTC)", ">2026-12-01 10:00 UTC</time>"}, nil},
 		{"/c/testchan?tz=Asia/Tokyo", []string{"last 30 days (Asia/Tokyo)", "Tue 19:00 Asia/Tokyo: "}, nil},
@@ -636,6 +639,64 @@ func TestSearchStrategiesAgree(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("%q with walk %d, %q: %d lines %v, want %d %v", query, tune.walk, tune.force, len(got), got, len(want), want)
 			}
+		}
+	}
+}
+
+// A log or search of more lines than a page holds ends in a "More lines"
+// link; following the links shows every line once, in order, and keeps
+// the zone.
+func TestLogMoreLinksPageThroughEveryLine(t *testing.T) {
+	f := newFixture(t, migrated(t), nil)
+	admin := pgtest.Pool(t, f.pool.Config().ConnString())
+	const lines = 250
+	_, err := admin.Exec(t.Context(), `INSERT INTO daz_core_chat_log (timestamp, channel, username, message, event_type)
+		SELECT $1::timestamptz + g * interval '1 second', $2, 'alice', 'line ' || g, 'chatMsg' FROM generate_series(1, $3) g`,
+		now.Add(-time.Hour), channel, lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	more := regexp.MustCompile(`<a href="([^"]*)" rel="next" class="more">`)
+	text := regexp.MustCompile(`<span class="text">(?:<mark>)?line(?:</mark>)? (\d+)</span>`)
+	for _, tc := range []struct {
+		start  string
+		oldest bool // lines come oldest first
+	}{
+		{"/c/testchan/log?date=" + now.Format(time.DateOnly) + "&tz=UTC", true},
+		{"/c/testchan/log?q=line&tz=UTC", false},
+	} {
+		var got []int
+		path, pages := tc.start, 0
+		for path != "" {
+			if pages++; pages > 10 {
+				t.Fatalf("%s: more than 10 pages", tc.start)
+			}
+			code, body, _ := get(t, f, path)
+			if code != http.StatusOK {
+				t.Fatalf("%s: %d %.300s", path, code, body)
+			}
+			for _, m := range text.FindAllStringSubmatch(body, -1) {
+				n, _ := strconv.Atoi(m[1])
+				got = append(got, n)
+			}
+			path = ""
+			if m := more.FindStringSubmatch(body); m != nil {
+				next, err := url.Parse(html.UnescapeString(m[1]))
+				if err != nil || next.Query().Get("tz") != "UTC" {
+					t.Fatalf("%s: more link %q", tc.start, m[1])
+				}
+				path = "/c/testchan/log" + next.String()
+			}
+		}
+		want := make([]int, lines)
+		for i := range want {
+			want[i] = i + 1
+			if !tc.oldest {
+				want[i] = lines - i
+			}
+		}
+		if pages != 3 || !slices.Equal(got, want) {
+			t.Errorf("%s: %d pages, lines %v", tc.start, pages, got)
 		}
 	}
 }
