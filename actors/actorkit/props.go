@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -45,34 +46,53 @@ func (s *System) Props(kind string, producer func() actor.Actor, opts ...Option)
 	for _, o := range opts {
 		o(&cfg)
 	}
+	slot := &mailboxSlot{}
 	popts := []actor.PropsOption{
-		actor.WithMailbox(actor.Unbounded()),
-		actor.WithReceiverMiddleware(s.lifecycleMiddleware()),
-		actor.WithSpawnFunc(s.spawner(kind, cfg.stopPolicy)),
+		actor.WithMailbox(slot.produce),
+		actor.WithReceiverMiddleware(s.lifecycle),
+		actor.WithSpawnFunc(s.spawner(kind, cfg.stopPolicy, slot)),
 	}
 	if cfg.supervisor != nil {
 		popts = append(popts, actor.WithSupervisor(cfg.supervisor))
 	}
-	return actor.PropsFromProducer(func() actor.Actor { return producer() }, popts...)
+	return actor.PropsFromProducer(producer, popts...)
+}
+
+// mailboxSlot hands the mailbox protoactor creates during a spawn to the
+// tree node being spawned, so the debug endpoint can read its queue depth.
+// protoactor makes the mailbox on the spawning goroutine, inside
+// DefaultSpawner; the lock keeps two spawns of the same Props apart. (Cloning
+// the Props per spawn with a capturing mailbox producer did the same and
+// kept a second Props alive per actor.)
+type mailboxSlot struct {
+	mu sync.Mutex
+	n  *node
+}
+
+func (sl *mailboxSlot) produce() actor.Mailbox {
+	mb := actor.Unbounded()()
+	if n := sl.n; n != nil {
+		n.mu.Lock()
+		n.mailbox = mb
+		n.mu.Unlock()
+	}
+	return mb
 }
 
 // spawner registers the node before the actor starts and captures its
 // mailbox so the debug endpoint can read the queue depth.
-func (s *System) spawner(kind string, policy StopPolicy) actor.SpawnFunc {
+func (s *System) spawner(kind string, policy StopPolicy, slot *mailboxSlot) actor.SpawnFunc {
 	return func(as *actor.ActorSystem, id string, props *actor.Props, parent actor.SpawnerContext) (*actor.PID, error) {
 		n := &node{id: id, kind: kind, stopPolicy: policy}
 		if p := parent.Self(); p != nil {
 			n.parent = p.Id
 		}
-		withMailbox := props.Clone(actor.WithMailbox(func() actor.Mailbox {
-			mb := actor.Unbounded()()
-			n.mu.Lock()
-			n.mailbox = mb
-			n.mu.Unlock()
-			return mb
-		}))
 		s.tree.add(n)
-		pid, err := actor.DefaultSpawner(as, id, withMailbox, parent)
+		slot.mu.Lock()
+		slot.n = n
+		pid, err := actor.DefaultSpawner(as, id, props, parent)
+		slot.n = nil
+		slot.mu.Unlock()
 		if err != nil {
 			s.tree.remove(id)
 			return pid, fmt.Errorf("spawn %s %q: %w", kind, id, err)

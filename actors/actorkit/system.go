@@ -16,6 +16,8 @@ type System struct {
 	tree   *Tree
 	logger *slog.Logger
 	clock  clock.Clock
+	// lifecycle is the receiver middleware of every actor, made once.
+	lifecycle actor.ReceiverMiddleware
 }
 
 // NewSystem starts an actor system whose own log lines go to logger (warnings
@@ -37,7 +39,9 @@ func NewSystem(logger *slog.Logger, clk clock.Clock) *System {
 	// protoactor's own broadcasts (dead letters, supervision events) reach
 	// daz's subscribers as before, through this one subscription.
 	as.EventStream.Subscribe(b.publish)
-	return &System{as: as, bus: b, tree: newTree(clk), logger: logger, clock: clk}
+	s := &System{as: as, bus: b, tree: newTree(clk), logger: logger, clock: clk}
+	s.lifecycle = s.lifecycleMiddleware()
+	return s
 }
 
 // Root is the context used to talk to actors from outside the tree.
