@@ -69,8 +69,13 @@ type mailboxSlot struct {
 	n  *node
 }
 
+// produce makes protoactor's lock-free unbounded mailbox: a linked queue
+// that holds nothing but a stub node while empty. The ring-buffer Unbounded
+// mailbox preallocated ten slots per actor and, after a burst, kept its ring
+// at the burst's size for the actor's life; the linked queue is as fast
+// when many goroutines send to one actor.
 func (sl *mailboxSlot) produce() actor.Mailbox {
-	mb := actor.Unbounded()()
+	mb := actor.UnboundedLockfree()()
 	if n := sl.n; n != nil {
 		n.mu.Lock()
 		n.mailbox = mb
