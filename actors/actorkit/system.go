@@ -35,6 +35,7 @@ func NewSystem(logger *slog.Logger, clk clock.Clock) *System {
 		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return protoLogger }),
 		actor.WithDeadLetterThrottleCount(3),
 	)
+	shrinkRegistry(as)
 	b := &bus{}
 	// protoactor's own broadcasts (dead letters, supervision events) reach
 	// daz's subscribers as before, through this one subscription.
