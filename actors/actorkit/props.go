@@ -49,13 +49,12 @@ func (s *System) Props(kind string, producer func() actor.Actor, opts ...Option)
 	slot := &mailboxSlot{}
 	popts := []actor.PropsOption{
 		actor.WithMailbox(slot.produce),
-		actor.WithReceiverMiddleware(s.lifecycle),
 		actor.WithSpawnFunc(s.spawner(kind, cfg.stopPolicy, slot)),
 	}
 	if cfg.supervisor != nil {
 		popts = append(popts, actor.WithSupervisor(cfg.supervisor))
 	}
-	return actor.PropsFromProducer(producer, popts...)
+	return actor.PropsFromProducer(func() actor.Actor { return &tracked{sys: s, inner: producer()} }, popts...)
 }
 
 // mailboxSlot hands the mailbox protoactor creates during a spawn to the
@@ -109,47 +108,51 @@ func (s *System) spawner(kind string, policy StopPolicy, slot *mailboxSlot) acto
 	}
 }
 
-// lifecycleMiddleware keeps the tree node current and logs a panic once,
-// with its stack, before protoactor hands the failure to the supervisor.
-func (s *System) lifecycleMiddleware() actor.ReceiverMiddleware {
-	return func(next actor.ReceiverFunc) actor.ReceiverFunc {
-		return func(ctx actor.ReceiverContext, env *actor.MessageEnvelope) {
-			id := ctx.Self().Id
-			switch env.Message.(type) {
-			case *actor.Restarting:
-				if n := s.tree.get(id); n != nil {
-					n.mu.Lock()
-					n.restarts++
-					n.mu.Unlock()
-					n.dropSubscriptions(s)
-				}
-			case *actor.Stopping:
-				if n := s.tree.get(id); n != nil {
-					n.dropSubscriptions(s)
-				}
-			case *actor.Started:
-				if n := s.tree.get(id); n != nil {
-					n.mu.Lock()
-					n.started = s.clock.Now()
-					n.suspended = false
-					// The actor can run before SpawnNamed returns to the
-					// spawner, so record its PID here too: anything it
-					// does on Started must already find it in the tree.
-					n.pid = ctx.Self()
-					n.mu.Unlock()
-				}
-			}
-			defer func() {
-				if r := recover(); r != nil {
-					s.recordPanic(id, r, env.Message)
-					panic(r)
-				}
-			}()
-			next(ctx, env)
-			if _, ok := env.Message.(*actor.Stopped); ok {
-				s.tree.remove(id)
-			}
+// tracked wraps every actor spawned through Props: it keeps the actor's
+// tree node current and logs a panic once, with its stack, before protoactor
+// hands the failure to the supervisor. (A receiver middleware did this
+// before; protoactor gives every actor with one a context-extras block and
+// wraps every message in an envelope for it.)
+type tracked struct {
+	sys   *System
+	inner actor.Actor
+}
+
+func (t *tracked) Receive(ctx actor.Context) {
+	s, msg, id := t.sys, ctx.Message(), ctx.Self().Id
+	switch msg.(type) {
+	case *actor.Restarting:
+		if n := s.tree.get(id); n != nil {
+			n.mu.Lock()
+			n.restarts++
+			n.mu.Unlock()
+			n.dropSubscriptions(s)
 		}
+	case *actor.Stopping:
+		if n := s.tree.get(id); n != nil {
+			n.dropSubscriptions(s)
+		}
+	case *actor.Started:
+		if n := s.tree.get(id); n != nil {
+			n.mu.Lock()
+			n.started = s.clock.Now()
+			n.suspended = false
+			// The actor can run before SpawnNamed returns to the
+			// spawner, so record its PID here too: anything it
+			// does on Started must already find it in the tree.
+			n.pid = ctx.Self()
+			n.mu.Unlock()
+		}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.recordPanic(id, r, msg)
+			panic(r)
+		}
+	}()
+	t.inner.Receive(ctx)
+	if _, ok := msg.(*actor.Stopped); ok {
+		s.tree.remove(id)
 	}
 }
 

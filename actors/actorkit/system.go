@@ -16,8 +16,6 @@ type System struct {
 	tree   *Tree
 	logger *slog.Logger
 	clock  clock.Clock
-	// lifecycle is the receiver middleware of every actor, made once.
-	lifecycle actor.ReceiverMiddleware
 }
 
 // NewSystem starts an actor system whose own log lines go to logger (warnings
@@ -40,9 +38,7 @@ func NewSystem(logger *slog.Logger, clk clock.Clock) *System {
 	// protoactor's own broadcasts (dead letters, supervision events) reach
 	// daz's subscribers as before, through this one subscription.
 	as.EventStream.Subscribe(b.publish)
-	s := &System{as: as, bus: b, tree: newTree(clk), logger: logger, clock: clk}
-	s.lifecycle = s.lifecycleMiddleware()
-	return s
+	return &System{as: as, bus: b, tree: newTree(clk), logger: logger, clock: clk}
 }
 
 // Root is the context used to talk to actors from outside the tree.
