@@ -123,6 +123,9 @@ func (f *filter) Receive(ctx actor.Context) {
 	case *messages.Refusal:
 		f.onRefusal(ctx, m)
 	case *actor.Terminated:
+		// A plugin stopped for good (the plugins' host passes its end on):
+		// its commands stay, unavailable, so they are answered rather
+		// than lost.
 		f.onTerminated(ctx, m.Who)
 	case reloadTick:
 		f.reload(ctx, nil)
@@ -179,11 +182,6 @@ func (f *filter) onRegister(ctx actor.Context, m *messages.RegisterCommands) {
 	if m.Plugin == PluginName && !m.Owner.Equal(ctx.Self()) {
 		f.log.Warn("a plugin tried to register under the EventFilter's own name", slog.String("owner", m.Owner.Id))
 		return
-	}
-	if !m.Owner.Equal(ctx.Self()) {
-		// A plugin that stops for good leaves its commands behind as
-		// unavailable, so they are answered rather than lost.
-		ctx.Watch(m.Owner)
 	}
 	changed, refused := f.reg.replace(m.Plugin, m.Owner, m.Commands, m.Unavailable)
 	for _, r := range refused {

@@ -108,7 +108,7 @@ func TestPluginStrategyBacksOffThenDisables(t *testing.T) {
 			return pluginkit.Registration{Commands: []messages.CommandSpec{{Name: "x"}}}
 		})}
 	})}}
-	if _, err := sys.Root().SpawnNamed(pluginkit.HostProps(sys, specs, strategy), "plugins"); err != nil {
+	if _, err := sys.Root().SpawnNamed(pluginkit.HostProps(sys, specs, strategy, nil), "plugins"); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sys.Shutdown(t.Context(), "plugins") })
