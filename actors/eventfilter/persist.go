@@ -62,6 +62,7 @@ func (f *filter) saveDirty(ctx actor.Context) {
 				delete(f.saving, c.spec.Name)
 			}
 		}
+		f.saving = fresh(f.saving)
 		if res.Err != nil {
 			f.stats.SQLErrors++
 			lvl := slog.LevelWarn
@@ -77,12 +78,24 @@ func (f *filter) saveDirty(ctx actor.Context) {
 				delete(f.dirty, c.spec.Name)
 			}
 		}
+		f.dirty = fresh(f.dirty)
 		for _, row := range messages.RowsOf(res) {
 			n, o := overrideOf(row)
 			f.reg.applyOne(n, o)
 		}
 		f.publishState(ctx)
 	})
+}
+
+// fresh returns m, or an empty map in its place once m is empty: a map keeps
+// its table after its last delete, and the start-up's whole command set
+// passes through dirty and saving once, then an idle EventFilter would keep
+// both tables for nothing.
+func fresh(m map[string]*command) map[string]*command {
+	if len(m) == 0 {
+		return map[string]*command{}
+	}
+	return m
 }
 
 // reload re-reads the operator's tables. done, if set, runs once all three
