@@ -58,6 +58,10 @@ type Kit struct {
 	nextSQL  uint64
 	watching bool
 	conn     Connection
+	// commands and events are the names of the last registration, which
+	// every later state shows: read-only, shared by each State published.
+	commands, events []string
+	registered       bool
 }
 
 // New makes the Kit of plugin name. declare is called every time the plugin
@@ -196,16 +200,24 @@ func (k *Kit) publish(status Status, reason string, reg *Registration) {
 	if k.Deps.System == nil || k.self == nil {
 		return
 	}
-	if reg == nil {
-		r := k.declare()
-		reg = &r
+	if reg != nil || !k.registered {
+		// A plugin's commands only change when it registers again
+		// (custom commands do), so a detail update reuses the names
+		// instead of building the whole declaration again.
+		if reg == nil {
+			r := k.declare()
+			reg = &r
+		}
+		k.commands, k.events = nil, nil
+		for _, c := range reg.Commands {
+			k.commands = append(k.commands, c.Name)
+		}
+		k.events = append(k.events, reg.Events...)
+		k.registered = true
 	}
 	st := State{Plugin: k.Name, Status: status, Reason: reason, Detail: k.detail}
 	if status == StatusRunning {
-		for _, c := range reg.Commands {
-			st.Commands = append(st.Commands, c.Name)
-		}
-		st.Events = append(st.Events, reg.Events...)
+		st.Commands, st.Events = k.commands, k.events
 	}
 	k.Deps.System.Tree().SetState(k.self.Id, st)
 }
