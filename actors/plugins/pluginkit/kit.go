@@ -47,7 +47,9 @@ type State struct {
 // incarnation: a restarted plugin gets a fresh Kit from its producer and
 // registers again in Started.
 type Kit struct {
-	Deps     Deps
+	// Deps is shared, read-only, by every plugin of a channel when the
+	// Deps came from Deps.Shared (plugins.All does that).
+	Deps     *Deps
 	Name     string
 	Log      *slog.Logger
 	declare  func() Registration
@@ -57,7 +59,7 @@ type Kit struct {
 	detail   any
 	nextSQL  uint64
 	watching bool
-	conn     Connection
+	conn     *Connection // nil until a ConnectionState arrives
 	// commands and events are the names of the last registration, which
 	// every later state shows: read-only, shared by each State published.
 	commands, events []string
@@ -68,11 +70,15 @@ type Kit struct {
 // registers, so a plugin whose commands change (custom commands) returns its
 // current set.
 func New(deps Deps, name string, declare func() Registration) *Kit {
-	deps = deps.WithDefaults()
+	shared := deps.shared
+	if shared == nil {
+		d := deps.WithDefaults()
+		shared = &d
+	}
 	return &Kit{
-		Deps:    deps,
+		Deps:    shared,
 		Name:    name,
-		Log:     deps.Logger.With(slog.String("channel", deps.Channel), slog.String("actor", "plugin/"+name)),
+		Log:     shared.Logger.With(slog.String("channel", shared.Channel), slog.String("actor", "plugin/"+name)),
 		declare: declare,
 	}
 }

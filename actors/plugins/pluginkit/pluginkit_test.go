@@ -273,3 +273,34 @@ func TestPluginStateShowsRegisteredCommands(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedDeps: Kits made from Deps.Shared (or copies of it) share one
+// defaulted Deps; Kits made from plain Deps each get their own.
+func TestSharedDeps(t *testing.T) {
+	t.Parallel()
+	plain := pluginkit.Deps{Channel: "c"}
+	shared := plain.Shared()
+	copied := shared
+	tests := []struct {
+		name     string
+		a, b     pluginkit.Deps
+		wantSame bool
+	}{
+		{"shared", shared, shared, true},
+		{"copy of shared", shared, copied, true},
+		{"plain", plain, plain, false},
+		{"plain and shared", plain, shared, false},
+	}
+	for _, tc := range tests {
+		a := pluginkit.New(tc.a, "a", func() pluginkit.Registration { return pluginkit.Registration{} })
+		b := pluginkit.New(tc.b, "b", func() pluginkit.Registration { return pluginkit.Registration{} })
+		if same := a.Deps == b.Deps; same != tc.wantSame {
+			t.Errorf("%s: kits share Deps: %v, want %v", tc.name, same, tc.wantSame)
+		}
+		for _, k := range []*pluginkit.Kit{a, b} {
+			if k.Deps.Prefix != "!" || k.Deps.Clock == nil || k.Deps.Channel != "c" {
+				t.Errorf("%s: defaults not filled: %+v", tc.name, *k.Deps)
+			}
+		}
+	}
+}
