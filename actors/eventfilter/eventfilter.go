@@ -36,7 +36,6 @@ func Props(sys *actorkit.System, cfg Config) (*actor.Props, error) {
 			lim:    newLimits(),
 			subs:   map[string]subscription{},
 			dirty:  map[string]*command{},
-			saving: map[string]*command{},
 		}
 	}), nil
 }
@@ -83,7 +82,7 @@ type filter struct {
 	lim    *limits
 	subs   map[string]subscription
 	dirty  map[string]*command // registered but not yet saved
-	saving map[string]*command // dirty commands whose save is on its way
+	saving bool                // a round of saveDirty is on its way
 	timer  clock.Timer
 	sqlID  uint64
 	stats  counters
