@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 
 	"github.com/asynkron/protoactor-go/actor"
 )
@@ -45,34 +46,57 @@ func (s *System) Props(kind string, producer func() actor.Actor, opts ...Option)
 	for _, o := range opts {
 		o(&cfg)
 	}
+	slot := &mailboxSlot{}
 	popts := []actor.PropsOption{
-		actor.WithMailbox(actor.Unbounded()),
-		actor.WithReceiverMiddleware(s.lifecycleMiddleware()),
-		actor.WithSpawnFunc(s.spawner(kind, cfg.stopPolicy)),
+		actor.WithMailbox(slot.produce),
+		actor.WithSpawnFunc(s.spawner(kind, cfg.stopPolicy, slot)),
 	}
 	if cfg.supervisor != nil {
 		popts = append(popts, actor.WithSupervisor(cfg.supervisor))
 	}
-	return actor.PropsFromProducer(func() actor.Actor { return producer() }, popts...)
+	return actor.PropsFromProducer(func() actor.Actor { return &tracked{sys: s, inner: producer()} }, popts...)
+}
+
+// mailboxSlot hands the mailbox protoactor creates during a spawn to the
+// tree node being spawned, so the debug endpoint can read its queue depth.
+// protoactor makes the mailbox on the spawning goroutine, inside
+// DefaultSpawner; the lock keeps two spawns of the same Props apart. (Cloning
+// the Props per spawn with a capturing mailbox producer did the same and
+// kept a second Props alive per actor.)
+type mailboxSlot struct {
+	mu sync.Mutex
+	n  *node
+}
+
+// produce makes protoactor's lock-free unbounded mailbox: a linked queue
+// that holds nothing but a stub node while empty. The ring-buffer Unbounded
+// mailbox preallocated ten slots per actor and, after a burst, kept its ring
+// at the burst's size for the actor's life; the linked queue is as fast
+// when many goroutines send to one actor.
+func (sl *mailboxSlot) produce() actor.Mailbox {
+	mb := actor.UnboundedLockfree()()
+	if n := sl.n; n != nil {
+		n.mu.Lock()
+		n.mailbox = mb
+		n.mu.Unlock()
+	}
+	return mb
 }
 
 // spawner registers the node before the actor starts and captures its
 // mailbox so the debug endpoint can read the queue depth.
-func (s *System) spawner(kind string, policy StopPolicy) actor.SpawnFunc {
+func (s *System) spawner(kind string, policy StopPolicy, slot *mailboxSlot) actor.SpawnFunc {
 	return func(as *actor.ActorSystem, id string, props *actor.Props, parent actor.SpawnerContext) (*actor.PID, error) {
 		n := &node{id: id, kind: kind, stopPolicy: policy}
 		if p := parent.Self(); p != nil {
 			n.parent = p.Id
 		}
-		withMailbox := props.Clone(actor.WithMailbox(func() actor.Mailbox {
-			mb := actor.Unbounded()()
-			n.mu.Lock()
-			n.mailbox = mb
-			n.mu.Unlock()
-			return mb
-		}))
 		s.tree.add(n)
-		pid, err := actor.DefaultSpawner(as, id, withMailbox, parent)
+		slot.mu.Lock()
+		slot.n = n
+		pid, err := actor.DefaultSpawner(as, id, props, parent)
+		slot.n = nil
+		slot.mu.Unlock()
 		if err != nil {
 			s.tree.remove(id)
 			return pid, fmt.Errorf("spawn %s %q: %w", kind, id, err)
@@ -84,47 +108,51 @@ func (s *System) spawner(kind string, policy StopPolicy) actor.SpawnFunc {
 	}
 }
 
-// lifecycleMiddleware keeps the tree node current and logs a panic once,
-// with its stack, before protoactor hands the failure to the supervisor.
-func (s *System) lifecycleMiddleware() actor.ReceiverMiddleware {
-	return func(next actor.ReceiverFunc) actor.ReceiverFunc {
-		return func(ctx actor.ReceiverContext, env *actor.MessageEnvelope) {
-			id := ctx.Self().Id
-			switch env.Message.(type) {
-			case *actor.Restarting:
-				if n := s.tree.get(id); n != nil {
-					n.mu.Lock()
-					n.restarts++
-					n.mu.Unlock()
-					n.dropSubscriptions(s)
-				}
-			case *actor.Stopping:
-				if n := s.tree.get(id); n != nil {
-					n.dropSubscriptions(s)
-				}
-			case *actor.Started:
-				if n := s.tree.get(id); n != nil {
-					n.mu.Lock()
-					n.started = s.clock.Now()
-					n.suspended = false
-					// The actor can run before SpawnNamed returns to the
-					// spawner, so record its PID here too: anything it
-					// does on Started must already find it in the tree.
-					n.pid = ctx.Self()
-					n.mu.Unlock()
-				}
-			}
-			defer func() {
-				if r := recover(); r != nil {
-					s.recordPanic(id, r, env.Message)
-					panic(r)
-				}
-			}()
-			next(ctx, env)
-			if _, ok := env.Message.(*actor.Stopped); ok {
-				s.tree.remove(id)
-			}
+// tracked wraps every actor spawned through Props: it keeps the actor's
+// tree node current and logs a panic once, with its stack, before protoactor
+// hands the failure to the supervisor. (A receiver middleware did this
+// before; protoactor gives every actor with one a context-extras block and
+// wraps every message in an envelope for it.)
+type tracked struct {
+	sys   *System
+	inner actor.Actor
+}
+
+func (t *tracked) Receive(ctx actor.Context) {
+	s, msg, id := t.sys, ctx.Message(), ctx.Self().Id
+	switch msg.(type) {
+	case *actor.Restarting:
+		if n := s.tree.get(id); n != nil {
+			n.mu.Lock()
+			n.restarts++
+			n.mu.Unlock()
+			n.dropSubscriptions(s)
 		}
+	case *actor.Stopping:
+		if n := s.tree.get(id); n != nil {
+			n.dropSubscriptions(s)
+		}
+	case *actor.Started:
+		if n := s.tree.get(id); n != nil {
+			n.mu.Lock()
+			n.started = s.clock.Now()
+			n.suspended = false
+			// The actor can run before SpawnNamed returns to the
+			// spawner, so record its PID here too: anything it
+			// does on Started must already find it in the tree.
+			n.pid = ctx.Self()
+			n.mu.Unlock()
+		}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.recordPanic(id, r, msg)
+			panic(r)
+		}
+	}()
+	t.inner.Receive(ctx)
+	if _, ok := msg.(*actor.Stopped); ok {
+		s.tree.remove(id)
 	}
 }
 

@@ -13,8 +13,14 @@ import (
 // actor restarts or stops; call it from Started.
 func (s *System) Subscribe(ctx actor.Context, accept func(msg any) bool) {
 	self := ctx.Self()
+	n := s.tree.get(self.Id)
+	if n == nil {
+		// Not spawned through this package: nothing would unsubscribe it.
+		s.logger.Error("subscribe from an actor outside the tree", slog.String("actor", self.Id))
+		return
+	}
 	root := s.as.Root
-	sub := s.as.EventStream.Subscribe(func(msg any) {
+	sub := s.bus.subscribe(func(msg any) {
 		defer func() {
 			if r := recover(); r != nil {
 				s.logger.Error("event stream filter panicked", slog.String("actor", self.Id), slog.Any("panic", r))
@@ -24,13 +30,6 @@ func (s *System) Subscribe(ctx actor.Context, accept func(msg any) bool) {
 			root.Send(self, msg)
 		}
 	})
-	n := s.tree.get(self.Id)
-	if n == nil {
-		// Not spawned through this package: nothing would unsubscribe it.
-		s.as.EventStream.Unsubscribe(sub)
-		s.logger.Error("subscribe from an actor outside the tree", slog.String("actor", self.Id))
-		return
-	}
 	n.mu.Lock()
 	n.subs = append(n.subs, sub)
 	n.mu.Unlock()
@@ -39,7 +38,7 @@ func (s *System) Subscribe(ctx actor.Context, accept func(msg any) bool) {
 // SubscribeFunc is for code outside the tree (tests, the debug endpoint).
 // handler must be fast and must not block; it runs behind a recover.
 func (s *System) SubscribeFunc(handler func(msg any)) (unsubscribe func()) {
-	sub := s.as.EventStream.Subscribe(func(msg any) {
+	sub := s.bus.subscribe(func(msg any) {
 		defer func() {
 			if r := recover(); r != nil {
 				s.logger.Error("event stream handler panicked", slog.Any("panic", r))
@@ -47,7 +46,7 @@ func (s *System) SubscribeFunc(handler func(msg any)) (unsubscribe func()) {
 		}()
 		handler(msg)
 	})
-	return func() { s.as.EventStream.Unsubscribe(sub) }
+	return func() { s.bus.unsubscribe(sub) }
 }
 
 func (n *node) dropSubscriptions(s *System) {
@@ -56,6 +55,6 @@ func (n *node) dropSubscriptions(s *System) {
 	n.subs = nil
 	n.mu.Unlock()
 	for _, sub := range subs {
-		s.as.EventStream.Unsubscribe(sub)
+		s.bus.unsubscribe(sub)
 	}
 }

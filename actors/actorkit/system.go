@@ -12,6 +12,7 @@ import (
 // System is one actor system with daz's tree bookkeeping.
 type System struct {
 	as     *actor.ActorSystem
+	bus    *bus
 	tree   *Tree
 	logger *slog.Logger
 	clock  clock.Clock
@@ -32,7 +33,12 @@ func NewSystem(logger *slog.Logger, clk clock.Clock) *System {
 		actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return protoLogger }),
 		actor.WithDeadLetterThrottleCount(3),
 	)
-	return &System{as: as, tree: newTree(clk), logger: logger, clock: clk}
+	shrinkRegistry(as)
+	b := &bus{}
+	// protoactor's own broadcasts (dead letters, supervision events) reach
+	// daz's subscribers as before, through this one subscription.
+	as.EventStream.Subscribe(b.publish)
+	return &System{as: as, bus: b, tree: newTree(clk), logger: logger, clock: clk}
 }
 
 // Root is the context used to talk to actors from outside the tree.
@@ -50,9 +56,9 @@ func (s *System) Clock() clock.Clock { return s.clock }
 // Send delivers msg to pid from outside the tree.
 func (s *System) Send(pid *actor.PID, msg any) { s.as.Root.Send(pid, msg) }
 
-// Publish broadcasts msg on the EventStream. Subscribers made through this
+// Publish broadcasts msg to every subscriber. Subscribers made through this
 // package only enqueue, so Publish never runs actor code on this goroutine.
-func (s *System) Publish(msg any) { s.as.EventStream.Publish(msg) }
+func (s *System) Publish(msg any) { s.bus.publish(msg) }
 
 // SendAfter delivers msg to pid once d has passed on the system clock.
 func (s *System) SendAfter(d time.Duration, pid *actor.PID, msg any) clock.Timer {

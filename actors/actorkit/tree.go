@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/eventstream"
 	"github.com/daz-bot/daz/actors/clock"
 )
 
@@ -38,7 +37,7 @@ type node struct {
 	// it; its mailbox runs no user message (a PoisonPill) until then.
 	suspended bool
 	state     any
-	subs      []*eventstream.Subscription
+	subs      []*subscriber
 }
 
 func (n *node) isSuspended() bool {

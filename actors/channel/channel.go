@@ -197,7 +197,7 @@ func (c *channelActor) startChildren(ctx actor.Context) {
 		Channel: c.cfg.Channel, Connection: c.childPID(ctx, ConnectionName),
 		Clock: c.cfg.Clock, Logger: log,
 	})), OutboundName)
-	c.spawn(ctx, pluginkit.HostProps(c.sys, specs, c.plugins), PluginsName)
+	c.spawn(ctx, pluginkit.HostProps(c.sys, specs, c.plugins, filterPID), PluginsName)
 }
 
 // must unwraps a child's Props; a configuration error there is a wiring bug

@@ -52,7 +52,7 @@ type Config struct {
 	Intake Intake
 
 	HTTPClient       *http.Client      // discovery; default has a 15 s timeout
-	Dialer           *websocket.Dialer // default: websocket.DefaultDialer settings
+	Dialer           *websocket.Dialer // default: NewDialer()
 	HandshakeTimeout time.Duration     // from discovery to online (clock time)
 	WriteTimeout     time.Duration     // per websocket write (socket deadline)
 	PasswordGrace    time.Duration     // after a login, wait this long for cancelNeedPassword
@@ -121,8 +121,7 @@ func (c Config) withDefaults(sysClock clock.Clock, sysLogger *slog.Logger) Confi
 		c.HTTPClient = &http.Client{Timeout: defaultHTTPTimeout}
 	}
 	if c.Dialer == nil {
-		d := *websocket.DefaultDialer
-		c.Dialer = &d
+		c.Dialer = NewDialer()
 	}
 	if c.HandshakeTimeout <= 0 {
 		c.HandshakeTimeout = DefaultHandshakeTimeout

@@ -36,7 +36,6 @@ func Props(sys *actorkit.System, cfg Config) (*actor.Props, error) {
 			lim:    newLimits(),
 			subs:   map[string]subscription{},
 			dirty:  map[string]*command{},
-			saving: map[string]*command{},
 		}
 	}), nil
 }
@@ -83,7 +82,7 @@ type filter struct {
 	lim    *limits
 	subs   map[string]subscription
 	dirty  map[string]*command // registered but not yet saved
-	saving map[string]*command // dirty commands whose save is on its way
+	saving bool                // a round of saveDirty is on its way
 	timer  clock.Timer
 	sqlID  uint64
 	stats  counters
@@ -123,6 +122,9 @@ func (f *filter) Receive(ctx actor.Context) {
 	case *messages.Refusal:
 		f.onRefusal(ctx, m)
 	case *actor.Terminated:
+		// A plugin stopped for good (the plugins' host passes its end on):
+		// its commands stay, unavailable, so they are answered rather
+		// than lost.
 		f.onTerminated(ctx, m.Who)
 	case reloadTick:
 		f.reload(ctx, nil)
@@ -179,11 +181,6 @@ func (f *filter) onRegister(ctx actor.Context, m *messages.RegisterCommands) {
 	if m.Plugin == PluginName && !m.Owner.Equal(ctx.Self()) {
 		f.log.Warn("a plugin tried to register under the EventFilter's own name", slog.String("owner", m.Owner.Id))
 		return
-	}
-	if !m.Owner.Equal(ctx.Self()) {
-		// A plugin that stops for good leaves its commands behind as
-		// unavailable, so they are answered rather than lost.
-		ctx.Watch(m.Owner)
 	}
 	changed, refused := f.reg.replace(m.Plugin, m.Owner, m.Commands, m.Unavailable)
 	for _, r := range refused {

@@ -27,25 +27,24 @@ func (f *filter) ask(ctx actor.Context, kind messages.SQLKind, query string, arg
 }
 
 // saveDirty upserts, in one statement, every command registered since the
-// last successful save that is not being saved already. The rows that come
-// back carry the values in force, so an operator's override applies from
-// the first routing on. A command that could not be saved stays dirty and is
-// retried on the next reload tick.
+// last successful save. The rows that come back carry the values in force,
+// so an operator's override applies from the first routing on. A command
+// that could not be saved stays dirty and is retried on the next reload
+// tick.
 //
-// One statement per round and none for a command already on its way keep
-// start-up light: ten plugins registering one after another used to send
-// every still-unsaved command again each time, and fifty channels starting
-// together buried the SQL writer under thousands of identical upserts.
+// One round at a time keeps start-up light: the plugins of a channel
+// register one after another while the first round (the EventFilter's own
+// command) is on its way, and the round after it saves them all at once.
+// Sending a round per registration meant nine upserts per channel, and
+// fifty channels starting together queued hundreds of them at the SQL
+// writer, each with its waiting request.
 func (f *filter) saveDirty(ctx actor.Context) {
-	var batch []*command
-	for name, c := range f.dirty {
-		if f.saving[name] != c {
-			f.saving[name] = c
-			batch = append(batch, c)
-		}
-	}
-	if len(batch) == 0 {
+	if f.saving || len(f.dirty) == 0 {
 		return
+	}
+	batch := make([]*command, 0, len(f.dirty))
+	for _, c := range f.dirty {
+		batch = append(batch, c)
 	}
 	// Every channel's EventFilter upserts the same rows: taking their locks
 	// in one order (by name) is what keeps concurrent rounds from
@@ -56,12 +55,9 @@ func (f *filter) saveDirty(ctx actor.Context) {
 		f.log.Error("cannot encode commands for daz_eventfilter_cmds", slog.Any("error", err))
 		return
 	}
+	f.saving = true
 	f.ask(ctx, messages.SQLQuery, upsertCommandsSQL, args, func(res *messages.SQLResponse) {
-		for _, c := range batch {
-			if f.saving[c.spec.Name] == c {
-				delete(f.saving, c.spec.Name)
-			}
-		}
+		f.saving = false
 		if res.Err != nil {
 			f.stats.SQLErrors++
 			lvl := slog.LevelWarn
@@ -73,15 +69,23 @@ func (f *filter) saveDirty(ctx actor.Context) {
 			return
 		}
 		for _, c := range batch {
+			// A command declared again meanwhile is a new one: it stays
+			// dirty for the next round.
 			if f.dirty[c.spec.Name] == c {
 				delete(f.dirty, c.spec.Name)
 			}
+		}
+		if len(f.dirty) == 0 {
+			// A map keeps its table after its last delete; an idle
+			// EventFilter need not keep start-up's whole command set.
+			f.dirty = map[string]*command{}
 		}
 		for _, row := range messages.RowsOf(res) {
 			n, o := overrideOf(row)
 			f.reg.applyOne(n, o)
 		}
 		f.publishState(ctx)
+		f.saveDirty(ctx) // what was declared while this round was on its way
 	})
 }
 

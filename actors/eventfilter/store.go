@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unique"
 
 	"github.com/daz-bot/daz/messages"
 )
@@ -69,7 +70,10 @@ func upsertArgs(batch []*command) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode %d commands: %w", len(rows), err)
 	}
-	return []any{string(b)}, nil
+	// Every channel declares the same commands, so at start-up fifty
+	// EventFilters queue the same batch at the SQL writer at once: one
+	// canonical copy of the text serves them all while they wait.
+	return []any{unique.Make(string(b)).Value()}, nil
 }
 
 // overrideOf reads a (name, min_rank, cooldown_ms, enabled) row.

@@ -19,6 +19,7 @@ import (
 
 // All returns every plugin of one channel, in start order.
 func All(deps pluginkit.Deps) []pluginkit.Spec {
+	deps = deps.Shared()
 	return []pluginkit.Spec{
 		{Name: logger.Name, Props: logger.Props(deps)},
 		{Name: ping.Name, Props: ping.Props(deps)},

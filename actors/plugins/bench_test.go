@@ -107,7 +107,7 @@ func newPipeline(b *testing.B) *pipeline {
 	spawn(pluginkit.HostProps(sys, []pluginkit.Spec{
 		{Name: ping.Name, Props: ping.Props(deps)},
 		{Name: logger.Name, Props: logger.Props(deps)},
-	}, nil), "plugins")
+	}, nil, p.filter), "plugins")
 	b.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()

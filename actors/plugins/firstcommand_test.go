@@ -48,7 +48,7 @@ func TestFirstCommandAfterJoinIsAnswered(t *testing.T) {
 	}
 	filter := spawn(ef, "eventfilter")
 	deps := pluginkit.Deps{System: sys, Channel: benchChannel, EventFilter: filter, Outbound: out}
-	spawn(pluginkit.HostProps(sys, []pluginkit.Spec{{Name: ping.Name, Props: ping.Props(deps)}}, nil), "plugins")
+	spawn(pluginkit.HostProps(sys, []pluginkit.Spec{{Name: ping.Name, Props: ping.Props(deps)}}, nil, filter), "plugins")
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

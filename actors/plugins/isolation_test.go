@@ -89,3 +89,49 @@ func TestPanickingPluginIsIsolated(t *testing.T) {
 		return err == nil && n == 1000
 	})
 }
+
+// quitter is a plugin that stops itself for good when told to.
+type quitter struct{ kit *pluginkit.Kit }
+
+func (q *quitter) Receive(ctx actor.Context) {
+	if q.kit.Handle(ctx) {
+		return
+	}
+	if c, ok := ctx.Message().(*messages.Command); ok && c.Name == "quit" {
+		ctx.Stop(ctx.Self())
+	}
+}
+
+// TestStoppedPluginCommandsAreRefused: once a plugin has stopped for good,
+// its command is still known and answered with why nothing happens, and the
+// other plugins carry on.
+func TestStoppedPluginCommandsAreRefused(t *testing.T) {
+	t.Parallel()
+	h := plugintest.Start(t, plugintest.Options{}, func(d pluginkit.Deps) []pluginkit.Spec {
+		return []pluginkit.Spec{
+			{Name: "quitter", Props: pluginkit.Props(d, func() actor.Actor {
+				return &quitter{kit: pluginkit.New(d, "quitter", func() pluginkit.Registration {
+					return pluginkit.Registration{Commands: []messages.CommandSpec{{Name: "quit"}}}
+				})}
+			})},
+			{Name: ping.Name, Props: ping.Props(d)},
+		}
+	})
+	h.WaitRegistered("ping", "quit")
+	h.Join(messages.User{Name: "alice", Rank: 1}, messages.User{Name: "bob", Rank: 1})
+	h.Chat("alice", "!quit")
+	actortest.CheckFor(t, plugintest.Wait, "quitter gone from the tree", func() bool {
+		_, alive := h.Sys.Tree().Find("plugins/quitter")
+		return !alive
+	})
+	actortest.CheckFor(t, plugintest.Wait, "!quit refused as stopped", func() bool {
+		n := len(h.Routes())
+		h.Chat("bob", "!quit")
+		actortest.CheckFor(t, plugintest.Wait, "decision", func() bool { return len(h.Routes()) > n })
+		r := h.Routes()[len(h.Routes())-1]
+		return r.Decision == messages.RouteIgnored && r.Reason == "plugin unavailable: plugin stopped"
+	})
+	h.WaitSaid("Sorry bob, !quit is unavailable right now.")
+	h.Chat("bob", "!ping")
+	h.WaitSaid("pong")
+}

@@ -31,9 +31,18 @@ func (k *Kit) WatchConnection(ctx actor.Context) {
 }
 
 // Connection returns what the Kit knows of the channel connection.
-func (k *Kit) Connection() Connection { return k.conn }
+func (k *Kit) Connection() Connection {
+	if k.conn == nil {
+		return Connection{}
+	}
+	return *k.conn
+}
 
 func (k *Kit) observeConnection(s *messages.ConnectionState) {
+	if k.conn == nil {
+		// Most plugins never watch; the state is ~180 bytes.
+		k.conn = &Connection{}
+	}
 	wasOnline := k.conn.Known && k.conn.State.State == messages.StateOnline
 	k.conn.Known = true
 	k.conn.State = *s

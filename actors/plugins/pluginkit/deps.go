@@ -41,6 +41,21 @@ type Deps struct {
 	Supervision DisableChecker
 	// Web is the web server's live hub; nil when the web server is off.
 	Web *hub.Hub
+
+	// shared, set by Shared, is one defaulted copy that every Kit made
+	// from these Deps points to instead of keeping its own.
+	shared *Deps
+}
+
+// Shared returns d with its defaults filled and a copy that every plugin Kit
+// made from it (or from a copy of it) shares. A channel's eleven plugins
+// each kept their own ~180-byte Deps before.
+func (d Deps) Shared() Deps {
+	d = d.WithDefaults()
+	d.shared = nil
+	c := d
+	d.shared = &c
+	return d
 }
 
 // DisableChecker is implemented by the plugin supervisor strategy

@@ -47,7 +47,9 @@ type State struct {
 // incarnation: a restarted plugin gets a fresh Kit from its producer and
 // registers again in Started.
 type Kit struct {
-	Deps     Deps
+	// Deps is shared, read-only, by every plugin of a channel when the
+	// Deps came from Deps.Shared (plugins.All does that).
+	Deps     *Deps
 	Name     string
 	Log      *slog.Logger
 	declare  func() Registration
@@ -57,18 +59,26 @@ type Kit struct {
 	detail   any
 	nextSQL  uint64
 	watching bool
-	conn     Connection
+	conn     *Connection // nil until a ConnectionState arrives
+	// commands and events are the names of the last registration, which
+	// every later state shows: read-only, shared by each State published.
+	commands, events []string
+	registered       bool
 }
 
 // New makes the Kit of plugin name. declare is called every time the plugin
 // registers, so a plugin whose commands change (custom commands) returns its
 // current set.
 func New(deps Deps, name string, declare func() Registration) *Kit {
-	deps = deps.WithDefaults()
+	shared := deps.shared
+	if shared == nil {
+		d := deps.WithDefaults()
+		shared = &d
+	}
 	return &Kit{
-		Deps:    deps,
+		Deps:    shared,
 		Name:    name,
-		Log:     deps.Logger.With(slog.String("channel", deps.Channel), slog.String("actor", "plugin/"+name)),
+		Log:     shared.Logger.With(slog.String("channel", shared.Channel), slog.String("actor", "plugin/"+name)),
 		declare: declare,
 	}
 }
@@ -196,16 +206,24 @@ func (k *Kit) publish(status Status, reason string, reg *Registration) {
 	if k.Deps.System == nil || k.self == nil {
 		return
 	}
-	if reg == nil {
-		r := k.declare()
-		reg = &r
+	if reg != nil || !k.registered {
+		// A plugin's commands only change when it registers again
+		// (custom commands do), so a detail update reuses the names
+		// instead of building the whole declaration again.
+		if reg == nil {
+			r := k.declare()
+			reg = &r
+		}
+		k.commands, k.events = nil, nil
+		for _, c := range reg.Commands {
+			k.commands = append(k.commands, c.Name)
+		}
+		k.events = append(k.events, reg.Events...)
+		k.registered = true
 	}
 	st := State{Plugin: k.Name, Status: status, Reason: reason, Detail: k.detail}
 	if status == StatusRunning {
-		for _, c := range reg.Commands {
-			st.Commands = append(st.Commands, c.Name)
-		}
-		st.Events = append(st.Events, reg.Events...)
+		st.Commands, st.Events = k.commands, k.events
 	}
 	k.Deps.System.Tree().SetState(k.self.Id, st)
 }

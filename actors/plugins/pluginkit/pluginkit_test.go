@@ -1,6 +1,8 @@
 package pluginkit_test
 
 import (
+	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -108,7 +110,7 @@ func TestPluginStrategyBacksOffThenDisables(t *testing.T) {
 			return pluginkit.Registration{Commands: []messages.CommandSpec{{Name: "x"}}}
 		})}
 	})}}
-	if _, err := sys.Root().SpawnNamed(pluginkit.HostProps(sys, specs, strategy), "plugins"); err != nil {
+	if _, err := sys.Root().SpawnNamed(pluginkit.HostProps(sys, specs, strategy, nil), "plugins"); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sys.Shutdown(t.Context(), "plugins") })
@@ -205,5 +207,100 @@ func TestPluginStrategyBacksOffThenDisables(t *testing.T) {
 	actortest.CheckFor(t, 5*time.Second, "disabled again", func() bool { return len(strategy.DisabledPlugins()) == 1 })
 	if until := strategy.DisabledPlugins()[0].Until.Sub(strategy.DisabledPlugins()[0].At); until != 20*time.Minute {
 		t.Fatalf("second quiet period %v, want 20m", until)
+	}
+}
+
+type addCommand struct{ name string }
+type setDetail struct{ n int }
+
+// growing declares the commands it has been told to add; it registers again
+// after each, as a plugin whose commands change must.
+type growing struct {
+	kit   *pluginkit.Kit
+	names []string
+}
+
+func (g *growing) Receive(ctx actor.Context) {
+	if g.kit.Handle(ctx) {
+		return
+	}
+	switch m := ctx.Message().(type) {
+	case addCommand:
+		g.names = append(g.names, m.name)
+		g.kit.Register(ctx)
+	case setDetail:
+		g.kit.SetDetail(m.n)
+	}
+}
+
+// TestPluginStateShowsRegisteredCommands: the plugin's state on the tree
+// lists the commands of its latest registration, through detail updates
+// before and after the set changes.
+func TestPluginStateShowsRegisteredCommands(t *testing.T) {
+	t.Parallel()
+	sys := actorkit.NewSystem(nil, nil)
+	deps := pluginkit.Deps{System: sys, Channel: "testchan"}
+	g := &growing{names: []string{"first"}}
+	g.kit = pluginkit.New(deps, "growing", func() pluginkit.Registration {
+		var reg pluginkit.Registration
+		for _, n := range g.names {
+			reg.Commands = append(reg.Commands, messages.CommandSpec{Name: n})
+		}
+		reg.Events = []string{"chatMsg"}
+		return reg
+	})
+	pid, err := sys.Root().SpawnNamed(pluginkit.Props(deps, func() actor.Actor { return g }), "growing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sys.Shutdown(t.Context(), "growing") })
+	steps := []struct {
+		send       any
+		wantDetail int
+		want       []string
+	}{
+		{setDetail{1}, 1, []string{"first"}},
+		{addCommand{"second"}, 1, []string{"first", "second"}},
+		{setDetail{2}, 2, []string{"first", "second"}},
+	}
+	for _, st := range steps {
+		sys.Send(pid, st.send)
+		actortest.CheckFor(t, 5*time.Second, "state after "+fmt.Sprint(st.send), func() bool {
+			info, _ := sys.Tree().Find("growing")
+			s, ok := info.State.(pluginkit.State)
+			return ok && s.Detail == st.wantDetail && slices.Equal(s.Commands, st.want) &&
+				slices.Equal(s.Events, []string{"chatMsg"})
+		})
+	}
+}
+
+// TestSharedDeps: Kits made from Deps.Shared (or copies of it) share one
+// defaulted Deps; Kits made from plain Deps each get their own.
+func TestSharedDeps(t *testing.T) {
+	t.Parallel()
+	plain := pluginkit.Deps{Channel: "c"}
+	shared := plain.Shared()
+	copied := shared
+	tests := []struct {
+		name     string
+		a, b     pluginkit.Deps
+		wantSame bool
+	}{
+		{"shared", shared, shared, true},
+		{"copy of shared", shared, copied, true},
+		{"plain", plain, plain, false},
+		{"plain and shared", plain, shared, false},
+	}
+	for _, tc := range tests {
+		a := pluginkit.New(tc.a, "a", func() pluginkit.Registration { return pluginkit.Registration{} })
+		b := pluginkit.New(tc.b, "b", func() pluginkit.Registration { return pluginkit.Registration{} })
+		if same := a.Deps == b.Deps; same != tc.wantSame {
+			t.Errorf("%s: kits share Deps: %v, want %v", tc.name, same, tc.wantSame)
+		}
+		for _, k := range []*pluginkit.Kit{a, b} {
+			if k.Deps.Prefix != "!" || k.Deps.Clock == nil || k.Deps.Channel != "c" {
+				t.Errorf("%s: defaults not filled: %+v", tc.name, *k.Deps)
+			}
+		}
 	}
 }

@@ -140,7 +140,7 @@ func Start(t testing.TB, opts Options, specs func(pluginkit.Deps) []pluginkit.Sp
 	if opts.Deps != nil {
 		opts.Deps(&h.Deps)
 	}
-	h.spawn(pluginkit.HostProps(h.Sys, specs(h.Deps), h.Strategy), "plugins")
+	h.spawn(pluginkit.HostProps(h.Sys, specs(h.Deps.Shared()), h.Strategy, h.filter), "plugins")
 	t.Cleanup(h.Stop)
 	return h
 }

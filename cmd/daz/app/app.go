@@ -22,6 +22,7 @@ import (
 
 	"github.com/daz-bot/daz/actors/actorkit"
 	"github.com/daz-bot/daz/actors/clock"
+	"github.com/daz-bot/daz/actors/connection"
 	"github.com/daz-bot/daz/actors/connection/servergate"
 	"github.com/daz-bot/daz/actors/ownership"
 	"github.com/daz-bot/daz/actors/plugins/web/hub"
@@ -151,9 +152,8 @@ func New(opts Options) (*App, error) {
 		return nil, err
 	}
 	if dialer != nil {
-		ws := *websocket.DefaultDialer
-		ws.NetDialContext = dialer.DialContext
-		a.dialer = &ws
+		a.dialer = connection.NewDialer()
+		a.dialer.NetDialContext = dialer.DialContext
 	}
 	a.metrics.Registry.MustRegister(newWriterCollector(a.writerMetrics))
 	a.connCounters = &counterSet{}
