@@ -5,7 +5,9 @@
 //   - every mailbox is unbounded (Bounded spin-blocks senders and
 //     BoundedDropping busy-spins a core);
 //   - EventStream subscribers only enqueue into a mailbox, behind a recover,
-//     because handlers run on the publisher's goroutine;
+//     because handlers run on the publisher's goroutine; and the EventStream
+//     has one subscriber, daz's bus, which fans out without copying, because
+//     EventStream.Publish copies its whole subscriber list on every call;
 //   - subscriptions belong to the actor's tree node and are dropped on
 //     Restarting and Stopping, so restarts never duplicate them;
 //   - shutdown walks the tree leaf-first, because ActorSystem.Shutdown stops

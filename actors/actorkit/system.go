@@ -56,9 +56,10 @@ func (s *System) Clock() clock.Clock { return s.clock }
 // Send delivers msg to pid from outside the tree.
 func (s *System) Send(pid *actor.PID, msg any) { s.as.Root.Send(pid, msg) }
 
-// Publish broadcasts msg to every subscriber. Subscribers made through this
-// package only enqueue, so Publish never runs actor code on this goroutine.
-func (s *System) Publish(msg any) { s.bus.publish(msg) }
+// Publish broadcasts msg on the actor system's EventStream, whose one
+// subscriber is daz's bus. Subscribers made through this package only
+// enqueue, so Publish never runs actor code on this goroutine.
+func (s *System) Publish(msg any) { s.as.EventStream.Publish(msg) }
 
 // SendAfter delivers msg to pid once d has passed on the system clock.
 func (s *System) SendAfter(d time.Duration, pid *actor.PID, msg any) clock.Timer {
