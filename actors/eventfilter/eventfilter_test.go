@@ -344,6 +344,12 @@ func TestJoinBacklogIsNeverAnswered(t *testing.T) {
 	if backlog != 4 {
 		t.Fatalf("%d decisions said join backlog, want 4: %+v", backlog, e.Routes())
 	}
+	// The decision is recorded before the plugin has the command; the last
+	// line's arrival means every earlier one the filter passed on arrived.
+	actortest.CheckFor(t, plugintest.Wait, "the live command after the burst", func() bool {
+		cs := e.got.all()
+		return len(cs) > 0 && cs[len(cs)-1].ArgText == "live after"
+	})
 	cs := e.got.all()
 	if len(cs) != 2 || cs[0].ArgText != "live before" || cs[1].ArgText != "live after" {
 		t.Fatalf("probe got %+v, want only the two live commands", cs)
