@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"sync"
 )
 
 var logLevels = map[string]slog.Level{
@@ -40,6 +41,10 @@ func isTerminal(w io.Writer) bool {
 type deferredAttrs struct {
 	next  slog.Handler
 	attrs []slog.Attr
+	// The handler with attrs formatted in, made by the first record
+	// written, so a logger that writes formats its attributes once.
+	once sync.Once
+	res  slog.Handler
 }
 
 func (h *deferredAttrs) Enabled(ctx context.Context, l slog.Level) bool {
@@ -69,8 +74,11 @@ func (h *deferredAttrs) WithGroup(name string) slog.Handler {
 }
 
 func (h *deferredAttrs) resolved() slog.Handler {
-	if len(h.attrs) == 0 {
-		return h.next
-	}
-	return h.next.WithAttrs(h.attrs)
+	h.once.Do(func() {
+		h.res = h.next
+		if len(h.attrs) > 0 {
+			h.res = h.next.WithAttrs(h.attrs)
+		}
+	})
+	return h.res
 }
