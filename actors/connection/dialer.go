@@ -11,17 +11,16 @@ import (
 // small frames per syscall; an idle daemon holds one per channel.
 const readBufferSize = 1024
 
-// writeBuffers lends every socket its write buffer only while it writes a
-// frame: the bot writes a few small frames a minute per channel, so keeping
-// a 4 KB buffer per socket was memory held for nothing.
-var writeBuffers = &sync.Pool{}
-
-// NewDialer returns the websocket dialer a connection uses when its Config
-// has none: gorilla's defaults with the buffers sized as above. The app
-// binds it to the daemon's source address.
+// NewDialer returns a websocket dialer with gorilla's defaults, the read
+// buffer sized as above and a pool of write buffers: every socket dialled
+// with it borrows a write buffer only while it writes a frame. The bot
+// writes a few small frames a minute per channel, so a 4 KB buffer kept per
+// socket was memory held for nothing. The app makes one for all its
+// channels (bound to the daemon's source address if it has one); a Config
+// without one gets its own.
 func NewDialer() *websocket.Dialer {
 	d := *websocket.DefaultDialer
 	d.ReadBufferSize = readBufferSize
-	d.WriteBufferPool = writeBuffers
+	d.WriteBufferPool = &sync.Pool{}
 	return &d
 }

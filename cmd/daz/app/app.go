@@ -67,7 +67,7 @@ type App struct {
 	writerMetrics *sqlwriter.Metrics
 	intake        *sqlwriter.Intake // the writer's back-pressure on the readers
 	gate          *servergate.Gate  // every channel's per-server limits
-	dialer        *websocket.Dialer // bound to Options.LocalAddr; nil: the default
+	dialer        *websocket.Dialer // shared by every channel; bound to Options.LocalAddr if set
 	retryPool     *pgxpool.Pool
 	migrated      bool // at start-up; otherwise the writer applies them
 	retryStore    supervision.RetryStore
@@ -151,8 +151,9 @@ func New(opts Options) (*App, error) {
 	if a.gate, err = newServerGate(opts); err != nil {
 		return nil, err
 	}
+	// One dialer for every channel, so all sockets share its write buffers.
+	a.dialer = connection.NewDialer()
 	if dialer != nil {
-		a.dialer = connection.NewDialer()
 		a.dialer.NetDialContext = dialer.DialContext
 	}
 	a.metrics.Registry.MustRegister(newWriterCollector(a.writerMetrics))
