@@ -74,9 +74,16 @@ func idleRSS(b *testing.B, bin, serverURL string, channels []string) rss {
 	// Start-up garbage is collected within a couple of GC cycles; sample a
 	// few seconds of idle and take the median so one GC does not decide.
 	time.Sleep(3 * time.Second)
+	return medianRSS(b, d.pid)
+}
+
+// medianRSS samples the process's memory for two seconds and returns the
+// median reading by VmRSS, so one GC does not decide.
+func medianRSS(b *testing.B, pid int) rss {
+	b.Helper()
 	var samples []rss
 	for range 10 {
-		samples = append(samples, readRSS(b, d.pid))
+		samples = append(samples, readRSS(b, pid))
 		time.Sleep(200 * time.Millisecond)
 	}
 	slices.SortFunc(samples, func(x, y rss) int { return cmp.Compare(x.total, y.total) })

@@ -70,7 +70,7 @@ func BenchmarkTwoHundredChannels(b *testing.B) {
 	for b.Loop() {
 		d := startDaemonProcess(b, bin, sb.URL(), names, readyWithin)
 		time.Sleep(3 * time.Second) // start-up garbage goes in the first GC cycles
-		b.ReportMetric(medianRSS(b, d.pid)/1024, "idle_rss_MB")
+		b.ReportMetric(medianRSS(b, d.pid).total/1024, "idle_rss_MB")
 		b.ReportMetric(goroutines(b, d.debugAddr), "goroutines")
 		b.ReportMetric(cpuPercent(b, d.pid, func() { time.Sleep(idleWindow) }), "idle_cpu_%")
 
@@ -212,18 +212,6 @@ func pingLoop(b *testing.B, ctx context.Context, serverURL, channel string, ping
 		time.Sleep(gap)
 	}
 	return lat
-}
-
-// medianRSS samples the process's VmRSS for two seconds (KiB).
-func medianRSS(b *testing.B, pid int) float64 {
-	b.Helper()
-	var samples []float64
-	for range 10 {
-		samples = append(samples, vmRSS(b, pid))
-		time.Sleep(200 * time.Millisecond)
-	}
-	slices.Sort(samples)
-	return samples[len(samples)/2]
 }
 
 // cpuPercent is the process's CPU time (user and system) while during
