@@ -1,7 +1,7 @@
 // Package channelreg is the channel registry: the daz_channels table that
 // says which CyTube channels the group of daemons serves, where, with which
 // account, and whether each is enabled. It is not an actor: the daemon reads
-// it (List) and follows it (Watch), and `daz channels` changes it (Add,
+// it (List) and follows it (Follow), and `daz channels` changes it (Add,
 // Remove, SetEnabled).
 //
 // Passwords never enter the table. A channel holds a reference that each
@@ -18,6 +18,6 @@
 // it out of the config file (or disable it, which sticks).
 //
 // Every change to a row, by any client, is announced with
-// pg_notify('daz_channels', name); Watch turns those into calls of onChange,
+// pg_notify('daz_channels', name); Follow turns those into calls of a handler,
 // reconnecting when the database goes away.
 package channelreg

@@ -37,11 +37,6 @@ const (
 	listenerCacheCapacity = 8
 )
 
-// Watch follows daz_channels alone; see Follow.
-func Watch(ctx context.Context, databaseURL string, clk clock.Clock, logger *slog.Logger, onChange func()) error {
-	return Follow(ctx, databaseURL, clk, logger, map[string]func(){NotifyChannel: onChange})
-}
-
 // Follow LISTENs, on one connection for all of them, to every notification
 // channel in handlers until ctx ends, and calls a channel's handler after
 // each of its notifications and once after every (re)connect, since a

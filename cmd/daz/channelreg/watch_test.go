@@ -12,6 +12,12 @@ import (
 	"github.com/daz-bot/daz/actors/clock"
 )
 
+// watchChannels follows daz_channels alone, as the daemon's listener does
+// among its other channels.
+func watchChannels(ctx context.Context, databaseURL string, clk clock.Clock, logger *slog.Logger, onChange func()) error {
+	return Follow(ctx, databaseURL, clk, logger, map[string]func(){NotifyChannel: onChange})
+}
+
 // seen is what a daemon would do in onChange: read the table again.
 type seen struct {
 	mu    sync.Mutex
@@ -36,7 +42,7 @@ func startWatch(t *testing.T, dbURL string, store *Store, clk clock.Clock) *seen
 	s := &seen{}
 	done := make(chan error, 1)
 	go func() {
-		done <- Watch(ctx, dbURL, clk, actortest.Logger(t, slog.LevelDebug), func() {
+		done <- watchChannels(ctx, dbURL, clk, actortest.Logger(t, slog.LevelDebug), func() {
 			list, err := store.List(ctx)
 			if err != nil {
 				return // ctx ended, or the database is away: the next call reads again
@@ -54,13 +60,13 @@ func startWatch(t *testing.T, dbURL string, store *Store, clk clock.Clock) *seen
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("Watch: %v", err)
+			t.Errorf("Follow: %v", err)
 		}
 	})
 	return s
 }
 
-// listenerPID finds Watch's connection by its application_name.
+// listenerPID finds the listener's connection by its application_name.
 func listenerPID(t *testing.T, store *Store) int {
 	t.Helper()
 	var pid int
@@ -133,7 +139,7 @@ func TestWatchReconnectsAndRereads(t *testing.T) {
 	actortest.CheckFor(t, 30*time.Second, "a change after the reconnect reported", func() bool { return s.has("after") })
 }
 
-// A database that is not there yet: Watch keeps trying on the backoff
+// A database that is not there yet: the listener keeps trying on the backoff
 // schedule instead of giving up, and returns when its context ends.
 func TestWatchRetriesAnAbsentDatabase(t *testing.T) {
 	t.Parallel()
@@ -141,7 +147,7 @@ func TestWatchRetriesAnAbsentDatabase(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Watch(ctx, "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", clk, actortest.Logger(t, slog.LevelDebug), func() {
+		done <- watchChannels(ctx, "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2", clk, actortest.Logger(t, slog.LevelDebug), func() {
 			t.Error("onChange called without a connection")
 		})
 	}()
@@ -155,10 +161,10 @@ func TestWatchRetriesAnAbsentDatabase(t *testing.T) {
 	}
 	cancel()
 	if err := <-done; err != nil {
-		t.Fatalf("Watch = %v", err)
+		t.Fatalf("Follow = %v", err)
 	}
-	if err := Watch(context.Background(), "postgres://x:bad-port/db", clk, nil, func() {}); err == nil {
-		t.Fatal("Watch with an unparseable URL returned nil")
+	if err := watchChannels(context.Background(), "postgres://x:bad-port/db", clk, nil, func() {}); err == nil {
+		t.Fatal("Follow with an unparseable URL returned nil")
 	}
 }
 
