@@ -72,11 +72,29 @@ func count(list []string, want string) int {
 }
 
 // sqlGate stands between the plugin and the SQL writer: while down it
-// answers every request as the writer does during an outage.
+// answers every request as the writer does during an outage; while holding
+// it keeps requests back until released, as a slow database would.
 type sqlGate struct {
 	writer *actor.PID
 	mu     sync.Mutex
 	down   bool
+	hold   bool
+	held   []heldRequest
+}
+
+type heldRequest struct {
+	req    *messages.SQLRequest
+	sender *actor.PID
+}
+
+// releaseHeld tells the gate to pass on the held requests whose query
+// matches (all of them, and stop holding, when match is nil), in order.
+type releaseHeld struct{ match func(query string) bool }
+
+func (g *sqlGate) setHold(hold bool) {
+	g.mu.Lock()
+	g.hold = hold
+	g.mu.Unlock()
 }
 
 func (g *sqlGate) setDown(down bool) {
@@ -86,13 +104,39 @@ func (g *sqlGate) setDown(down bool) {
 }
 
 func (g *sqlGate) Receive(ctx actor.Context) {
+	if rel, ok := ctx.Message().(releaseHeld); ok {
+		g.mu.Lock()
+		var pass, keep []heldRequest
+		for _, h := range g.held {
+			if rel.match == nil || rel.match(h.req.Query) {
+				pass = append(pass, h)
+			} else {
+				keep = append(keep, h)
+			}
+		}
+		g.held = keep
+		if rel.match == nil {
+			g.hold = false
+		}
+		g.mu.Unlock()
+		for _, h := range pass {
+			ctx.RequestWithCustomSender(g.writer, h.req, h.sender)
+		}
+		return
+	}
 	m, ok := ctx.Message().(*messages.SQLRequest)
 	if !ok {
 		return
 	}
 	g.mu.Lock()
-	down := g.down
+	down, hold := g.down, g.hold
+	if hold {
+		g.held = append(g.held, heldRequest{req: m, sender: ctx.Sender()})
+	}
 	g.mu.Unlock()
+	if hold {
+		return
+	}
 	if down {
 		ctx.Respond(&messages.SQLResponse{ID: m.ID, Err: fmt.Errorf("test outage: %w", messages.ErrDatabaseUnavailable)})
 		return
@@ -102,13 +146,21 @@ func (g *sqlGate) Receive(ctx actor.Context) {
 
 type rig struct {
 	*plugintest.Harness
-	out  *out
-	gate *sqlGate
+	out     *out
+	gate    *sqlGate
+	gatePID *actor.PID
+}
+
+// release passes on the held requests whose query matches, or all of them
+// (and stops holding) when match is nil.
+func (r *rig) release(match func(query string) bool) {
+	r.Sys.Send(r.gatePID, releaseHeld{match: match})
 }
 
 type rigOptions struct {
 	dbURL string
 	down  bool
+	hold  bool // the gate holds requests until release
 	fake  *clock.Fake
 }
 
@@ -117,14 +169,14 @@ func startRig(t *testing.T, o rigOptions) *rig {
 	if o.fake == nil {
 		o.fake = clock.NewFake(epoch)
 	}
-	r := &rig{out: &out{}, gate: &sqlGate{down: o.down}}
+	r := &rig{out: &out{}, gate: &sqlGate{down: o.down, hold: o.hold}}
 	r.Harness = plugintest.Start(t, plugintest.Options{Fake: o.fake, DatabaseURL: o.dbURL, Deps: func(d *pluginkit.Deps) {
 		r.gate.writer = d.SQL
 		gate, err := d.System.Root().SpawnNamed(d.System.Props("gate", func() actor.Actor { return r.gate }), "sqlgate")
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.SQL = gate
+		d.SQL, r.gatePID = gate, gate
 		o, err := d.System.Root().SpawnNamed(d.System.Props("rec", func() actor.Actor { return r.out }), "modout")
 		if err != nil {
 			t.Fatal(err)
@@ -133,8 +185,25 @@ func startRig(t *testing.T, o rigOptions) *rig {
 	}}, func(d pluginkit.Deps) []pluginkit.Spec {
 		return []pluginkit.Spec{{Name: moderation.Name, Props: moderation.Props(d)}}
 	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			r.dump()
+		}
+	})
 	r.WaitRegistered("kick", "ban", "unban", "tempban", "mute", "unmute", "modlog", "automod")
 	return r
+}
+
+// dump logs what the plugin and the EventFilter did, so a failure that only
+// shows under load says more than which wait ran out.
+func (r *rig) dump() {
+	r.T.Logf("plugin chat: %q", r.out.lines())
+	r.T.Logf("plugin PMs: %+v", r.out.pmTexts())
+	r.T.Logf("plugin events: %+v", r.out.sent())
+	r.T.Logf("EventFilter answers: %+v", r.Said())
+	r.T.Logf("EventFilter decisions: %+v", r.Routes())
+	st, ok := r.PluginState(moderation.Name)
+	r.T.Logf("plugin state (found %v): %+v", ok, st)
 }
 
 // standard joins the usual cast: the bot at rank 2, a founder, an admin,

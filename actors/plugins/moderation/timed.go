@@ -66,18 +66,20 @@ func (p *plugin) schedule(ctx actor.Context) {
 			next = at
 		}
 	}
-	if p.timer != nil && p.timerAt.Equal(next) {
-		return
+	if p.timer == nil || !p.timerAt.Equal(next) {
+		if p.timer != nil {
+			p.timer.Stop()
+			p.timer = nil
+		}
+		p.timerAt = next
+		if !next.IsZero() {
+			d := max(next.Sub(p.kit.Deps.Clock.Now()), 0)
+			p.timer = p.kit.Deps.System.SendAfter(d, ctx.Self(), dueTick{})
+		}
 	}
-	if p.timer != nil {
-		p.timer.Stop()
-		p.timer = nil
-	}
-	p.timerAt = next
-	if !next.IsZero() {
-		d := max(next.Sub(p.kit.Deps.Clock.Now()), 0)
-		p.timer = p.kit.Deps.System.SendAfter(d, ctx.Self(), dueTick{})
-	}
+	// Published even when the timer stays: the caller may have changed
+	// something else the tree shows (the start-up read finishing after a
+	// tempban was already tracked left "loaded" false for good).
 	p.publish()
 }
 

@@ -1,6 +1,7 @@
 package moderation_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,33 @@ func TestTempbanLiftedOnTime(t *testing.T) {
 	waitEvent(t, r, "requestBanlist", 2)
 	r.liftBan(t, "alice", 4)
 	r.waitLog("alice", "tempban/lifted")
+}
+
+// TestLoadedShownWhenTheStartupReadAnswersLast: a tempban given while the
+// start-up read is still under way is tracked at once, and the tree shows
+// the plugin loaded when the read does answer (it used to stay "not
+// loaded" because the lift timer was already set).
+func TestLoadedShownWhenTheStartupReadAnswersLast(t *testing.T) {
+	t.Parallel()
+	r := startRig(t, rigOptions{hold: true})
+	r.standard()
+	r.Chat("Mod", "!tempban alice 1h spam")
+	r.waitChat("/ban alice spam", 1)
+	r.waitDetail("the tempban tracked before the read", func(d detail) bool {
+		return !d.Loaded && d.Active == 1 && !d.NextLift.IsZero()
+	})
+	// Everything but the read of the timed actions answers first, so
+	// nothing else publishes the state after it.
+	isTimedRead := func(q string) bool { return strings.Contains(q, "until IS NOT NULL") }
+	r.release(func(q string) bool { return !isTimedRead(q) })
+	r.waitDetail("the rules read and the log row written", func(d detail) bool {
+		return !d.Loaded && d.RulesLoaded && d.QueuedRows == 0
+	})
+	r.release(nil)
+	r.waitDetail("loaded, the tempban still tracked", func(d detail) bool {
+		return d.Loaded && d.Active == 1 && !d.NextLift.IsZero()
+	})
+	r.waitLog("alice", "tempban/done")
 }
 
 // TestTempbanOutlivesRestartAndOutage: the tempban is stored, daz stops,
