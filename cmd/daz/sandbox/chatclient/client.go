@@ -30,10 +30,23 @@ type Client struct {
 	mu    sync.Mutex
 	lines []Line
 	done  chan struct{}
+	login chan loginResult // the server's first answer to our login
 }
 
+type loginResult struct {
+	Success bool
+	Error   string
+}
+
+// loginWait bounds how long Dial waits for the login answer when ctx has no
+// deadline of its own.
+const loginWait = 10 * time.Second
+
 // Dial connects to serverURL (http://host:port), joins channel and, when
-// name is set, logs in (guest when password is empty).
+// name is set, logs in (guest when password is empty) and returns once the
+// server has answered the login. Returning earlier let a test's next client
+// join before this one was a moderator, so this one missed the server's
+// join notice.
 func Dial(ctx context.Context, serverURL, channel, name, password string) (*Client, error) {
 	u, err := url.Parse(serverURL)
 	if err != nil {
@@ -45,16 +58,18 @@ func Dial(ctx context.Context, serverURL, channel, name, password string) (*Clie
 	if err != nil {
 		return nil, fmt.Errorf("chatclient: dial: %w", err)
 	}
-	c := &Client{ws: ws, done: make(chan struct{})}
+	c := &Client{ws: ws, done: make(chan struct{}), login: make(chan loginResult, 1)}
 	if _, _, err := ws.ReadMessage(); err != nil { // the open packet
 		_ = ws.Close()
 		return nil, fmt.Errorf("chatclient: open: %w", err)
 	}
 	go c.read()
 	if err := c.writeRaw("40"); err != nil {
+		c.Close()
 		return nil, err
 	}
 	if err := c.Emit("joinChannel", map[string]string{"name": channel}); err != nil {
+		c.Close()
 		return nil, err
 	}
 	if name != "" {
@@ -63,10 +78,31 @@ func Dial(ctx context.Context, serverURL, channel, name, password string) (*Clie
 			login["pw"] = password
 		}
 		if err := c.Emit("login", login); err != nil {
+			c.Close()
+			return nil, err
+		}
+		if err := c.awaitLogin(ctx); err != nil {
+			c.Close()
 			return nil, err
 		}
 	}
 	return c, nil
+}
+
+func (c *Client) awaitLogin(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, loginWait)
+	defer cancel()
+	select {
+	case r := <-c.login:
+		if !r.Success {
+			return fmt.Errorf("chatclient: login refused: %s", r.Error)
+		}
+		return nil
+	case <-c.done:
+		return fmt.Errorf("chatclient: connection closed before the login answer")
+	case <-ctx.Done():
+		return fmt.Errorf("chatclient: waiting for the login answer: %w", ctx.Err())
+	}
 }
 
 func (c *Client) read() {
@@ -87,6 +123,16 @@ func (c *Client) read() {
 			}
 			var name string
 			_ = json.Unmarshal(args[0], &name)
+			if name == "login" {
+				var r loginResult
+				if json.Unmarshal(args[1], &r) == nil {
+					select {
+					case c.login <- r:
+					default: // only the first answer matters
+					}
+				}
+				continue
+			}
 			if name != "chatMsg" && name != "pm" {
 				continue
 			}
