@@ -42,36 +42,34 @@ type CommandSpec struct {
 	Usage       string
 }
 
-// RegisterCommands is sent by a plugin to its channel's EventFilter when it
-// starts (and again after a restart); the EventFilter records the commands in
-// daz_eventfilter_cmds and routes them to Owner. Each registration replaces
-// the plugin's whole command set, which is how custom commands come and go.
-type RegisterCommands struct {
-	Plugin   string
-	Owner    *actor.PID
+// RegisterPlugin is sent by a plugin to its channel's EventFilter when it
+// starts (and again after a restart): the commands it serves and the live
+// server events it follows, in one message, so that whoever sees the
+// commands routable also finds the plugin subscribed (as two messages, a
+// command could be routed to a plugin that had missed the userlist sent
+// between them). Each registration replaces the plugin's whole command set
+// and event list, which is how custom commands come and go.
+type RegisterPlugin struct {
+	Plugin string
+	Owner  *actor.PID
+	// Commands are recorded in daz_eventfilter_cmds and routed to Owner.
 	Commands []CommandSpec
+	// Events are Socket.IO names ("chatMsg", "addUser", "changeMedia", ...)
+	// forwarded as PluginNotify; none stops the forwarding.
+	Events []string
+	// Backlog also forwards replayed join-backlog chat, flagged
+	// Event.Backlog (the text log wants the lines said while daz was away;
+	// commands must not run twice).
+	Backlog bool
 	// Unavailable, when set, says why the plugin cannot serve its commands
 	// (disabled after repeated failures): the EventFilter then answers them
 	// with a refusal instead of routing them, so none vanishes silently.
 	Unavailable string
 }
 
-// SubscribeEvents is sent by a plugin to its channel's EventFilter, alongside
-// RegisterCommands, to receive live server events by Socket.IO name ("chatMsg",
-// "addUser", "changeMedia", ...) as PluginNotify. A new SubscribeEvents from
-// the same Plugin replaces its earlier list. Replayed join-backlog chat is
-// forwarded only with Backlog set, flagged Event.Backlog (the text
-// log wants the lines said while daz was away; commands must not run twice).
-type SubscribeEvents struct {
-	Plugin  string
-	Owner   *actor.PID
-	Events  []string
-	Backlog bool
-}
-
 // EventFilterReady is published on the EventStream each time a channel's
 // EventFilter starts with an empty registry (first start or restart); plugins
-// answer by sending RegisterCommands and SubscribeEvents again.
+// answer by sending RegisterPlugin again.
 type EventFilterReady struct {
 	Channel string
 }

@@ -109,10 +109,8 @@ func (f *filter) Receive(ctx actor.Context) {
 		}
 	case *messages.Event:
 		f.onEvent(ctx, m)
-	case *messages.RegisterCommands:
+	case *messages.RegisterPlugin:
 		f.onRegister(ctx, m)
-	case *messages.SubscribeEvents:
-		f.onSubscribe(ctx, m)
 	case *messages.ListCommands:
 		ctx.Respond(&messages.CommandList{Channel: f.cfg.Channel, Commands: f.reg.list()})
 	case *messages.PluginRequest:
@@ -173,7 +171,7 @@ func (f *filter) notify(ctx actor.Context, ev *messages.Event) {
 	}
 }
 
-func (f *filter) onRegister(ctx actor.Context, m *messages.RegisterCommands) {
+func (f *filter) onRegister(ctx actor.Context, m *messages.RegisterPlugin) {
 	if m.Plugin == "" || m.Owner == nil {
 		f.log.Warn("registration without plugin name or owner ignored", slog.String("plugin", m.Plugin))
 		return
@@ -181,6 +179,13 @@ func (f *filter) onRegister(ctx actor.Context, m *messages.RegisterCommands) {
 	if m.Plugin == PluginName && !m.Owner.Equal(ctx.Self()) {
 		f.log.Warn("a plugin tried to register under the EventFilter's own name", slog.String("owner", m.Owner.Id))
 		return
+	}
+	// The subscription first: the commands route from here on, and the
+	// events they rely on must flow from the same moment.
+	if len(m.Events) == 0 {
+		delete(f.subs, m.Plugin)
+	} else {
+		f.subs[m.Plugin] = subscription{owner: m.Owner, events: slices.Clone(m.Events), backlog: m.Backlog}
 	}
 	changed, refused := f.reg.replace(m.Plugin, m.Owner, m.Commands, m.Unavailable)
 	for _, r := range refused {
@@ -191,20 +196,6 @@ func (f *filter) onRegister(ctx actor.Context, m *messages.RegisterCommands) {
 	}
 	f.saveDirty(ctx)
 	f.publishState(ctx)
-}
-
-func (f *filter) onSubscribe(ctx actor.Context, m *messages.SubscribeEvents) {
-	if m.Plugin == "" || m.Owner == nil {
-		return
-	}
-	if len(m.Events) == 0 {
-		delete(f.subs, m.Plugin)
-	} else {
-		f.subs[m.Plugin] = subscription{owner: m.Owner, events: slices.Clone(m.Events), backlog: m.Backlog}
-	}
-	if _, known := f.reg.plugins[m.Plugin]; !known {
-		f.reg.plugins[m.Plugin] = m.Owner
-	}
 }
 
 // onPluginRequest routes a request to the plugin it names, keeping the

@@ -99,7 +99,7 @@ func TestCommandSavesGoOneRoundAtATime(t *testing.T) {
 	}
 	wantRounds(1) // the EventFilter's own !reload
 	for _, p := range []struct{ plugin, cmd string }{{"a", "alpha"}, {"b", "beta"}, {"c", "gamma"}} {
-		sys.Send(filter, &messages.RegisterCommands{Plugin: p.plugin, Owner: sys.PIDOf("plugins/" + p.plugin),
+		sys.Send(filter, &messages.RegisterPlugin{Plugin: p.plugin, Owner: sys.PIDOf("plugins/" + p.plugin),
 			Commands: []messages.CommandSpec{{Name: p.cmd}}})
 	}
 	// The EventFilter handles its mailbox in order: once it has listed its

@@ -263,7 +263,7 @@ RETURNING (xmax = 0) AS inserted`,
 
 // confirmed replies once the EventFilter has the new registration in
 // force: it handles its mailbox in order, so its answer to ListCommands
-// (asked after RegisterCommands was sent) proves the registration was
+// (asked after RegisterPlugin was sent) proves the registration was
 // applied, and whoever reads the reply and types the command at once is
 // routed. A table without the name means the EventFilter restarted in
 // between and lost it: register again and ask again, a few times.

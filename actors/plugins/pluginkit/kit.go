@@ -171,8 +171,8 @@ func (k *Kit) Disabled() bool { return k.disabled }
 func (k *Kit) Register(ctx actor.Context) {
 	reg := k.declare()
 	if k.Deps.EventFilter != nil {
-		ctx.Send(k.Deps.EventFilter, &messages.RegisterCommands{Plugin: k.Name, Owner: ctx.Self(), Commands: reg.Commands})
-		ctx.Send(k.Deps.EventFilter, &messages.SubscribeEvents{Plugin: k.Name, Owner: ctx.Self(), Events: reg.Events, Backlog: reg.Backlog})
+		ctx.Send(k.Deps.EventFilter, &messages.RegisterPlugin{Plugin: k.Name, Owner: ctx.Self(), Commands: reg.Commands,
+			Events: reg.Events, Backlog: reg.Backlog})
 	}
 	k.publish(StatusRunning, "", &reg)
 }
@@ -186,9 +186,8 @@ func (k *Kit) withdraw(ctx actor.Context) {
 		if k.reason == "" {
 			reason = "disabled"
 		}
-		ctx.Send(k.Deps.EventFilter, &messages.RegisterCommands{Plugin: k.Name, Owner: ctx.Self(),
+		ctx.Send(k.Deps.EventFilter, &messages.RegisterPlugin{Plugin: k.Name, Owner: ctx.Self(),
 			Commands: k.declare().Commands, Unavailable: reason})
-		ctx.Send(k.Deps.EventFilter, &messages.SubscribeEvents{Plugin: k.Name, Owner: ctx.Self()})
 	}
 }
 
