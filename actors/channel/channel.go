@@ -184,6 +184,7 @@ func (c *channelActor) startChildren(ctx actor.Context) {
 		EventFilter: filterPID, Outbound: outboundPID, SQL: c.cfg.SQL,
 		Clock: c.cfg.Clock, Logger: log, Version: c.cfg.Version, StartedAt: c.cfg.StartedAt,
 		LogDir: filepath.Join(c.cfg.DataDir, "logs"), Supervision: c.plugins, Web: c.cfg.WebHub,
+		StateNodes: []string{ctx.Self().Id + "/" + ConnectionName, ctx.Self().Id},
 	}
 	specs := plugins.All(deps)
 	if c.cfg.ExtraPlugins != nil {

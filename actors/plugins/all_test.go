@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+
 	"github.com/daz-bot/daz/actors/clock"
 	"github.com/daz-bot/daz/actors/plugins"
 	"github.com/daz-bot/daz/actors/plugins/pluginkit"
@@ -104,3 +106,37 @@ func TestUptimeAndAbout(t *testing.T) {
 		t.Fatalf("about: %q", got.Msg)
 	}
 }
+
+// TestUptimeKnowsAConnectionOnlineBeforeItStarted: a plugin that starts (or
+// restarts after a panic) while the channel is already online reads the
+// state the connection left on the tree instead of waiting for the next
+// reconnect.
+func TestUptimeKnowsAConnectionOnlineBeforeItStarted(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	fake := clock.NewFake(start)
+	h := plugintest.Start(t, plugintest.Options{Fake: fake, Deps: func(d *pluginkit.Deps) {
+		conn, err := d.System.Root().SpawnNamed(d.System.Props("connection", func() actor.Actor { return idle{} }), "conn")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.System.Tree().SetState(conn.Id, messages.ConnectionState{Channel: plugintest.Channel,
+			State: messages.StateOnline, Username: "dazbot", Rank: 2, At: start.Add(-10 * time.Minute)})
+		d.StateNodes = []string{"gone", conn.Id}
+	}}, plugins.All)
+	h.WaitRegistered("uptime", "about")
+	h.Join(messages.User{Name: "alice", Rank: 1})
+	h.Chat("alice", "!uptime")
+	if got := h.WaitSaid("Up "); got.Msg != "Up 0s, connected to testchan for 10m." {
+		t.Fatalf("uptime: %q", got.Msg)
+	}
+	h.Chat("alice", "!about")
+	if got := h.WaitSaid("daz "); !strings.HasSuffix(got.Msg, "Connection: online as dazbot (rank 2).") {
+		t.Fatalf("about: %q", got.Msg)
+	}
+}
+
+// idle is an actor that only holds a place on the tree.
+type idle struct{}
+
+func (idle) Receive(actor.Context) {}

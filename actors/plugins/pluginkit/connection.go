@@ -17,7 +17,9 @@ type Connection struct {
 
 // WatchConnection makes the Kit track the channel's ConnectionState (call
 // from Started); Handle then consumes those messages and Connection reports
-// the latest.
+// the latest. It starts from the state already on the tree (Deps.StateNodes),
+// read after subscribing so that nothing published in between is missed; a
+// state read there and delivered again changes nothing.
 func (k *Kit) WatchConnection(ctx actor.Context) {
 	if k.Deps.System == nil {
 		return
@@ -28,6 +30,13 @@ func (k *Kit) WatchConnection(ctx actor.Context) {
 		return ok && s.Channel == channel
 	})
 	k.watching = true
+	for _, id := range k.Deps.StateNodes {
+		v, _ := k.Deps.System.Tree().State(id)
+		if s, ok := v.(messages.ConnectionState); ok && s.Channel == channel {
+			k.observeConnection(&s)
+			return
+		}
+	}
 }
 
 // Connection returns what the Kit knows of the channel connection.

@@ -41,6 +41,13 @@ type Deps struct {
 	Supervision DisableChecker
 	// Web is the web server's live hub; nil when the web server is off.
 	Web *hub.Hub
+	// StateNodes are the tree nodes that hold the channel's latest
+	// ConnectionState, freshest first (the connection, then the channel,
+	// which keeps it once the connection has stopped). WatchConnection
+	// starts from what they hold: a plugin that starts, or restarts after
+	// a panic, once the channel is online would otherwise not know it until
+	// the next reconnect.
+	StateNodes []string
 
 	// shared, set by Shared, is one defaulted copy that every Kit made
 	// from these Deps points to instead of keeping its own.
