@@ -26,7 +26,7 @@ func declare() pluginkit.Registration {
 	return pluginkit.Registration{Commands: []messages.CommandSpec{{
 		Name: "about", Aliases: []string{"version"}, Cooldown: 10 * time.Second, PMAllowed: true,
 		Description: "what this bot is, its version and its connection", Usage: "about",
-	}}}
+	}}, WatchConnection: true}
 }
 
 type plugin struct{ kit *pluginkit.Kit }
@@ -35,14 +35,9 @@ func (p *plugin) Receive(ctx actor.Context) {
 	if p.kit.Handle(ctx) {
 		return
 	}
-	switch m := ctx.Message().(type) {
-	case *actor.Started:
-		p.kit.WatchConnection(ctx)
-	case *messages.Command:
-		if m.Name == "about" {
-			d := p.kit.Deps
-			p.kit.Reply(ctx, m, Text(d.Version, d.Clock.Now().Sub(d.StartedAt), p.kit.Connection()))
-		}
+	if m, ok := ctx.Message().(*messages.Command); ok && m.Name == "about" {
+		d := p.kit.Deps
+		p.kit.Reply(ctx, m, Text(d.Version, d.Clock.Now().Sub(d.StartedAt), p.kit.Connection()))
 	}
 }
 

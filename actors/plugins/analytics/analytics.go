@@ -57,7 +57,8 @@ func declare() pluginkit.Registration {
 			cmd("np", "np", "what is playing now", 5*time.Second, "nowplaying"),
 			cmd("history", "history", "the last media played", 10*time.Second),
 		},
-		Events: []string{"changeMedia"},
+		Events:          []string{"changeMedia"},
+		WatchConnection: true, // the bot's own name, left out of !top and !quote
 	}
 }
 
@@ -101,7 +102,6 @@ func (p *plugin) Receive(ctx actor.Context) {
 	}
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		p.kit.WatchConnection(ctx)
 		p.loadLastMedia(ctx)
 		p.rollup(ctx, nil)
 	case *actor.Stopping, *actor.Restarting:

@@ -15,12 +15,12 @@ type Connection struct {
 	OnlineSince time.Time // zero unless online
 }
 
-// WatchConnection makes the Kit track the channel's ConnectionState (call
-// from Started); Handle then consumes those messages and Connection reports
-// the latest. It starts from the state already on the tree (Deps.StateNodes),
+// watchConnection makes the Kit track the channel's ConnectionState
+// (Registration.WatchConnection); Handle then consumes those messages and
+// Connection reports the latest. It starts from the state already on the tree (Deps.StateNodes),
 // read after subscribing so that nothing published in between is missed; a
 // state read there and delivered again changes nothing.
-func (k *Kit) WatchConnection(ctx actor.Context) {
+func (k *Kit) watchConnection(ctx actor.Context) {
 	if k.Deps.System == nil {
 		return
 	}

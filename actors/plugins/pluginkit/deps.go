@@ -43,7 +43,7 @@ type Deps struct {
 	Web *hub.Hub
 	// StateNodes are the tree nodes that hold the channel's latest
 	// ConnectionState, freshest first (the connection, then the channel,
-	// which keeps it once the connection has stopped). WatchConnection
+	// which keeps it once the connection has stopped). A watching Kit
 	// starts from what they hold: a plugin that starts, or restarts after
 	// a panic, once the channel is online would otherwise not know it until
 	// the next reconnect.

@@ -17,6 +17,10 @@ type Registration struct {
 	Events   []string
 	// Backlog asks for the join burst's replayed chat too, flagged as such.
 	Backlog bool
+	// WatchConnection makes the Kit follow the channel's ConnectionState
+	// (Connection reports it). It is set up before the plugin registers,
+	// so whoever sees the commands routable also finds the plugin watching.
+	WatchConnection bool
 }
 
 // Status is a plugin's life as shown on the actor tree.
@@ -98,6 +102,10 @@ func (k *Kit) Handle(ctx actor.Context) bool {
 				return ok && r.Channel == channel
 			})
 		}
+		reg := k.declare()
+		if reg.WatchConnection {
+			k.watchConnection(ctx)
+		}
 		if k.Deps.Supervision != nil {
 			if reason, off := k.Deps.Supervision.Disabled(ctx.Self().Id); off {
 				k.disabled = true
@@ -109,7 +117,7 @@ func (k *Kit) Handle(ctx actor.Context) bool {
 				return true
 			}
 		}
-		k.Register(ctx)
+		k.register(ctx, reg)
 		return false
 	case *messages.EventFilterReady:
 		if !k.disabled {
@@ -168,8 +176,9 @@ func (k *Kit) Disabled() bool { return k.disabled }
 
 // Register declares the plugin's current commands and events to the
 // EventFilter. The declaration replaces the previous one.
-func (k *Kit) Register(ctx actor.Context) {
-	reg := k.declare()
+func (k *Kit) Register(ctx actor.Context) { k.register(ctx, k.declare()) }
+
+func (k *Kit) register(ctx actor.Context, reg Registration) {
 	if k.Deps.EventFilter != nil {
 		ctx.Send(k.Deps.EventFilter, &messages.RegisterPlugin{Plugin: k.Name, Owner: ctx.Self(), Commands: reg.Commands,
 			Events: reg.Events, Backlog: reg.Backlog})

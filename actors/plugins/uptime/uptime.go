@@ -26,7 +26,7 @@ func declare() pluginkit.Registration {
 	return pluginkit.Registration{Commands: []messages.CommandSpec{{
 		Name: "uptime", Cooldown: 5 * time.Second, PMAllowed: true,
 		Description: "how long the bot has been running and connected", Usage: "uptime",
-	}}}
+	}}, WatchConnection: true}
 }
 
 type plugin struct{ kit *pluginkit.Kit }
@@ -35,13 +35,8 @@ func (p *plugin) Receive(ctx actor.Context) {
 	if p.kit.Handle(ctx) {
 		return
 	}
-	switch m := ctx.Message().(type) {
-	case *actor.Started:
-		p.kit.WatchConnection(ctx)
-	case *messages.Command:
-		if m.Name == "uptime" {
-			p.kit.Reply(ctx, m, Text(p.kit.Deps.Clock.Now(), p.kit.Deps.StartedAt, p.kit.Deps.Channel, p.kit.Connection()))
-		}
+	if m, ok := ctx.Message().(*messages.Command); ok && m.Name == "uptime" {
+		p.kit.Reply(ctx, m, Text(p.kit.Deps.Clock.Now(), p.kit.Deps.StartedAt, p.kit.Deps.Channel, p.kit.Connection()))
 	}
 }
 
