@@ -91,12 +91,6 @@ type heldRequest struct {
 // matches (all of them, and stop holding, when match is nil), in order.
 type releaseHeld struct{ match func(query string) bool }
 
-func (g *sqlGate) setHold(hold bool) {
-	g.mu.Lock()
-	g.hold = hold
-	g.mu.Unlock()
-}
-
 func (g *sqlGate) setDown(down bool) {
 	g.mu.Lock()
 	g.down = down
