@@ -51,7 +51,7 @@ func (p *plugin) declare() pluginkit.Registration {
 	if p.hub == nil {
 		return pluginkit.Registration{}
 	}
-	return pluginkit.Registration{Events: Events, WatchConnection: true, Commands: []messages.CommandSpec{{
+	return pluginkit.Registration{Events: Events, Commands: []messages.CommandSpec{{
 		Name: "web", MinRank: 2, Cooldown: 10 * time.Second, PMAllowed: true,
 		Description: "PMs you a one-time link (5 minutes) that signs you in to this channel's web pages",
 		Usage:       "web",
