@@ -1,6 +1,7 @@
 package sqlwriter
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"os"
@@ -18,8 +19,8 @@ func (w *writer) finished(j *job) {
 		w.spilled(j)
 	case jobWriteMemory:
 		w.account(j.out)
-		w.requeue(j.recs[j.out.done:])
 		w.unsure = j.out.unsure
+		w.putBack(j.recs[j.out.done:])
 		w.settle(j.out)
 	case jobWriteSpill:
 		w.account(j.out)
@@ -33,6 +34,28 @@ func (w *writer) finished(j *job) {
 	case jobPing:
 		w.settle(j.out)
 	}
+}
+
+// putBack returns what a memory batch did not store. Events that arrived
+// past the budget while it was out went to the overflow file, which is
+// written before memory, so the batch's records cannot simply go back in
+// front of memory: they go to the spill file, which is empty while a memory
+// batch is out and is written before the overflow file. The flusher is idle
+// here, so the append runs on the actor's goroutine.
+func (w *writer) putBack(recs []record) {
+	if len(recs) == 0 {
+		return
+	}
+	if w.overflow.lines == 0 && w.overflowing == nil {
+		w.requeue(recs)
+		return
+	}
+	j := &job{kind: jobSpill, recs: recs, spill: w.spill, unsure: w.unsure, done: make(chan struct{})}
+	for i := range recs {
+		j.bytes += int64(recs[i].size())
+	}
+	w.flusher.run(context.Background(), j)
+	w.spilled(j) // on failure, back in front of memory, loudly
 }
 
 func (w *writer) account(out writeOutcome) {

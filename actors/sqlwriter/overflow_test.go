@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/daz-bot/daz/actors/internal/testpg"
 )
 
@@ -110,7 +112,14 @@ func TestStopWithOverflowKeepsOrderForTheNextStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 2000
-	for seq := uint64(1); seq <= n; seq++ {
+	// The first batch goes out from memory and waits on the lock, so the
+	// overflow file takes events newer than a batch that is never written
+	// before the stop: its events must still come first.
+	for seq := uint64(1); seq <= uint64(cfg.BatchSize); seq++ {
+		h.send(floodEvent(t, "stop", seq, testStart))
+	}
+	h.waitFor("the first batch waiting on the lock", 0, func() bool { return lockWaiters(t, pool) > 0 })
+	for seq := uint64(cfg.BatchSize) + 1; seq <= n; seq++ {
 		h.send(floodEvent(t, "stop", seq, testStart))
 	}
 	h.waitFor("overflow on disk", 0, func() bool { return metrics.EventsReceived.Load() == n && h.stats().Spilled > 0 })
@@ -121,4 +130,56 @@ func TestStopWithOverflowKeepsOrderForTheNextStart(t *testing.T) {
 	h2 := startWriter(t, Config{DatabaseURL: dbURL, DataDir: dataDir}, false)
 	h2.waitFor("everything written after the restart", 0, func() bool { return countRows(t, pool, "") == n })
 	checkSequence(t, seqsInIDOrder(t, pool, "stop"), n)
+}
+
+// A batch from memory that fails while the overflow file holds newer events
+// (its connection dies while it waits on a lock) is written before them once
+// the database is back.
+func TestFailedBatchStaysAheadOfTheOverflowFile(t *testing.T) {
+	t.Parallel()
+	dbURL := testpg.NewMigrated(t)
+	pool := testpg.Pool(t, dbURL)
+	metrics := &Metrics{}
+	cfg := Config{DatabaseURL: dbURL, DataDir: t.TempDir(), BatchSize: 10, MaxBufferedBytes: 32 << 10, Metrics: metrics}
+	h := startWriter(t, cfg, false)
+
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `LOCK TABLE daz_core_chat_log IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	for seq := uint64(1); seq <= uint64(cfg.BatchSize); seq++ {
+		h.send(floodEvent(t, "failed", seq, testStart))
+	}
+	h.waitFor("the first batch waiting on the lock", 0, func() bool { return lockWaiters(t, pool) > 0 })
+	for seq := uint64(cfg.BatchSize) + 1; seq <= n; seq++ {
+		h.send(floodEvent(t, "failed", seq, testStart))
+	}
+	h.waitFor("overflow on disk", 0, func() bool { return metrics.EventsReceived.Load() == n && h.stats().Spilled > 0 })
+	if _, err := pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+WHERE datname = current_database() AND wait_event_type = 'Lock'`); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the batch failed", 0, func() bool { return h.stats().LastError != "" })
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("everything written", 0, func() bool { return countRows(t, pool, "") == n })
+	checkSequence(t, seqsInIDOrder(t, pool, "failed"), n)
+}
+
+// lockWaiters counts the database's sessions waiting on a lock.
+func lockWaiters(t *testing.T, pool *pgxpool.Pool) int {
+	t.Helper()
+	var waiting int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+		t.Fatal(err)
+	}
+	return waiting
 }
