@@ -209,3 +209,42 @@ func floodEvent(t testing.TB, channel string, seq uint64, received time.Time) *m
 	return decoded(t, channel, seq, received, "chatMsg",
 		chatPayload(fmt.Sprintf("user%d", seq%7), fmt.Sprintf("line %d", seq), received.UnixMilli()+int64(seq)))
 }
+
+// lockChatLog holds daz_core_chat_log's ACCESS EXCLUSIVE lock in a
+// transaction, so the writer's batches (and queries on the table) wait until
+// release is called; the test's end releases it too.
+func lockChatLog(t testing.TB, pool *pgxpool.Pool) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback(ctx) })
+	if _, err := tx.Exec(ctx, `LOCK TABLE daz_core_chat_log IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		t.Helper()
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// chatLogLockWaits selects the sessions of the test's own database that wait
+// for a lock on daz_core_chat_log (databases cloned from one template share
+// the table's OID, so the database is part of the match).
+const chatLogLockWaits = `FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND c.relname = 'daz_core_chat_log' AND NOT l.granted`
+
+// chatLogLockWaiters counts the sessions waiting for daz_core_chat_log's lock.
+func chatLogLockWaiters(t testing.TB, pool *pgxpool.Pool) int {
+	t.Helper()
+	var waiting int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) `+chatLogLockWaits).Scan(&waiting); err != nil {
+		t.Fatal(err)
+	}
+	return waiting
+}

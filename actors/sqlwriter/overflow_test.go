@@ -24,31 +24,8 @@ func TestBurstDuringSlowBatchOverflowsToDiskInOrder(t *testing.T) {
 	const budget = 32 << 10
 	h := startWriter(t, Config{DatabaseURL: dbURL, DataDir: dataDir, BatchSize: 10, MaxBufferedBytes: budget, Metrics: metrics}, false)
 
-	ctx := context.Background()
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if _, err := tx.Exec(ctx, `LOCK TABLE daz_core_chat_log IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
 	const n = 3000
-	var seq uint64
-	for seq < 10 {
-		seq++
-		h.send(floodEvent(t, "overflow", seq, testStart))
-	}
-	h.waitFor("the first batch waits for the lock", 0, func() bool {
-		var waiting int
-		err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-			WHERE c.relname = 'daz_core_chat_log' AND NOT l.granted`).Scan(&waiting)
-		return err == nil && waiting > 0
-	})
-	for seq < n {
-		seq++
-		h.send(floodEvent(t, "overflow", seq, testStart))
-	}
+	release := burstBehindLockedBatch(t, h, pool, "overflow", 10, n)
 	h.waitFor("the burst is on disk, memory within the budget", 0, func() bool {
 		st := h.stats()
 		return st.Spilled > 0 && metrics.EventsReceived.Load() == n && metrics.BufferedBytes.Load() <= budget+int64(10*1024)
@@ -56,9 +33,7 @@ func TestBurstDuringSlowBatchOverflowsToDiskInOrder(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dataDir, overflowName)); err != nil {
 		t.Fatalf("no overflow file while the batch is stuck: %v", err)
 	}
-	if err := tx.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	h.waitFor("every event written", 0, func() bool { return countRows(t, pool, "") == n })
 	checkSequence(t, seqsInIDOrder(t, pool, "overflow"), n)
 	h.waitFor("disk emptied", 0, func() bool { return h.stats().Spilled == 0 })
@@ -102,31 +77,14 @@ func TestStopWithOverflowKeepsOrderForTheNextStart(t *testing.T) {
 		StopTimeout: 500 * time.Millisecond, Metrics: metrics}
 	h := startWriter(t, cfg, false)
 
-	ctx := context.Background()
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if _, err := tx.Exec(ctx, `LOCK TABLE daz_core_chat_log IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
 	const n = 2000
 	// The first batch goes out from memory and waits on the lock, so the
 	// overflow file takes events newer than a batch that is never written
 	// before the stop: its events must still come first.
-	for seq := uint64(1); seq <= uint64(cfg.BatchSize); seq++ {
-		h.send(floodEvent(t, "stop", seq, testStart))
-	}
-	h.waitFor("the first batch waiting on the lock", 0, func() bool { return lockWaiters(t, pool) > 0 })
-	for seq := uint64(cfg.BatchSize) + 1; seq <= n; seq++ {
-		h.send(floodEvent(t, "stop", seq, testStart))
-	}
+	release := burstBehindLockedBatch(t, h, pool, "stop", cfg.BatchSize, n)
 	h.waitFor("overflow on disk", 0, func() bool { return metrics.EventsReceived.Load() == n && h.stats().Spilled > 0 })
 	h.stop()
-	if err := tx.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	h2 := startWriter(t, Config{DatabaseURL: dbURL, DataDir: dataDir}, false)
 	h2.waitFor("everything written after the restart", 0, func() bool { return countRows(t, pool, "") == n })
 	checkSequence(t, seqsInIDOrder(t, pool, "stop"), n)
@@ -143,43 +101,31 @@ func TestFailedBatchStaysAheadOfTheOverflowFile(t *testing.T) {
 	cfg := Config{DatabaseURL: dbURL, DataDir: t.TempDir(), BatchSize: 10, MaxBufferedBytes: 32 << 10, Metrics: metrics}
 	h := startWriter(t, cfg, false)
 
-	ctx := context.Background()
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if _, err := tx.Exec(ctx, `LOCK TABLE daz_core_chat_log IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
 	const n = 2000
-	for seq := uint64(1); seq <= uint64(cfg.BatchSize); seq++ {
-		h.send(floodEvent(t, "failed", seq, testStart))
-	}
-	h.waitFor("the first batch waiting on the lock", 0, func() bool { return lockWaiters(t, pool) > 0 })
-	for seq := uint64(cfg.BatchSize) + 1; seq <= n; seq++ {
-		h.send(floodEvent(t, "failed", seq, testStart))
-	}
+	release := burstBehindLockedBatch(t, h, pool, "failed", cfg.BatchSize, n)
 	h.waitFor("overflow on disk", 0, func() bool { return metrics.EventsReceived.Load() == n && h.stats().Spilled > 0 })
-	if _, err := pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-WHERE datname = current_database() AND wait_event_type = 'Lock'`); err != nil {
+	if _, err := pool.Exec(context.Background(), `SELECT pg_terminate_backend(l.pid) `+chatLogLockWaits); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("the batch failed", 0, func() bool { return h.stats().LastError != "" })
-	if err := tx.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	h.waitFor("everything written", 0, func() bool { return countRows(t, pool, "") == n })
 	checkSequence(t, seqsInIDOrder(t, pool, "failed"), n)
 }
 
-// lockWaiters counts the database's sessions waiting on a lock.
-func lockWaiters(t *testing.T, pool *pgxpool.Pool) int {
+// burstBehindLockedBatch locks daz_core_chat_log, sends the first batch
+// events of stream name and waits until that batch, out from memory, waits
+// on the lock; then it sends the rest up to n, which the budget sends to
+// the overflow file. release lets the batch through.
+func burstBehindLockedBatch(t *testing.T, h *harness, pool *pgxpool.Pool, name string, batch, n int) (release func()) {
 	t.Helper()
-	var waiting int
-	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
-WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-		t.Fatal(err)
+	release = lockChatLog(t, pool)
+	for seq := uint64(1); seq <= uint64(batch); seq++ {
+		h.send(floodEvent(t, name, seq, testStart))
 	}
-	return waiting
+	h.waitFor("the first batch waiting on the lock", 0, func() bool { return chatLogLockWaiters(t, pool) > 0 })
+	for seq := uint64(batch) + 1; seq <= uint64(n); seq++ {
+		h.send(floodEvent(t, name, seq, testStart))
+	}
+	return release
 }

@@ -1,7 +1,6 @@
 package sqlwriter
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -131,29 +130,14 @@ func TestSQLRequestDoesNotWaitBehindSlowFlush(t *testing.T) {
 	pool := testpg.Pool(t, dbURL)
 	h := startWriter(t, Config{DatabaseURL: dbURL, BatchSize: 1}, true)
 
-	ctx := context.Background()
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if _, err := tx.Exec(ctx, `LOCK TABLE daz_core_chat_log IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	release := lockChatLog(t, pool)
 	h.send(floodEvent(t, "locked", 1, testStart))
-	h.waitFor("the batch is waiting for the lock", 0, func() bool {
-		var waiting int
-		err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-			WHERE c.relname = 'daz_core_chat_log' AND NOT l.granted`).Scan(&waiting)
-		return err == nil && waiting > 0
-	})
+	h.waitFor("the batch is waiting for the lock", 0, func() bool { return chatLogLockWaiters(t, pool) > 0 })
 	r := h.request(&messages.SQLRequest{ID: 1, Kind: messages.SQLQuery, Query: `SELECT 40 + $1::int`, Args: []any{2}})
 	if r.Err != nil || r.Rows[0][0] != int32(42) {
 		t.Fatalf("request behind a blocked batch: %v, %v", r.Rows, r.Err)
 	}
-	if err := tx.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	h.waitFor("batch written once the lock is gone", 0, func() bool { return countRows(t, pool, "") == 1 })
 }
 
@@ -209,32 +193,17 @@ func TestSQLRequestWaitingPastItsDeadlineIsAnsweredUnavailable(t *testing.T) {
 	dbURL := testpg.NewMigrated(t)
 	pool := testpg.Pool(t, dbURL)
 	h := startWriter(t, Config{DatabaseURL: dbURL, RequestWorkers: 1, RequestQueue: 1, RequestTimeout: 5 * time.Second}, true)
-	ctx := context.Background()
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if _, err := tx.Exec(ctx, `LOCK TABLE daz_core_chat_log IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	release := lockChatLog(t, pool)
 	ask := func(id uint64, q string) *actor.Future {
 		return h.sys.Root().RequestFuture(h.pid, &messages.SQLRequest{ID: id, Kind: messages.SQLQuery, Query: q,
 			Patience: 5 * time.Second}, 20*time.Second)
 	}
 	blocked := ask(1, `SELECT count(*) FROM daz_core_chat_log`)
-	h.waitFor("the first request waits for the lock", 0, func() bool {
-		var waiting int
-		err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-			WHERE c.relname = 'daz_core_chat_log' AND NOT l.granted`).Scan(&waiting)
-		return err == nil && waiting > 0
-	})
+	h.waitFor("the first request waits for the lock", 0, func() bool { return chatLogLockWaiters(t, pool) > 0 })
 	inChannel, late := ask(2, `SELECT 2`), ask(3, `SELECT 3`)
 	h.waitFor("the third request waits in the actor", 0, func() bool { return h.stats().Waiting == 1 })
 	h.clk.Advance(6 * time.Second)
-	if err := tx.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	for i, f := range []*actor.Future{blocked, inChannel} {
 		res, err := f.Result()
 		if err != nil || res.(*messages.SQLResponse).Err != nil {
